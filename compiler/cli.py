@@ -1,0 +1,51 @@
+"""The `llmc` command line: argument parsing and exit codes, nothing else.
+
+Each subcommand lives in llmc/commands/<name>.py with `register(subparsers)`;
+it sets `func(args) -> int` on its parser. Exit codes: 0 success, 1 the spec is
+valid but infeasible or a check failed, 2 the input is malformed or unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+COMMANDS = ("check", "fmt", "build", "explain", "estimate", "smoke", "models", "gpus", "formats", "detect")
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmc",
+        description="A declarative deployment compiler for self-hosted LLMs.",
+        epilog="Exit codes: 0 success, 1 infeasible or a check failed, 2 malformed input.",
+    )
+    parser.add_argument("--version", action="version", version=f"llmc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f".commands.{name}", __package__)
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("llmc: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

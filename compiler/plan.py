@@ -1,0 +1,211 @@
+"""The Plan: the compiler's IR and the interface review pipelines read (plan.json).
+
+Targets consume only this. Every figure carries its parts and where it came from.
+The schema is versioned: a breaking change bumps PLAN_SCHEMA.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PLAN_SCHEMA = "llmc.plan/1"
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Estimate(Node):
+    """A predicted figure with its error band."""
+
+    value: float
+    low: float
+    high: float
+
+
+class ModelRef(Node):
+    id: str                      # catalog id (HF repo id of the original model) or "local:<name>"
+    name: str                    # display name
+    format: str                  # weight format id (q4_k_m, bf16, fp8, awq ...)
+    source: Literal["hf", "gguf", "local"]
+    repo: str | None = None      # the repo to load (HF id of the quantized variant or the original)
+    file: str | None = None      # GGUF file name inside `repo`
+    revision: str | None = None  # pinned revision when known
+    path: str | None = None      # local("path") as written
+    quantization_flag: str | None = None  # vLLM/SGLang --quantization when the checkpoint does not imply it
+    architecture: str | None = None       # e.g. llama, qwen3moe, gemma3
+    license: str
+    chat_template: str | None = None
+    tool_call_parser: str | None = None
+    reasoning_parser: str | None = None
+    stop: tuple[str, ...] = ()
+    max_context: int
+    n_layers: int
+    moe: bool = False
+
+
+class RuntimeRef(Node):
+    name: Literal["vllm", "llama.cpp", "ollama", "sglang"]
+    version: str
+    image: str               # pinned image reference, never :latest
+    health_path: str
+    default_port: int
+
+
+class Hardware(Node):
+    gpu: str | None           # catalog GPU name; None on a CPU-only host
+    gpus_per_node: int        # 0 on a CPU-only host
+    nodes: int = 1
+    gpu_memory_bytes: int = 0
+    host_memory_bytes: int = 0
+    link: Literal["pcie", "nvlink", "none"] = "none"
+    p2p: bool = False
+    devices: tuple[str, ...] = ()  # per-GPU names for mixed cards, in device order
+
+
+class Parallelism(Node):
+    tensor: int = 1
+    pipeline: int = 1
+    expert: int = 1           # expert-parallel size (1 = off)
+    replicas: int = 1         # data-parallel replicas
+    nodes: int = 1
+    gpu_layers: int | None = None       # llama.cpp -ngl when offloading (None = all on GPU, or CPU host)
+    n_cpu_moe: int | None = None        # llama.cpp --n-cpu-moe
+    split_mode: Literal["none", "layer", "row", "tensor"] | None = None
+    tensor_split: tuple[float, ...] | None = None
+
+
+class Settings(Node):
+    """Runtime knobs the plan decided; a target renders the ones its runtime has."""
+
+    flash_attention: Literal["on", "off", "auto"] | None = None
+    kv_unified: bool | None = None
+    batch_size: int | None = None
+    ubatch_size: int | None = None
+    threads: int | None = None
+    gpu_memory_utilization: float | None = None
+    max_num_batched_tokens: int | None = None
+    enable_prefix_caching: bool | None = None
+    enable_chunked_prefill: bool | None = None
+    mem_fraction_static: float | None = None
+    env: dict[str, str] = Field(default_factory=dict)  # e.g. NCCL_P2P_DISABLE=1
+
+
+class Serving(Node):
+    host: str = "127.0.0.1"
+    port: int
+    served_name: str
+    api_key_env: str | None = None   # name of the env var holding the key; never the key itself
+
+
+class Speculative(Node):
+    method: Literal["ngram", "draft", "mtp"]
+    num_tokens: int
+    draft_repo: str | None = None
+    draft_file: str | None = None
+    acceptance: float
+    speedup: float
+    source: str
+
+
+class MemoryPart(Node):
+    name: str          # weights | kv_cache | compute | overhead | margin
+    bytes: int
+    source: str
+    detail: str = ""
+
+
+class DeviceMemory(Node):
+    device: str        # "gpu0 (RTX 4090)", "cpu (host RAM)"
+    kind: Literal["gpu", "cpu"]
+    weights_bytes: int
+    kv_cache_bytes: int
+    compute_bytes: int
+    overhead_bytes: int
+    total_bytes: int
+    capacity_bytes: int
+    parts: tuple[MemoryPart, ...] = ()
+
+
+class Memory(Node):
+    devices: tuple[DeviceMemory, ...]
+    safety_margin: float           # fraction of capacity kept free
+    kv_tokens_capacity: int | None = None   # vLLM/SGLang: KV pool in tokens
+    max_concurrency: float | None = None    # at the plan's context
+    error_band: float = 0.0                 # relative, from calibration
+
+
+class Performance(Node):
+    ttft_s: Estimate
+    tpot_s: Estimate
+    throughput_tok_s: Estimate
+    prefill_tok_s: float | None = None
+    bound: str = ""                # "memory bandwidth" | "compute" | ...
+    sources: tuple[str, ...] = ()
+
+
+class Targets(Node):
+    """The spec's latency budget, copied so a smoke test can gate on it."""
+
+    ttft_s: float | None = None
+    tpot_s: float | None = None
+    throughput_tok_s: float | None = None
+
+
+class Workload(Node):
+    task: str
+    concurrency: int
+    prompt_tokens: int
+    output_tokens: int
+
+
+class Alternative(Node):
+    choice: str       # "Qwen3-32B q4_k_m on llama.cpp, TP 1"
+    score: float
+    reason: str       # why it lost to the chosen plan
+
+
+class Rejected(Node):
+    family: str       # "Llama-3.1-70B-Instruct (all formats)" or "vllm"
+    constraint: str   # the first constraint that ruled it out
+    detail: str = ""
+
+
+class Plan(Node):
+    schema_: str = Field(PLAN_SCHEMA, alias="schema")
+    llmc_version: str
+    deployment: str
+    workload: Workload
+    model: ModelRef
+    runtime: RuntimeRef
+    kv_cache: dict[str, str]       # {"type": "q8_0"} or {"type_k": ..., "type_v": ...}
+    context: int                   # total context the runtime is started with
+    slots: int                     # concurrent sequences
+    parallelism: Parallelism
+    hardware: Hardware
+    settings: Settings
+    serving: Serving
+    speculative: Speculative | None = None
+    memory: Memory
+    performance: Performance
+    targets: Targets
+    binding_constraint: str
+    score: float
+    emit: tuple[str, ...] = ()
+    alternatives: tuple[Alternative, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def to_json(self) -> str:
+        """Canonical plan.json: sorted keys, two-space indent, trailing newline."""
+        import json
+
+        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        return cls.model_validate_json(text)

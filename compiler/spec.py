@@ -1,0 +1,210 @@
+"""The lowered `.llmspec`: typed, frozen values that remember where they came from.
+
+Fields a user did not write are None here; `Deployment` exposes the language's
+defaults as properties so later stages never re-implement them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .source import Span
+
+TASKS = ("chat", "code", "reasoning", "agent", "long-context", "multimodal")
+PREFERENCES = ("quality", "latency", "throughput", "memory")
+EMITS = ("compose", "kubernetes")
+RUNTIMES = ("vllm", "llama.cpp", "ollama", "sglang")
+KV_CACHE_TYPES = ("f16", "fp8", "q8_0", "q4_0")
+LICENSE_CLASSES = ("any", "permissive", "commercial")
+LINKS = ("pcie", "nvlink")
+DEFAULT_CONTEXT_CAP = 32 * 1024
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Word(Node):
+    """A bare word from a closed set (task, runtime, format, license id ...)."""
+
+    value: str
+    span: Span
+
+
+class Text(Node):
+    """A double-quoted string."""
+
+    value: str
+    span: Span
+
+
+class Int(Node):
+    value: int
+    span: Span
+
+
+class Bool(Node):
+    value: bool
+    span: Span
+
+
+class Tokens(Node):
+    value: int
+    span: Span
+
+
+class Bytes(Node):
+    value: int
+    span: Span
+
+
+class Duration(Node):
+    seconds: float
+    span: Span
+
+
+class Rate(Node):
+    tok_s: float
+    span: Span
+
+
+class Bound(Node):
+    """`ttft <= 1.5s`, `throughput >= 400 tok/s`."""
+
+    op: Literal["<=", "<", ">=", ">"]
+    value: Duration | Rate
+    span: Span
+
+
+class Workload(Node):
+    task: Word | None = None
+    concurrency: Int | None = None
+    prompt: Tokens | None = None
+    output: Tokens | None = None
+    span: Span | None = None
+
+
+class Latency(Node):
+    ttft: Bound | None = None
+    tpot: Bound | None = None
+    decode: Bound | None = None
+    throughput: Bound | None = None
+    span: Span | None = None
+
+
+class GpuGroup(Node):
+    """`2 x "RTX 4090"`: a count of one catalog GPU, as written."""
+
+    count: int
+    name: str
+    span: Span
+
+
+class Hardware(Node):
+    gpu: tuple[GpuGroup, ...] | None = None  # None means `gpu = none`: a CPU-only host
+    gpu_span: Span | None = None
+    memory: Bytes | None = None
+    nodes: Int | None = None
+    link: Word | None = None
+    p2p: Bool | None = None
+    span: Span | None = None
+
+
+class ModelChoice(Node):
+    kind: Literal["auto", "id", "any", "local"] = "auto"
+    ids: tuple[Text, ...] = ()
+    path: Text | None = None
+    span: Span | None = None
+
+
+class Choice(Node):
+    """`auto`, one word, or `any [a, b]` (quantization, kv_cache, runtime)."""
+
+    kind: Literal["auto", "one", "any"] = "auto"
+    values: tuple[Word, ...] = ()
+    span: Span | None = None
+
+    @property
+    def allowed(self) -> tuple[str, ...] | None:
+        """None when anything is allowed."""
+        return None if self.kind == "auto" else tuple(v.value for v in self.values)
+
+
+class Licenses(Node):
+    kind: Literal["any", "permissive", "commercial", "list"] = "any"
+    ids: tuple[Word, ...] = ()
+    span: Span | None = None
+
+
+class Serve(Node):
+    port: Int | None = None
+    host: Text | None = None
+    api_key_env: Text | None = None  # the NAME in api_key = env("NAME")
+    name: Text | None = None
+    span: Span | None = None
+
+
+class Deployment(Node):
+    name: str
+    name_span: Span
+    span: Span
+    workload: Workload = Workload()
+    context: Tokens | None = None
+    latency: Latency = Latency()
+    license: Licenses = Licenses()
+    hardware: Hardware
+    model: ModelChoice = ModelChoice()
+    quantization: Choice = Choice()
+    kv_cache: Choice = Choice()
+    runtime: Choice = Choice()
+    prefer: Word | None = None
+    emit: tuple[Word, ...] = ()
+    serve: Serve = Serve()
+
+    # The language's defaults, in one place.
+    @property
+    def task(self) -> str:
+        return self.workload.task.value if self.workload.task else "chat"
+
+    @property
+    def concurrency(self) -> int:
+        return self.workload.concurrency.value if self.workload.concurrency else 1
+
+    @property
+    def prompt_tokens(self) -> int:
+        return self.workload.prompt.value if self.workload.prompt else 1024
+
+    @property
+    def output_tokens(self) -> int:
+        return self.workload.output.value if self.workload.output else 256
+
+    @property
+    def objective(self) -> str:
+        return self.prefer.value if self.prefer else "quality"
+
+    @property
+    def nodes(self) -> int:
+        return self.hardware.nodes.value if self.hardware.nodes else 1
+
+    @property
+    def host_memory_bytes(self) -> int:
+        return self.hardware.memory.value if self.hardware.memory else 0
+
+    @property
+    def emits(self) -> tuple[str, ...]:
+        return tuple(e.value for e in self.emit)
+
+    @property
+    def port(self) -> int | None:
+        return self.serve.port.value if self.serve.port else None
+
+    @property
+    def host(self) -> str:
+        return self.serve.host.value if self.serve.host else "127.0.0.1"
+
+
+class Spec(Node):
+    file: str
+    deployments: tuple[Deployment, ...]

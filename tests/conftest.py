@@ -1,0 +1,22 @@
+import pytest
+
+from tests.support import tools
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request) -> bool:
+    return request.config.getoption("--update-golden")
+
+
+@pytest.fixture(scope="session")
+def llama_server_bin():
+    return tools.llama_server()
+
+
+@pytest.fixture(scope="session")
+def gemma_path():
+    return tools.gemma_gguf()
