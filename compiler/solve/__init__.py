@@ -1,0 +1,95 @@
+"""Spec + Catalog + estimates → the best feasible Plan, why it won, and why the rest lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, define_code, error
+from ..plan import Plan
+from ..spec import Deployment
+from .assemble import build_plan
+from .candidates import Rejection
+from .evaluate import Context, Evaluation
+from .objective import sort_key
+from .relax import relaxations
+from .resolve import resolve
+from .search import SearchResult, search
+
+INFEASIBLE = define_code("E410", "No feasible deployment")
+
+# Without `hardware.memory`, a CPU-only host is assumed to have the catalog's default host RAM.
+__all__ = ["solve", "solve_deployment", "INFEASIBLE"]
+
+
+def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[Plan | None, list[Diagnostic]]:
+    resolved, diags = resolve(deployment, catalog, base_dir)
+    if resolved is None:
+        return None, diags
+    ctx = make_context(deployment, resolved.topology)
+    result = search(ctx, resolved.models, catalog, resolved.local)
+    if result.feasible:
+        return choose(ctx, result), []
+    return None, [infeasible(ctx, result, lambda d: _feasible(d, catalog, base_dir))]
+
+
+def solve_deployment(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> SearchResult | None:
+    """The raw search (for benchmarks and property tests)."""
+    resolved, _ = resolve(deployment, catalog, base_dir)
+    if resolved is None:
+        return None
+    return search(make_context(deployment, resolved.topology), resolved.models, catalog, resolved.local)
+
+
+def make_context(deployment: Deployment, topology) -> Context:
+    given = deployment.hardware.memory is not None
+    host = deployment.host_memory_bytes if given else (
+        topology.cpu_host.memory_bytes if topology.cpu_only and topology.cpu_host else 0)
+    return Context(deployment=deployment, topology=topology, host_ram_bytes=host,
+                   host_ram_given=given or topology.cpu_only)
+
+
+def choose(ctx: Context, result: SearchResult) -> Plan:
+    d = ctx.deployment
+    ranked = sorted(result.feasible, key=lambda ev: sort_key(ev, d.objective, d.task))
+    best = ranked[0]
+    rejected = result.rejected + _failed_families(result)
+    return build_plan(ctx, best, ranked[1:], rejected)
+
+
+def _failed_families(result: SearchResult) -> list[Rejection]:
+    """Models that were estimated but never fit: the first constraint their closest candidate broke."""
+    feasible = {ev.candidate.model.id for ev in result.feasible}
+    closest: dict[str, Evaluation] = {}
+    for ev in result.infeasible:
+        mid = ev.candidate.model.id
+        if mid in feasible:
+            continue
+        if mid not in closest or ev.violation.shortfall < closest[mid].violation.shortfall:
+            closest[mid] = ev
+    return [Rejection(ev.candidate.model.name, ev.violation.constraint,
+                      f"{ev.candidate.label}: {ev.violation.detail}", rank=1)
+            for _, ev in sorted(closest.items())]
+
+
+def _feasible(deployment: Deployment, catalog, base_dir: Path) -> Plan | None:
+    resolved, _ = resolve(deployment, catalog, base_dir)
+    if resolved is None:
+        return None
+    ctx = make_context(deployment, resolved.topology)
+    result = search(ctx, resolved.models, catalog, resolved.local)
+    return choose(ctx, result) if result.feasible else None
+
+
+def infeasible(ctx: Context, result: SearchResult, try_spec) -> Diagnostic:
+    d = ctx.deployment
+    near = sorted(result.infeasible, key=lambda ev: (ev.violation.shortfall, ev.candidate.label))[:3]
+    lines = [f"- {ev.candidate.label}: {ev.violation.detail}" for ev in near]
+    if not near:
+        lines = [f"- {r.family}: {r.constraint} ({r.detail})" for r in result.rejected[:5]]
+    fixes = relaxations(d, ctx, result, try_spec)
+    detail = "The closest candidates and the constraint each one broke:\n" + "\n".join(lines or ["- none"])
+    if fixes:
+        detail += "\n\nChanges that would make it feasible:\n" + "\n".join(f"- {f}" for f in fixes)
+    return error(INFEASIBLE, f"no feasible deployment for '{d.name}'", span=d.name_span, detail=detail,
+                 help=fixes[0] if fixes else "relax the latency targets, allow more models, or add hardware",
+                 relaxations=fixes)

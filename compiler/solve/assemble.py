@@ -1,0 +1,201 @@
+"""A chosen Evaluation → the Plan, with the alternatives it beat and the families that failed."""
+
+from __future__ import annotations
+
+from .. import __version__
+from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Performance, Plan, Rejected, RuntimeRef,
+                    Serving, Settings, Speculative, Targets, Workload)
+from ..units import format_duration
+from .candidates import Candidate, Rejection
+from .evaluate import Context, Evaluation
+from .objective import model_quality, peak_memory_fraction, quality, score
+
+MAX_ALTERNATIVES = 5
+MAX_REJECTED = 12
+
+
+def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejected: list[Rejection]) -> Plan:
+    d = ctx.deployment
+    c = best.candidate
+    objective, task = d.objective, d.task
+    return Plan(
+        llmc_version=__version__,
+        deployment=d.name,
+        workload=Workload(task=task, concurrency=d.concurrency, prompt_tokens=d.prompt_tokens,
+                          output_tokens=d.output_tokens),
+        model=_model_ref(c),
+        runtime=RuntimeRef(name=c.runtime.name, version=c.runtime.version, image=_image(ctx, c),
+                           health_path=c.runtime.health_path, default_port=c.runtime.default_port),
+        kv_cache={"type": c.kv.id},
+        context=c.context,
+        slots=c.slots,
+        parallelism=Parallelism(tensor=c.layout.tensor, pipeline=c.layout.pipeline, expert=c.layout.expert,
+                                replicas=c.layout.replicas, nodes=ctx.topology.nodes,
+                                gpu_layers=c.layout.gpu_layers, n_cpu_moe=c.layout.n_cpu_moe,
+                                split_mode=c.layout.split_mode, tensor_split=c.layout.tensor_split),
+        hardware=_hardware(ctx),
+        settings=_settings(ctx, c),
+        serving=Serving(host=d.host, port=d.port or c.runtime.default_port,
+                        served_name=d.serve.name.value if d.serve.name else d.name,
+                        api_key_env=d.serve.api_key_env.value if d.serve.api_key_env else None),
+        speculative=_speculative(c),
+        memory=best.memory.to_plan(),
+        performance=best.speed.to_plan(),
+        targets=_targets(d),
+        binding_constraint=binding_constraint(ctx, best),
+        score=score(best, objective, task),
+        emit=tuple(sorted(set(d.emits) | ({"kubernetes"} if ctx.topology.nodes > 1 else set()))),
+        alternatives=_alternatives(best, ranked, objective, task),
+        rejected=_rejected(rejected),
+        notes=_notes(ctx, best),
+    )
+
+
+def _model_ref(c: Candidate) -> ModelRef:
+    m, v = c.model, c.variant
+    parsers = m.parsers.get(c.runtime.name)
+    native = v is not None and v.repo == m.id
+    source = "local" if v is None else ("gguf" if c.fmt.family == "gguf" else "hf")
+    return ModelRef(
+        id=m.id, name=m.name, format=c.fmt.id, source=source,
+        repo=v.repo if v else None, file=v.file if v else None, revision=v.revision if v else None,
+        path=m.source[0] if v is None else None,
+        quantization_flag=None if native or source != "hf" else _quantization_flag(c),
+        architecture=m.architecture, license=m.license.id, chat_template=m.chat_template,
+        tool_call_parser=parsers.tool_call if parsers else None,
+        reasoning_parser=parsers.reasoning if parsers else None,
+        stop=tuple(getattr(m, "stop", ()) or ()), max_context=m.max_context, n_layers=m.n_layers,
+        moe=m.is_moe)
+
+
+def _quantization_flag(c: Candidate) -> str | None:
+    """Quantized checkpoints declare their method in config.json; vLLM reads it, so no flag is needed."""
+    return None
+
+
+def _image(ctx: Context, c: Candidate) -> str:
+    r = c.runtime
+    tag = r.gpu_tag if (r.gpu_tag and not ctx.topology.cpu_only) else r.tag
+    return f"{r.image}:{tag}"
+
+
+def _hardware(ctx: Context) -> Hardware:
+    topo = ctx.topology
+    node0 = topo.node_devices(0)
+    return Hardware(gpu=node0[0].gpu.name if node0 else None, gpus_per_node=len(node0), nodes=topo.nodes,
+                    gpu_memory_bytes=node0[0].gpu.memory_bytes if node0 else 0,
+                    host_memory_bytes=ctx.host_ram_bytes if ctx.host_ram_given else 0,
+                    link=topo.link_kind if node0 else "none", p2p=topo.p2p if len(node0) > 1 else False,
+                    devices=tuple(d.gpu.name for d in node0))
+
+
+def _settings(ctx: Context, c: Candidate) -> Settings:
+    env = dict(c.layout.env)
+    if c.runtime.name in ("llama.cpp", "ollama"):
+        return Settings(flash_attention="on", kv_unified=False, batch_size=2048, ubatch_size=512, env=env)
+    if c.runtime.name == "vllm":
+        return Settings(gpu_memory_utilization=0.92, enable_prefix_caching=True, enable_chunked_prefill=True,
+                        max_num_batched_tokens=_batched_tokens(ctx), env=env)
+    return Settings(mem_fraction_static=0.85, enable_prefix_caching=True, env=env)
+
+
+def _batched_tokens(ctx: Context) -> int:
+    """vLLM 0.33's serve default for this card (arg_utils get_batch_defaults), stated explicitly."""
+    node0 = ctx.topology.node_devices(0)
+    gib = node0[0].gpu.memory_bytes / 2**30 if node0 else 0
+    return 16384 if gib >= 160 else 8192 if gib >= 70 else 2048
+
+
+def _speculative(c: Candidate) -> Speculative | None:
+    s = c.speculative
+    if s is None:
+        return None
+    return Speculative(method=s.method, num_tokens=s.num_tokens, acceptance=s.acceptance, speedup=s.speedup,
+                       source=s.source)
+
+
+def _targets(d) -> Targets:
+    lat = d.latency
+    tpot = lat.tpot.value.seconds if lat.tpot else (1 / lat.decode.value.tok_s if lat.decode else None)
+    return Targets(ttft_s=lat.ttft.value.seconds if lat.ttft else None, tpot_s=tpot,
+                   throughput_tok_s=lat.throughput.value.tok_s if lat.throughput else None)
+
+
+def binding_constraint(ctx: Context, ev: Evaluation) -> str:
+    """The constraint with the least slack: what would break first if the spec tightened."""
+    d = ctx.deployment
+    slacks = []
+    peak = max((x for x in ev.memory.devices if x.kind == "gpu"), default=None,
+               key=lambda x: x.total_bytes / max(x.capacity_bytes, 1))
+    if peak is not None:
+        frac = peak.total_bytes / max(peak.capacity_bytes, 1)
+        slacks.append((1 - frac, f"memory: {peak.device} at {frac:.0%} of capacity"))
+    t = _targets(d)
+    perf = ev.speed
+    if t.ttft_s:
+        slacks.append((1 - perf.ttft_s.value / t.ttft_s,
+                       f"ttft: {format_duration(perf.ttft_s.value)} of {format_duration(t.ttft_s)}"))
+    if t.tpot_s:
+        slacks.append((1 - perf.tpot_s.value / t.tpot_s,
+                       f"tpot: {format_duration(perf.tpot_s.value)} of {format_duration(t.tpot_s)}"))
+    if t.throughput_tok_s:
+        slacks.append((perf.throughput_tok_s.value / t.throughput_tok_s - 1,
+                       f"throughput: {perf.throughput_tok_s.value:.0f} of {t.throughput_tok_s:.0f} tok/s"))
+    if not slacks:
+        return f"objective: {d.objective}"
+    return min(slacks)[1]
+
+
+def _alternatives(best: Evaluation, ranked: list[Evaluation], objective: str, task: str) -> tuple[Alternative, ...]:
+    out, seen = [], {(best.candidate.model.id, best.candidate.runtime.name)}
+    for ev in ranked:
+        key = (ev.candidate.model.id, ev.candidate.runtime.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Alternative(choice=ev.candidate.label, score=score(ev, objective, task),
+                               reason=_why_lost(best, ev, objective, task)))
+        if len(out) == MAX_ALTERNATIVES:
+            break
+    return tuple(out)
+
+
+def _why_lost(best: Evaluation, ev: Evaluation, objective: str, task: str) -> str:
+    if objective == "quality":
+        a, b = quality(best, task), quality(ev, task)
+        if a != b:
+            return f"lower quality score for {task}: {b:.1f} vs {a:.1f}"
+    elif objective == "latency":
+        return f"slower decode: {format_duration(ev.speed.tpot_s.value)} vs {format_duration(best.speed.tpot_s.value)} per token"
+    elif objective == "throughput":
+        return f"lower throughput: {score(ev, objective, task):.0f} vs {score(best, objective, task):.0f} tok/s"
+    elif objective == "memory":
+        return f"more memory: {peak_memory_fraction(ev):.0%} vs {peak_memory_fraction(best):.0%} of the fullest GPU"
+    return (f"same {objective} score; slower decode: {format_duration(ev.speed.tpot_s.value)} vs "
+            f"{format_duration(best.speed.tpot_s.value)} per token")
+
+
+def _rejected(rejected: list[Rejection]) -> tuple[Rejected, ...]:
+    seen, out = set(), []
+    for r in sorted(rejected, key=lambda r: (-r.rank, r.family, r.constraint)):
+        if r.family in seen:
+            continue
+        seen.add(r.family)
+        out.append(Rejected(family=r.family, constraint=r.constraint, detail=r.detail))
+    return tuple(out[:MAX_REJECTED])
+
+
+def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
+    c = best.candidate
+    notes = list(best.memory.notes)
+    _, source = model_quality(best, ctx.deployment.task)
+    notes.append(f"quality score source: {source}")
+    if c.layout.split_mode == "row":
+        notes.append("row split: these GPUs have no peer-to-peer path; layer split stalls there at long context")
+    if dict(c.layout.env).get("NCCL_P2P_DISABLE"):
+        notes.append("NCCL_P2P_DISABLE=1: the GPUs cannot copy peer to peer, so NCCL goes through host memory")
+    if c.layout.gpu_layers is not None:
+        notes.append(f"partial offload: {c.layout.gpu_layers} of {c.model.n_layers} layers on GPU, the rest in host RAM")
+    if c.layout.n_cpu_moe:
+        notes.append(f"expert offload: routed experts of the first {c.layout.n_cpu_moe} layers in host RAM")
+    return tuple(notes)

@@ -1,0 +1,194 @@
+"""The search space: model × weight format × runtime × KV type × parallel layout.
+
+Enumeration is ordered so that cheap constraints prune before expensive ones:
+license, task and context rule out whole models; runtime capability rules out
+formats and KV types; only what survives is estimated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ..catalog.schema import Format, KvType, Model, Runtime, Variant
+from ..spec import Deployment
+from .resolve import license_allowed
+from .topology import Device, Topology, tensor_split
+
+TASK_NEEDS = {"multimodal": "vision", "agent": "tool calling"}
+SPLIT_ROW_WITHOUT_P2P = ("llama.cpp's layer split stalls on cards without P2P at long context; "
+                         "row split avoids it (seed guide, ch. 14)")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one replica of the model is placed."""
+
+    tensor: int = 1
+    pipeline: int = 1
+    expert: int = 1
+    replicas: int = 1
+    devices: tuple[Device, ...] = ()      # the devices of one replica (empty on a CPU host)
+    gpu_layers: int | None = None         # llama.cpp partial offload
+    n_cpu_moe: int | None = None          # llama.cpp expert offload
+    split_mode: str | None = None
+    tensor_split: tuple[float, ...] | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+    def describe(self) -> str:
+        parts = []
+        if self.tensor > 1:
+            parts.append(f"TP {self.tensor}")
+        if self.pipeline > 1:
+            parts.append(f"PP {self.pipeline}")
+        if self.expert > 1:
+            parts.append(f"EP {self.expert}")
+        if self.replicas > 1:
+            parts.append(f"{self.replicas} replicas")
+        if self.split_mode and len(self.devices) > 1:
+            parts.append(f"{self.split_mode} split over {len(self.devices)} GPUs")
+        if self.gpu_layers is not None:
+            parts.append(f"{self.gpu_layers} layers on GPU")
+        if self.n_cpu_moe:
+            parts.append(f"experts of {self.n_cpu_moe} layers on CPU")
+        if not self.devices:
+            parts.append("CPU only")
+        return ", ".join(parts) or "1 GPU"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    model: Model
+    variant: Variant | None       # None for a local file
+    fmt: Format
+    runtime: Runtime
+    kv: KvType
+    layout: Layout
+    context: int
+    slots: int
+    speculative: object | None = None
+
+    @property
+    def label(self) -> str:
+        return (f"{self.model.name} {self.fmt.id} on {self.runtime.name} "
+                f"(KV {self.kv.id}, {self.layout.describe()})")
+
+    @property
+    def family(self) -> str:
+        return self.model.name
+
+
+@dataclass
+class Rejection:
+    family: str
+    constraint: str
+    detail: str = ""
+    rank: int = 0          # how far the candidate got: higher = closer to feasible
+
+
+@dataclass
+class Space:
+    """What survived pruning, and why the rest did not."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def context_for(deployment: Deployment, model: Model) -> int:
+    if deployment.context:
+        return deployment.context.value
+    return min(model.max_context, 32 * 1024)
+
+
+def model_rejection(deployment: Deployment, model: Model) -> Rejection | None:
+    """The first model-level constraint that rules the whole model out, if any."""
+    if not license_allowed(deployment, model):
+        return Rejection(model.name, "license", f"{model.license.id} is not in the allowed licenses")
+    if deployment.task == "multimodal" and "vision" not in model.modalities and "image" not in model.modalities:
+        return Rejection(model.name, "task", "the multimodal task needs a model with vision input")
+    if deployment.task == "agent" and not any(p.tool_call for p in model.parsers.values()):
+        return Rejection(model.name, "task", "the agent task needs tool calling; no runtime has a tool-call parser for it")
+    context = context_for(deployment, model)
+    if context > model.max_context:
+        return Rejection(model.name, "context",
+                         f"context {context} exceeds the model's window of {model.max_context} tokens")
+    return None
+
+
+def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, topology: Topology,
+                      model: Model) -> str | None:
+    """Why this runtime cannot serve this format on this hardware, or None."""
+    if runtime.name not in fmt.runtimes:
+        return f"{runtime.name} does not load {fmt.id}"
+    if topology.cpu_only and not runtime.cpu_only:
+        return f"{runtime.name} needs a GPU"
+    if deployment.nodes > 1 and not runtime.multi_node:
+        return f"{runtime.name} does not serve one model across nodes"
+    if deployment.task == "agent" and not (model.parsers.get(runtime.name) or runtime.name in ("llama.cpp", "ollama")):
+        return f"no {runtime.name} tool-call parser for {model.name}"
+    if deployment.task == "agent" and not runtime.tool_calling:
+        return f"{runtime.name} has no tool calling"
+    if deployment.task == "multimodal" and not runtime.vision:
+        return f"{runtime.name} does not serve vision input"
+    if not topology.cpu_only:
+        cc = min(d.gpu.compute_capability or 0 for d in topology.devices)
+        if runtime.min_compute_capability and cc < runtime.min_compute_capability:
+            return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
+        if fmt.min_compute_capability and cc < fmt.min_compute_capability and runtime.name in ("vllm", "sglang"):
+            return f"{fmt.id} needs compute capability {fmt.min_compute_capability} (this GPU has {cc})"
+    return None
+
+
+def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology) -> str | None:
+    if runtime.name not in kv.runtimes or kv.id not in runtime.kv_types:
+        return f"{runtime.name} has no {kv.id} KV cache"
+    if kv.block_size > 1 and model.head_dim % kv.block_size:
+        return f"{kv.id} KV needs head_dim divisible by {kv.block_size} (the model has {model.head_dim})"
+    if kv.min_compute_capability and not topology.cpu_only:
+        cc = min(d.gpu.compute_capability or 0 for d in topology.devices)
+        if cc < kv.min_compute_capability:
+            return f"{kv.id} KV needs compute capability {kv.min_compute_capability}"
+    return None
+
+
+def layouts(runtime: Runtime, model: Model, topology: Topology) -> list[Layout]:
+    """Placements of the model that this runtime can run on this topology."""
+    if topology.cpu_only:
+        return [Layout()]
+    if runtime.name in ("vllm", "sglang"):
+        return _engine_layouts(model, topology)
+    return [_llama_layout(topology)]
+
+
+def _engine_layouts(model: Model, topology: Topology) -> list[Layout]:
+    per_node = topology.gpus_per_node
+    node0 = topology.node_devices(0)
+    if not topology.homogeneous:
+        return []
+    env = () if topology.p2p else (("NCCL_P2P_DISABLE", "1"),)
+    options = []
+    if topology.nodes > 1:
+        sizes = [per_node]
+    else:
+        sizes = [t for t in (1, 2, 4, 8) if t <= per_node and per_node % t == 0]
+    for tp in sizes:
+        if model.n_heads % tp:
+            continue
+        pp = topology.nodes
+        replicas = 1 if topology.nodes > 1 else per_node // tp
+        ep = tp * pp if model.is_moe and tp * pp > 1 else 1
+        options.append(Layout(tensor=tp, pipeline=pp, expert=ep, replicas=replicas,
+                              devices=node0[:tp] if pp == 1 else topology.devices,
+                              env=env if tp > 1 or pp > 1 else ()))
+    return options
+
+
+def _llama_layout(topology: Topology) -> Layout:
+    devices = topology.node_devices(0)
+    if len(devices) == 1:
+        return Layout(devices=devices, split_mode="none")
+    split = "layer" if topology.p2p else "row"
+    return Layout(devices=devices, split_mode=split, tensor_split=tensor_split(devices))
+
+
+def with_offload(layout: Layout, gpu_layers: int | None = None, n_cpu_moe: int | None = None) -> Layout:
+    return replace(layout, gpu_layers=gpu_layers, n_cpu_moe=n_cpu_moe)

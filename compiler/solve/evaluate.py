@@ -1,0 +1,159 @@
+"""One candidate → its memory and speed estimates, and the first constraint it breaks.
+
+Constraints are checked in a fixed order (memory, then time to first token, time
+per output token, throughput), so "why not" always names the first one that failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
+from ..estimate.speculative import SpecSpeedup
+from ..estimate.speed import SpeedEstimate, estimate_speed
+from ..estimate.weights import WeightBytes
+from ..spec import Deployment
+from ..units import format_bytes, format_duration
+from .candidates import Candidate, Layout, with_offload
+from .topology import Topology
+
+
+@dataclass(frozen=True)
+class Violation:
+    constraint: str       # memory | ttft | tpot | throughput | kv capacity
+    detail: str
+    shortfall: float      # relative: 0.25 = 25 % over the limit
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    candidate: Candidate
+    memory: MemoryEstimate
+    speed: SpeedEstimate | None
+    violation: Violation | None
+
+    @property
+    def feasible(self) -> bool:
+        return self.violation is None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every evaluation of one deployment shares."""
+
+    deployment: Deployment
+    topology: Topology
+    host_ram_bytes: int
+    host_ram_given: bool
+
+
+def hardware_view(ctx: Context, layout: Layout) -> HardwareView:
+    topo = ctx.topology
+    return HardwareView(gpus=tuple(d.gpu for d in layout.devices), host_ram_bytes=ctx.host_ram_bytes,
+                        nodes=topo.nodes, link=topo.link_kind, p2p=topo.p2p, cpu=topo.cpu_host)
+
+
+def parallel_view(layout: Layout) -> ParallelView:
+    return ParallelView(tp=layout.tensor, pp=layout.pipeline, ep=layout.expert, dp=layout.replicas,
+                        gpu_layers=layout.gpu_layers, n_cpu_moe=layout.n_cpu_moe)
+
+
+def memory_settings(c: Candidate) -> MemorySettings:
+    # Plans always start llama.cpp with `-fa on` (needed by a quantized V cache, and the
+    # deterministic choice for the compute buffer estimate); vLLM/SGLang ignore it.
+    return MemorySettings(flash_attention=True)
+
+
+def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
+    return plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
+                       parallel_view(c.layout), c.context, c.slots, memory_settings(c))
+
+
+def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violation | None:
+    offloading = ctx.topology.cpu_only or c.layout.gpu_layers is not None or bool(c.layout.n_cpu_moe)
+    for device in mem.devices:
+        if device.kind == "cpu" and not offloading and not ctx.host_ram_given:
+            continue
+        if device.total_bytes > device.capacity_bytes:
+            over = device.total_bytes - device.capacity_bytes
+            return Violation("memory", f"{device.device} needs {format_bytes(device.total_bytes)} of "
+                             f"{format_bytes(device.capacity_bytes)} ({format_bytes(over)} over)",
+                             over / max(device.capacity_bytes, 1))
+    if mem.kv_tokens_capacity is not None:
+        d = ctx.deployment
+        need = max(c.context, min(d.concurrency, c.slots) * (d.prompt_tokens + d.output_tokens))
+        if mem.kv_tokens_capacity < need:
+            return Violation("memory", f"KV cache holds {mem.kv_tokens_capacity} tokens; the workload needs {need}",
+                             (need - mem.kv_tokens_capacity) / need)
+    return None
+
+
+def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
+    lat = ctx.deployment.latency
+    checks = []
+    if lat.ttft:
+        checks.append(("ttft", speed.ttft_s.value, lat.ttft.value.seconds, "time to first token"))
+    if lat.tpot:
+        checks.append(("tpot", speed.tpot_s.value, lat.tpot.value.seconds, "time per output token"))
+    if lat.decode:
+        checks.append(("tpot", speed.tpot_s.value, 1 / lat.decode.value.tok_s, "time per output token"))
+    for name, value, limit, words in checks:
+        if value > limit:
+            return Violation(name, f"{words} {format_duration(value)} exceeds {format_duration(limit)}",
+                             value / limit - 1)
+    if lat.throughput and speed.throughput_tok_s.value < lat.throughput.value.tok_s:
+        want = lat.throughput.value.tok_s
+        got = speed.throughput_tok_s.value
+        return Violation("throughput", f"throughput {got:.0f} tok/s is below {want:.0f} tok/s", want / got - 1)
+    return None
+
+
+def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: MemoryEstimate,
+                       spec: SpecSpeedup | None = None) -> SpeedEstimate:
+    d = ctx.deployment
+    return estimate_speed(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
+                          parallel_view(c.layout), prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
+                          concurrency=per_replica_concurrency(d.concurrency, c), memory=mem,
+                          speculative=spec, host=ctx.topology.cpu_host)
+
+
+def per_replica_concurrency(concurrency: int, c: Candidate) -> int:
+    return max(1, min(c.slots, -(-concurrency // max(c.layout.replicas, 1))))
+
+
+def evaluate(ctx: Context, c: Candidate, weights: WeightBytes) -> Evaluation:
+    mem = estimate_memory(ctx, c, weights)
+    violation = memory_violation(ctx, c, mem)
+    if violation:
+        return Evaluation(c, mem, None, violation)
+    speed = estimate_speed_for(ctx, c, weights, mem, c.speculative)
+    return Evaluation(c, mem, speed, speed_violation(ctx, speed))
+
+
+def fit_with_offload(ctx: Context, c: Candidate, weights: WeightBytes) -> Evaluation | None:
+    """llama.cpp only: the most layers (or the fewest CPU expert layers) that fit the GPUs."""
+    if c.runtime.name not in ("llama.cpp", "ollama") or ctx.topology.cpu_only or not ctx.host_ram_bytes:
+        return None
+    n = c.model.n_layers
+    if c.model.is_moe:
+        found = _search(lambda k: evaluate(ctx, replace(c, layout=with_offload(c.layout, n_cpu_moe=k)), weights),
+                        lo=1, hi=n, fewest=True)
+        if found:
+            return found
+    return _search(lambda k: evaluate(ctx, replace(c, layout=with_offload(c.layout, gpu_layers=k)), weights),
+                   lo=0, hi=n - 1, fewest=False)
+
+
+def _search(run, lo: int, hi: int, fewest: bool) -> Evaluation | None:
+    """Binary search for the boundary where memory starts (or stops) fitting."""
+    best = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        ev = run(mid)
+        fits = ev.violation is None or ev.violation.constraint != "memory"
+        if fits:
+            best = ev
+            hi, lo = (mid - 1, lo) if fewest else (hi, mid + 1)
+        else:
+            hi, lo = (hi, mid + 1) if fewest else (mid - 1, lo)
+    return best

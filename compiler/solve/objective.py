@@ -1,0 +1,67 @@
+"""The objective per `prefer`, and deterministic tie-breaks.
+
+Quality = the model's per-task score (catalog, with its source) minus the
+perplexity increase of its weight format and KV type (formats' quality figures).
+Latency, throughput and memory come from the estimates.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .evaluate import Evaluation
+
+# A model without a published score for the task ranks by size: 30 + 8·log2(active params in B),
+# capped below the scored models' typical range so sourced scores win ties.
+UNSCORED_BASE, UNSCORED_SLOPE, UNSCORED_CAP = 30.0, 8.0, 60.0
+# Points of quality lost per 1 % of perplexity increase.
+PPL_WEIGHT = 0.5
+
+
+def model_quality(ev: Evaluation, task: str) -> tuple[float, str]:
+    model = ev.candidate.model
+    if model.quality and task in model.quality.scores:
+        return model.quality.scores[task], "; ".join(model.quality.source)
+    from ..catalog.params import param_counts
+
+    _, active = param_counts(model)
+    prior = min(UNSCORED_CAP, UNSCORED_BASE + UNSCORED_SLOPE * math.log2(max(active / 1e9, 0.1)))
+    return prior, f"no published {task} score: size prior 30 + 8·log2(active B)"
+
+
+def quality(ev: Evaluation, task: str) -> float:
+    c = ev.candidate
+    score, _ = model_quality(ev, task)
+    loss = (c.fmt.ppl_increase_pct or 0.0) + (c.kv.ppl_increase_pct or 0.0)
+    return round(score - PPL_WEIGHT * loss, 3)
+
+
+def peak_memory_fraction(ev: Evaluation) -> float:
+    gpus = [d for d in ev.memory.devices if d.kind == "gpu"] or list(ev.memory.devices)
+    return max(d.total_bytes / max(d.capacity_bytes, 1) for d in gpus)
+
+
+def score(ev: Evaluation, objective: str, task: str) -> float:
+    """Higher is better; the figure shown as `score` in plan.json."""
+    speed = ev.speed
+    if objective == "quality":
+        return quality(ev, task)
+    if objective == "latency":
+        return round(-(speed.tpot_s.value * 1000), 3)
+    if objective == "throughput":
+        return round(speed.throughput_tok_s.value * ev.candidate.layout.replicas, 3)
+    return round(-peak_memory_fraction(ev) * 100, 3)
+
+
+def sort_key(ev: Evaluation, objective: str, task: str) -> tuple:
+    """Primary objective, then quality, then speed, then stable names: the result never depends on catalog order."""
+    c = ev.candidate
+    return (
+        -score(ev, objective, task),
+        -quality(ev, task),
+        round(ev.speed.tpot_s.value, 6),
+        round(peak_memory_fraction(ev), 6),
+        c.model.id, c.fmt.id, c.runtime.name, c.kv.id, c.layout.tensor, c.layout.replicas,
+        c.layout.gpu_layers if c.layout.gpu_layers is not None else 10**6,
+        c.speculative.method if c.speculative else "",
+    )

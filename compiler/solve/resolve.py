@@ -1,0 +1,121 @@
+"""Spec + Catalog → what the spec names, resolved to catalog records (or diagnostics).
+
+Unknown GPUs, pinned models that the catalog does not know, and a pinned model
+whose license the spec does not allow are reported here, at the spec's own spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog.schema import Gpu, Model
+from ..diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error
+from ..spec import Deployment
+from ..suggest import did_you_mean
+from .topology import Topology, build_topology
+
+UNKNOWN_GPU = define_code("E401", "Unknown GPU")
+UNKNOWN_MODEL = define_code("E402", "Unknown model")
+LICENSE_CONFLICT = define_code("E403", "Pinned model's license is not allowed")
+
+PERMISSIVE = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    deployment: Deployment
+    topology: Topology
+    models: tuple[Model, ...]          # candidates after pinning (all of the catalog for `auto`)
+    local: object | None = None        # llmc.catalog.local.LocalModel for local("path")
+
+
+def license_allowed(deployment: Deployment, model: Model) -> bool:
+    rule = deployment.license
+    if rule.kind == "any":
+        return True
+    if rule.kind == "permissive":
+        return model.license.permissive
+    if rule.kind == "commercial":
+        return model.license.commercial
+    allowed = {w.value.lower() for w in rule.ids}
+    return model.license.id.lower() in allowed or (
+        "permissive" in allowed and model.license.permissive) or (
+        "commercial" in allowed and model.license.commercial)
+
+
+def resolve(deployment: Deployment, catalog, base_dir: Path) -> tuple[Resolved | None, list[Diagnostic]]:
+    diags: list[Diagnostic] = []
+    topology = _resolve_hardware(deployment, catalog, diags)
+    models, local = _resolve_models(deployment, catalog, base_dir, diags)
+    if diags:
+        return None, diags
+    return Resolved(deployment=deployment, topology=topology, models=models, local=local), []
+
+
+def _resolve_hardware(deployment: Deployment, catalog, diags: list[Diagnostic]) -> Topology | None:
+    hw = deployment.hardware
+    if hw.gpu is None:
+        return build_topology([], 1, cpu_host=catalog.cpu_host)
+    gpus: list[Gpu] = []
+    for group in hw.gpu:
+        gpu = catalog.find_gpu(group.name)
+        if gpu is None:
+            hint = did_you_mean(group.name, catalog.gpu_suggestions(group.name) or list(catalog.gpus))
+            diags.append(error(
+                UNKNOWN_GPU, f"unknown GPU '{group.name}'", span=group.span,
+                detail="GPU names are matched against the catalog, ignoring case and punctuation. "
+                       "Run `llmc gpus` for the list, or add the card with `--catalog DIR`.",
+                help=hint))
+            continue
+        gpus.extend([gpu] * group.count)
+    if diags:
+        return None
+    return build_topology(gpus, deployment.nodes,
+                          link=hw.link.value if hw.link else None,
+                          p2p=hw.p2p.value if hw.p2p else None,
+                          cpu_host=catalog.cpu_host)
+
+
+def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list[Diagnostic]):
+    choice = deployment.model
+    if choice.kind == "local":
+        from ..catalog.local import import_local
+
+        path = Path(choice.path.value)
+        if not path.is_absolute():
+            path = base_dir / path
+        try:
+            local = import_local(path)
+        except DiagnosticsError as exc:
+            diags.extend(_at(d, choice.path.span) for d in exc.diagnostics)
+            return (), None
+        return (local.model,), local
+    if choice.kind == "auto":
+        return tuple(catalog.models[k] for k in sorted(catalog.models)), None
+    models = []
+    for text in choice.ids:
+        model = catalog.find_model(text.value)
+        if model is None:
+            names = [m.id for m in catalog.models.values()] + [m.name for m in catalog.models.values()]
+            diags.append(error(
+                UNKNOWN_MODEL, f"unknown model '{text.value}'", span=text.span,
+                detail="A pinned model must be in the catalog (`llmc models`), or be loaded with "
+                       "local(\"path\") from a GGUF file or a Hugging Face folder.",
+                help=did_you_mean(text.value, names)))
+            continue
+        if not license_allowed(deployment, model):
+            labels = (Label(span=deployment.license.span, message="licenses allowed here"),) \
+                if deployment.license.span else ()
+            diags.append(error(
+                LICENSE_CONFLICT, f"{model.name} is under the '{model.license.id}' license, which this spec does not allow",
+                span=text.span, labels=labels,
+                detail="The spec pins a model whose license is outside its `license` list.",
+                help=f"add {model.license.id} to `license`, or pin another model"))
+            continue
+        models.append(model)
+    return tuple(models), None
+
+
+def _at(diag: Diagnostic, span) -> Diagnostic:
+    return diag if diag.span is not None else diag.model_copy(update={"span": span})
