@@ -80,9 +80,17 @@ def _feasible(deployment: Deployment, catalog, base_dir: Path) -> Plan | None:
     return choose(ctx, result) if result.feasible else None
 
 
+def _closest_per_constraint(evaluations: list[Evaluation], limit: int = 4) -> list[Evaluation]:
+    """The nearest miss for each constraint that failed, nearest first."""
+    best: dict[str, Evaluation] = {}
+    for ev in sorted(evaluations, key=lambda ev: (ev.violation.shortfall, ev.candidate.label)):
+        best.setdefault(ev.violation.constraint, ev)
+    return sorted(best.values(), key=lambda ev: ev.violation.shortfall)[:limit]
+
+
 def infeasible(ctx: Context, result: SearchResult, try_spec) -> Diagnostic:
     d = ctx.deployment
-    near = sorted(result.infeasible, key=lambda ev: (ev.violation.shortfall, ev.candidate.label))[:3]
+    near = _closest_per_constraint(result.infeasible)
     lines = [f"- {ev.candidate.label}: {ev.violation.detail}" for ev in near]
     if not near:
         lines = [f"- {r.family}: {r.constraint} ({r.detail})" for r in result.rejected[:5]]

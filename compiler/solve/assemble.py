@@ -127,7 +127,13 @@ def binding_constraint(ctx: Context, ev: Evaluation) -> str:
     slacks = []
     peak = max((x for x in ev.memory.devices if x.kind == "gpu"), default=None,
                key=lambda x: x.total_bytes / max(x.capacity_bytes, 1))
-    if peak is not None:
+    if ev.memory.kv_tokens_capacity:
+        # Paged runtimes fill the card by design; what can run out is the KV pool.
+        c = ev.candidate
+        need = max(c.context, min(d.concurrency, c.slots) * (d.prompt_tokens + d.output_tokens))
+        slacks.append((1 - need / ev.memory.kv_tokens_capacity,
+                       f"KV cache: {need} of {ev.memory.kv_tokens_capacity} tokens needed"))
+    elif peak is not None:
         frac = peak.total_bytes / max(peak.capacity_bytes, 1)
         slacks.append((1 - frac, f"memory: {peak.device} at {frac:.0%} of capacity"))
     t = _targets(d)

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.schema import Gpu, Model
+from ..catalog import unknown_gpu
 from ..diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error
 from ..spec import Deployment
 from ..suggest import did_you_mean
 from .topology import Topology, build_topology
 
-UNKNOWN_GPU = define_code("E401", "Unknown GPU")
-UNKNOWN_MODEL = define_code("E402", "Unknown model")
-LICENSE_CONFLICT = define_code("E403", "Pinned model's license is not allowed")
+UNKNOWN_MODEL = define_code("E401", "Unknown model")
+LICENSE_CONFLICT = define_code("E402", "Pinned model's license is not allowed")
 
 PERMISSIVE = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd")
 
@@ -61,12 +61,10 @@ def _resolve_hardware(deployment: Deployment, catalog, diags: list[Diagnostic]) 
     for group in hw.gpu:
         gpu = catalog.find_gpu(group.name)
         if gpu is None:
-            hint = did_you_mean(group.name, catalog.gpu_suggestions(group.name) or list(catalog.gpus))
-            diags.append(error(
-                UNKNOWN_GPU, f"unknown GPU '{group.name}'", span=group.span,
-                detail="GPU names are matched against the catalog, ignoring case and punctuation. "
-                       "Run `llmc gpus` for the list, or add the card with `--catalog DIR`.",
-                help=hint))
+            diags.append(unknown_gpu(catalog, group.name, span=group.span,
+                                     detail="GPU names are matched against the catalog, ignoring case and "
+                                            "punctuation. Run `llmc gpus` for the list, or add the card with "
+                                            "`--catalog DIR`."))
             continue
         gpus.extend([gpu] * group.count)
     if diags:
@@ -97,12 +95,11 @@ def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list
     for text in choice.ids:
         model = catalog.find_model(text.value)
         if model is None:
-            names = [m.id for m in catalog.models.values()] + [m.name for m in catalog.models.values()]
             diags.append(error(
                 UNKNOWN_MODEL, f"unknown model '{text.value}'", span=text.span,
                 detail="A pinned model must be in the catalog (`llmc models`), or be loaded with "
                        "local(\"path\") from a GGUF file or a Hugging Face folder.",
-                help=did_you_mean(text.value, names)))
+                help=did_you_mean(text.value, catalog.model_suggestions(text.value))))
             continue
         if not license_allowed(deployment, model):
             labels = (Label(span=deployment.license.span, message="licenses allowed here"),) \

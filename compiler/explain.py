@@ -1,0 +1,156 @@
+"""Human renderings of a Plan: PLAN.md, `llmc explain FILE` (Terraform-style) and `llmc estimate`.
+
+All three use the same words for the same figures (weights, KV cache, compute,
+overhead, free; TTFT, TPOT, throughput), so a reader can match them up.
+"""
+
+from __future__ import annotations
+
+from .estimate.report import LEGEND, memory_bar, memory_table
+from .plan import Estimate, Plan
+from .units import format_bytes, format_duration, format_tokens
+
+
+def _band(e: Estimate, fmt) -> str:
+    return f"{fmt(e.value)} ({fmt(e.low)} – {fmt(e.high)})"
+
+
+def _rate(v: float) -> str:
+    return f"{v:.1f} tok/s"
+
+
+def choice_lines(plan: Plan) -> list[tuple[str, str]]:
+    m, r, p = plan.model, plan.runtime, plan.parallelism
+    where = m.path or (f"{m.repo}/{m.file}" if m.file else m.repo)
+    rows = [
+        ("model", f"{m.name} ({m.id})"),
+        ("weights", f"{m.format} from {where}" + (f" @ {m.revision}" if m.revision else "")),
+        ("license", m.license),
+        ("runtime", f"{r.name} {r.version} (image {r.image})"),
+        ("kv cache", plan.kv_cache.get("type", "")),
+        ("context", f"{format_tokens(plan.context)} tokens per request, {plan.slots} concurrent sequences"),
+        ("parallelism", parallelism_text(plan)),
+        ("serving", f"{plan.serving.host}:{plan.serving.port} as '{plan.serving.served_name}'"
+                    + (f", API key from ${plan.serving.api_key_env}" if plan.serving.api_key_env else "")),
+    ]
+    if plan.speculative:
+        s = plan.speculative
+        rows.append(("speculative", f"{s.method}, {s.num_tokens} tokens, ~{s.speedup:.2f}x at {s.acceptance:.0%} "
+                                    f"acceptance ({s.source})"))
+    for key, value in sorted(plan.settings.env.items()):
+        rows.append(("env", f"{key}={value}"))
+    del p
+    return rows
+
+
+def parallelism_text(plan: Plan) -> str:
+    p, hw = plan.parallelism, plan.hardware
+    parts = []
+    if hw.gpu is None:
+        return "CPU only (host RAM)"
+    if p.nodes > 1:
+        parts.append(f"{p.nodes} nodes")
+    parts.append(f"TP {p.tensor}")
+    if p.pipeline > 1:
+        parts.append(f"PP {p.pipeline}")
+    if p.expert > 1:
+        parts.append(f"EP {p.expert}")
+    if p.replicas > 1:
+        parts.append(f"{p.replicas} replicas")
+    if p.split_mode and hw.gpus_per_node > 1 and plan.runtime.name in ("llama.cpp", "ollama"):
+        parts.append(f"{p.split_mode} split")
+    if p.tensor_split:
+        parts.append("tensor split " + ",".join(f"{x:g}" for x in p.tensor_split))
+    if p.gpu_layers is not None:
+        parts.append(f"{p.gpu_layers}/{plan.model.n_layers} layers on GPU")
+    if p.n_cpu_moe:
+        parts.append(f"experts of {p.n_cpu_moe} layers on CPU")
+    return ", ".join(parts)
+
+
+def memory_lines(plan: Plan) -> list[str]:
+    lines = [f"Memory per device ({LEGEND}):"]
+    lines += ["  " + memory_bar(d) for d in plan.memory.devices]
+    mem = plan.memory
+    if mem.kv_tokens_capacity is not None:
+        lines.append(f"  KV cache capacity: {mem.kv_tokens_capacity} tokens"
+                     + (f", maximum concurrency {mem.max_concurrency:.2f}x at {format_tokens(plan.context)}"
+                        if mem.max_concurrency else ""))
+    lines.append(f"  Safety margin kept free: {mem.safety_margin:.0%}; error band ±{mem.error_band:.0%}")
+    return lines
+
+
+def speed_lines(plan: Plan) -> list[str]:
+    perf, t = plan.performance, plan.targets
+    w = plan.workload
+    target = {"ttft": t.ttft_s, "tpot": t.tpot_s, "throughput": t.throughput_tok_s}
+    rows = [
+        ("TTFT", _band(perf.ttft_s, format_duration), target["ttft"] and f"≤ {format_duration(target['ttft'])}"),
+        ("TPOT", _band(perf.tpot_s, format_duration), target["tpot"] and f"≤ {format_duration(target['tpot'])}"),
+        ("throughput", _band(perf.throughput_tok_s, _rate),
+         target["throughput"] and f"≥ {_rate(target['throughput'])}"),
+    ]
+    lines = [f"Speed at {w.concurrency} concurrent requests, {format_tokens(w.prompt_tokens)} prompt, "
+             f"{w.output_tokens} output tokens ({perf.bound} bound):"]
+    for name, value, goal in rows:
+        lines.append(f"  {name:<11} {value}" + (f"   target {goal}" if goal else ""))
+    return lines
+
+
+def explain_text(plan: Plan) -> str:
+    """Terraform-style: what will be deployed, with every choice and estimate."""
+    out = [f"# deployment \"{plan.deployment}\" will be built", ""]
+    for key, value in choice_lines(plan):
+        out.append(f"  + {key:<12} = {value}")
+    out += ["", *memory_lines(plan), "", *speed_lines(plan), "",
+            f"Binding constraint: {plan.binding_constraint}", ""]
+    if plan.alternatives:
+        out.append("Alternatives considered:")
+        out += [f"  ~ {a.choice}: {a.reason}" for a in plan.alternatives]
+        out.append("")
+    if plan.rejected:
+        out.append("Ruled out:")
+        out += [f"  - {r.family}: {r.constraint}" + (f" ({r.detail})" if r.detail else "") for r in plan.rejected]
+        out.append("")
+    artifacts = 1 + len(plan.emit)
+    out.append(f"Plan: 1 deployment, {artifacts} artifact set(s) ({', '.join((plan.runtime.name,) + plan.emit)}).")
+    return "\n".join(out) + "\n"
+
+
+def estimate_text(plan: Plan) -> str:
+    """`llmc estimate`: the chosen configuration's memory (with every part's source) and speed."""
+    out = [f"{plan.deployment}: {plan.model.name} {plan.model.format} on {plan.runtime.name} "
+           f"({parallelism_text(plan)}), KV {plan.kv_cache.get('type')}, context {format_tokens(plan.context)}", ""]
+    out += memory_lines(plan) + [""]
+    for d in plan.memory.devices:
+        out.append(memory_table(d))
+    out += ["", *speed_lines(plan), "  sources: " + "; ".join(plan.performance.sources)]
+    return "\n".join(out) + "\n"
+
+
+def plan_markdown(plan: Plan) -> str:
+    out = [f"# Plan: {plan.deployment}", "",
+           f"Compiled by llmc {plan.llmc_version} (plan schema `{plan.schema_}`).", "", "## Choices", "",
+           "| | |", "| --- | --- |"]
+    out += [f"| {k} | {v} |" for k, v in choice_lines(plan)]
+    out += ["", "## Memory", "", "```", *memory_lines(plan), "```", ""]
+    for d in plan.memory.devices:
+        out += [f"**{d.device}** — {format_bytes(d.total_bytes)} of {format_bytes(d.capacity_bytes)}", "",
+                "| part | bytes | source |", "| --- | ---: | --- |"]
+        out += [f"| {p.name} | {p.bytes} | {p.source}" + (f" ({p.detail})" if p.detail else "") + " |"
+                for p in d.parts]
+        out.append("")
+    out += ["## Latency and throughput", "", "```", *speed_lines(plan), "```", "",
+            "Sources: " + "; ".join(plan.performance.sources), "",
+            f"**Binding constraint:** {plan.binding_constraint}", ""]
+    if plan.alternatives:
+        out += ["## Alternatives", "", "| choice | score | why it lost |", "| --- | ---: | --- |"]
+        out += [f"| {a.choice} | {a.score:g} | {a.reason} |" for a in plan.alternatives]
+        out.append("")
+    if plan.rejected:
+        out += ["## Ruled out", "", "| family | constraint | detail |", "| --- | --- | --- |"]
+        out += [f"| {r.family} | {r.constraint} | {r.detail} |" for r in plan.rejected]
+        out.append("")
+    if plan.notes:
+        out += ["## Notes", ""] + [f"- {n}" for n in plan.notes] + [""]
+    return "\n".join(out)

@@ -1,0 +1,111 @@
+"""The seed's scenarios, end to end through the real front end, catalog and estimates."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmc.catalog import load_catalog
+from llmc.solve import INFEASIBLE, solve
+from tests.support.specs import deployment, spec_text
+
+LLAMA_70B = '  model = "meta-llama/Llama-3.1-70B-Instruct"\n  quantization = q4_k_m\n  context = 4k\n'
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    cat, diags = load_catalog()
+    assert not diags
+    return cat
+
+
+def plan_for(catalog, hardware: str, body: str = ""):
+    return solve(deployment(spec_text(hardware, body=body)), catalog)
+
+
+def test_70b_q4_does_not_fit_one_24gb_card_alone(catalog):
+    plan, diags = plan_for(catalog, '    gpu = 1 x "RTX 4090"', LLAMA_70B)
+    assert plan is None
+    assert [d.code for d in diags] == [INFEASIBLE]
+    fixes = diags[0].extra["relaxations"]
+    assert any("host RAM" in f for f in fixes), fixes
+    assert any("add" in f and "RTX 4090" in f for f in fixes), fixes
+
+
+def test_70b_q4_fits_one_24gb_card_with_host_ram_through_llama_cpp(catalog):
+    plan, diags = plan_for(catalog, '    gpu = 1 x "RTX 4090"\n    memory = 128 GiB', LLAMA_70B)
+    assert plan is not None, diags
+    assert plan.runtime.name in ("llama.cpp", "ollama")
+    assert plan.parallelism.gpu_layers is not None and 0 < plan.parallelism.gpu_layers < 80
+    gpu, host = plan.memory.devices
+    assert gpu.total_bytes <= gpu.capacity_bytes
+    assert host.kind == "cpu" and host.weights_bytes > gpu.weights_bytes / 4
+
+
+@pytest.mark.parametrize("hardware", [
+    '    gpu = 1 x "RTX 4090"',
+    '    gpu = 2 x "H100 SXM"',
+    '    gpu = 1 x "RTX 4060 Ti 16GB"',
+    "    gpu = none\n    memory = 64 GiB",
+])
+def test_apache_only_never_picks_llama_or_gemma(catalog, hardware):
+    plan, diags = plan_for(catalog, hardware, "  license = [apache-2.0]\n")
+    assert plan is not None, diags
+    assert plan.model.license == "apache-2.0"
+    chosen = [plan.model.name] + [a.choice for a in plan.alternatives]
+    assert not any(name.lower().startswith(("llama", "meta-llama", "gemma")) for name in chosen)
+
+
+def test_16gb_card_for_chat_fits_with_kv_at_the_requested_context(catalog):
+    body = "  workload {\n    task = chat\n    concurrency = 2\n  }\n  context = 16k\n"
+    plan, diags = plan_for(catalog, '    gpu = 1 x "RTX 4060 Ti 16GB"', body)
+    assert plan is not None, diags
+    assert plan.context == 16 * 1024
+    gpu = plan.memory.devices[0]
+    assert gpu.kind == "gpu" and gpu.capacity_bytes == 16 * 2**30
+    assert gpu.total_bytes <= gpu.capacity_bytes
+    if plan.memory.kv_tokens_capacity is not None:
+        assert plan.memory.kv_tokens_capacity >= plan.context
+    else:
+        assert gpu.kv_cache_bytes > 0
+
+
+def test_unmet_latency_names_the_constraint_and_a_relaxation(catalog):
+    body = '  model = "meta-llama/Llama-3.1-70B-Instruct"\n  latency {\n    tpot <= 5ms\n  }\n'
+    plan, diags = plan_for(catalog, '    gpu = 2 x "RTX 4090"\n    p2p = false', body)
+    assert plan is None
+    assert "time per output token" in diags[0].detail
+
+
+def test_no_p2p_cards_get_row_split_or_nccl_p2p_disable(catalog):
+    body = '  model = "meta-llama/Llama-3.1-70B-Instruct"\n  context = 8k\n'
+    plan, diags = plan_for(catalog, '    gpu = 2 x "RTX 4090"\n    p2p = false\n    memory = 128 GiB', body)
+    assert plan is not None, diags
+    if plan.runtime.name in ("llama.cpp", "ollama"):
+        assert plan.parallelism.split_mode == "row"
+    else:
+        assert plan.settings.env.get("NCCL_P2P_DISABLE") == "1"
+
+
+def test_mixed_cards_get_a_tensor_split_by_memory(catalog):
+    body = '  runtime = llama.cpp\n  model = "Qwen/Qwen3-32B"\n'
+    plan, diags = plan_for(catalog, '    gpu = [1 x "RTX 4090", 1 x "RTX 4060 Ti 16GB"]', body)
+    assert plan is not None, diags
+    assert plan.parallelism.tensor_split == (1.5, 1.0)
+    gpu0, gpu1 = plan.memory.devices[:2]
+    assert gpu0.weights_bytes > gpu1.weights_bytes
+
+
+def test_pinned_model_with_a_disallowed_license_is_an_error_at_the_model(catalog):
+    body = '  model = "meta-llama/Llama-3.1-8B-Instruct"\n  license = [apache-2.0]\n'
+    plan, diags = plan_for(catalog, '    gpu = 1 x "RTX 4090"', body)
+    assert plan is None and diags[0].code == "E402"
+    assert diags[0].span.line == 2
+
+
+def test_multi_node_uses_pipeline_across_nodes_and_emits_kubernetes(catalog):
+    body = '  model = "deepseek-ai/DeepSeek-V3"\n  context = 32k\n  workload {\n    concurrency = 32\n  }\n'
+    plan, diags = plan_for(catalog, '    gpu = 8 x "H100 SXM"\n    nodes = 2', body)
+    assert plan is not None, diags
+    assert plan.runtime.name in ("vllm", "sglang")
+    assert plan.parallelism.nodes == 2 and plan.parallelism.tensor * plan.parallelism.pipeline == 16
+    assert "kubernetes" in plan.emit
