@@ -6,6 +6,7 @@ field names here are relied on elsewhere; add fields freely, rename none.
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -57,6 +58,12 @@ class Mla(Record):
     q_lora_rank: int | None = None
 
 
+@functools.lru_cache(maxsize=1024)
+def _repeat_pattern(pattern: tuple[str, ...], n_layers: int) -> tuple[str, ...]:
+    """Cached: the solver asks for every candidate's layer layout many times."""
+    return tuple(pattern[i % len(pattern)] for i in range(n_layers))
+
+
 class Attention(Record):
     """Per-layer attention layout: `pattern` repeats over the layers (gemma3: 5 sliding, 1 full)."""
 
@@ -64,9 +71,11 @@ class Attention(Record):
     sliding_window: int | None = None
     linear: LinearAttention | None = None
     mla: Mla | None = None
+    output_gate: bool = False        # gated attention (Qwen3-Next/3.5): q_proj also emits a per-head gate
+    dsa_topk: int | None = None      # DeepSeek sparse attention: each query attends to its top-k tokens
 
     def layer_kinds(self, n_layers: int) -> tuple[LayerKind, ...]:
-        return tuple(self.pattern[i % len(self.pattern)] for i in range(n_layers))
+        return _repeat_pattern(self.pattern, n_layers)
 
 
 class Moe(Record):
@@ -135,6 +144,7 @@ class Model(Sourced):
     variants: tuple[Variant, ...] = ()
     release_date: str | None = None
     aliases: tuple[str, ...] = ()
+    vision_params_b: float | None = None   # vision tower + projector, in the checkpoint but not in the text layers
 
     @property
     def is_moe(self) -> bool:
@@ -173,6 +183,18 @@ class TensorRule(Record):
     group: str            # embed | output | attn_qkv | attn_v | attn_o | ffn_up_gate | ffn_down | experts ...
     type: str             # ggml/other type id
     fraction: float = 1.0  # of the layers in that group (Q4_K_M: attn_v and ffn_down on half the layers)
+
+
+class GgmlType(Sourced):
+    """One GGUF tensor storage type: `type_size` bytes hold `block_size` weights (scales included)."""
+
+    id: str                          # q4_k, q6_k, q8_0, f16 ...
+    block_size: int
+    type_size: int
+
+    @property
+    def bits_per_weight(self) -> float:
+        return self.type_size * 8 / self.block_size
 
 
 class Format(Sourced):

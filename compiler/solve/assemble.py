@@ -194,7 +194,7 @@ def _rejected(rejected: list[Rejection]) -> tuple[Rejected, ...]:
 def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
     c = best.candidate
     notes = list(best.memory.notes)
-    _, source = model_quality(best, ctx.deployment.task)
+    _, source = model_quality(best.candidate.model, ctx.deployment.task)
     notes.append(f"quality score source: {source}")
     if c.layout.split_mode == "row":
         notes.append("row split: these GPUs have no peer-to-peer path; layer split stalls there at long context")

@@ -7,7 +7,10 @@ Latency, throughput and memory come from the estimates.
 
 from __future__ import annotations
 
+import functools
 import math
+
+from ..catalog.params import param_counts
 
 from .evaluate import Evaluation
 
@@ -18,22 +21,30 @@ UNSCORED_BASE, UNSCORED_SLOPE, UNSCORED_CAP = 30.0, 8.0, 60.0
 PPL_WEIGHT = 0.5
 
 
-def model_quality(ev: Evaluation, task: str) -> tuple[float, str]:
-    model = ev.candidate.model
+def model_quality(model, task: str) -> tuple[float, str]:
     if model.quality and task in model.quality.scores:
         return model.quality.scores[task], "; ".join(model.quality.source)
-    from ..catalog.params import param_counts
+    return _size_prior(model), f"no published {task} score: size prior 30 + 8·log2(active B)"
 
-    _, active = param_counts(model)
-    prior = min(UNSCORED_CAP, UNSCORED_BASE + UNSCORED_SLOPE * math.log2(max(active / 1e9, 0.1)))
-    return prior, f"no published {task} score: size prior 30 + 8·log2(active B)"
+
+@functools.lru_cache(maxsize=4096)
+def _size_prior_of(total_active: tuple[int, int]) -> float:
+    active = total_active[1]
+    return min(UNSCORED_CAP, UNSCORED_BASE + UNSCORED_SLOPE * math.log2(max(active / 1e9, 0.1)))
+
+
+def _size_prior(model) -> float:
+    return _size_prior_of(param_counts(model))
+
+
+def candidate_quality(c, task: str) -> float:
+    score, _ = model_quality(c.model, task)
+    loss = (c.fmt.ppl_increase_pct or 0.0) + (c.kv.ppl_increase_pct or 0.0)
+    return round(score - PPL_WEIGHT * loss, 3)
 
 
 def quality(ev: Evaluation, task: str) -> float:
-    c = ev.candidate
-    score, _ = model_quality(ev, task)
-    loss = (c.fmt.ppl_increase_pct or 0.0) + (c.kv.ppl_increase_pct or 0.0)
-    return round(score - PPL_WEIGHT * loss, 3)
+    return candidate_quality(ev.candidate, task)
 
 
 def peak_memory_fraction(ev: Evaluation) -> float:

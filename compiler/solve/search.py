@@ -10,12 +10,15 @@ from ..estimate.from_file import weights_from_tensors
 from ..estimate.weights import WeightBytes, weight_bytes
 from .candidates import (Candidate, Rejection, context_for, kv_rejection, layouts, model_rejection,
                          runtime_rejection)
+from .objective import candidate_quality
 from .evaluate import Context, Evaluation, estimate_speed_for, evaluate, fit_with_offload, speed_violation
 
 # KV types `auto` may pick, best quality first.
 AUTO_KV = ("f16", "fp8", "q8_0", "q4_0")
 # Speculative decoding pays off for a few concurrent streams; at large batch the target is compute-bound.
 SPECULATIVE_MAX_CONCURRENCY = 4
+# The chosen plan plus its listed alternatives (distinct model × runtime).
+MAX_PLACES = 6
 
 
 @dataclass
@@ -27,10 +30,46 @@ class SearchResult:
 
 
 def search(ctx: Context, models, catalog, local=None) -> SearchResult:
+    """Estimate candidates best-first; under `prefer = quality` stop once no remaining one can place.
+
+    A candidate's quality score needs no estimate, so it is an exact upper bound on its objective:
+    after the chosen plan and its alternatives are found, candidates of lower quality cannot change
+    the result and are reported as not estimated.
+    """
     result = SearchResult()
-    for model in models:
-        _search_model(ctx, model, catalog, local, result)
+    pending = [pair for model in models for pair in _search_model(ctx, model, catalog, local, result)]
+    d = ctx.deployment
+    if d.objective == "quality":
+        pending.sort(key=lambda pair: (-_quality_bound(pair[0], d.task), _tie(pair[0])))
+    else:
+        pending.sort(key=lambda pair: _tie(pair[0]))
+    places: dict[tuple[str, str], float] = {}
+    for i, (candidate, weights) in enumerate(pending):
+        if d.objective == "quality" and len(places) > MAX_PLACES:
+            floor = sorted(places.values(), reverse=True)[MAX_PLACES]
+            if _quality_bound(candidate, d.task) < floor:
+                _not_estimated(pending[i:], result)
+                break
+        ev = _record(ctx, candidate, weights, catalog, result)
+        if ev.feasible:
+            key = (candidate.model.id, candidate.runtime.name)
+            places[key] = max(places.get(key, float("-inf")), _quality_bound(candidate, d.task))
     return result
+
+
+def _quality_bound(c: Candidate, task: str) -> float:
+    return candidate_quality(c, task)
+
+
+def _tie(c: Candidate) -> tuple:
+    return (c.model.id, c.fmt.id, c.runtime.name, c.kv.id, c.layout.tensor)
+
+
+def _not_estimated(rest, result: SearchResult) -> None:
+    families = {c.model.name for c, _ in rest} - {e.candidate.model.name for e in result.feasible + result.infeasible}
+    for family in sorted(families):
+        result.rejected.append(Rejection(family, "objective",
+                                         "lower quality bound than the chosen plan and its alternatives; not estimated"))
 
 
 def _variants(ctx: Context, model: Model, catalog, local) -> list[tuple[Variant | None, Format, WeightBytes]]:
@@ -55,21 +94,23 @@ def _local_weights(local, fmt: Format) -> WeightBytes:
     return weights_from_tensors(local.model, local.tensors, fmt.id)
 
 
-def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResult) -> None:
+def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResult) -> list[tuple[Candidate, WeightBytes]]:
+    """Every candidate of one model that survives the cheap constraints (no estimates yet)."""
     d = ctx.deployment
     if local is None:
         rejection = model_rejection(d, model)
         if rejection:
             result.rejected.append(rejection)
-            return
+            return []
     variants = _variants(ctx, model, catalog, local)
     if not variants:
         want = ", ".join(d.quantization.allowed or ()) or "known"
         result.rejected.append(Rejection(model.name, "quantization", f"no {want} checkpoint in the catalog"))
-        return
+        return []
     context = context_for(d, model)
     capacity = _total_capacity(ctx)
     reasons: list[str] = []
+    out = []
     for variant, fmt, weights in variants:
         if weights.total_bytes > capacity:
             reasons.append(f"{fmt.id} weights ({weights.total_bytes / 2**30:.1f} GiB) exceed all GPU and host memory")
@@ -85,18 +126,18 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
                     reasons.append(why)
                     continue
                 for layout in layouts(runtime, model, ctx.topology):
-                    c = Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv, layout=layout,
-                                  context=context, slots=_slots(d, layout))
-                    _record(ctx, c, weights, catalog, result)
-    if reasons and not any(e.candidate.model is model for e in result.feasible + result.infeasible):
+                    out.append((Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv,
+                                          layout=layout, context=context, slots=_slots(d, layout)), weights))
+    if reasons and not out:
         result.rejected.append(Rejection(model.name, _constraint_of(reasons[0]), reasons[0]))
+    return out
 
 
 def _constraint_of(reason: str) -> str:
     return "memory" if "exceed" in reason else "runtime support"
 
 
-def _record(ctx: Context, c: Candidate, weights: WeightBytes, catalog, result: SearchResult) -> None:
+def _record(ctx: Context, c: Candidate, weights: WeightBytes, catalog, result: SearchResult) -> Evaluation:
     ev = evaluate(ctx, c, weights)
     result.evaluated += 1
     if ev.violation and ev.violation.constraint == "memory":
@@ -106,6 +147,7 @@ def _record(ctx: Context, c: Candidate, weights: WeightBytes, catalog, result: S
     if ev.violation and ev.violation.constraint == "tpot":
         ev = _with_speculation(ctx, ev, weights, catalog) or ev
     (result.feasible if ev.feasible else result.infeasible).append(ev)
+    return ev
 
 
 def _with_speculation(ctx: Context, ev: Evaluation, weights: WeightBytes, catalog) -> Evaluation | None:
