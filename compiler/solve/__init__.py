@@ -10,7 +10,7 @@ from ..spec import Deployment
 from .assemble import build_plan
 from .candidates import Rejection
 from .evaluate import Context, Evaluation
-from .objective import sort_key
+from .objective import QUALITY_FLOOR, quality, sort_key
 from .relax import relaxations
 from .resolve import resolve
 from .search import SearchResult, search
@@ -51,6 +51,10 @@ def make_context(deployment: Deployment, topology) -> Context:
 def choose(ctx: Context, result: SearchResult) -> Plan:
     d = ctx.deployment
     ranked = sorted(result.feasible, key=lambda ev: sort_key(ev, d.objective, d.task))
+    if d.objective != "quality":
+        floor = max(quality(ev, d.task) for ev in ranked) - QUALITY_FLOOR
+        ranked = [ev for ev in ranked if quality(ev, d.task) >= floor] + \
+                 [ev for ev in ranked if quality(ev, d.task) < floor]
     best = ranked[0]
     rejected = result.rejected + _failed_families(result)
     return build_plan(ctx, best, ranked[1:], rejected)

@@ -8,7 +8,7 @@ from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Performance, P
 from ..units import format_duration
 from .candidates import Candidate, Rejection
 from .evaluate import Context, Evaluation
-from .objective import model_quality, peak_memory_fraction, quality, score
+from .objective import ASSUMED_LOSS, model_quality, peak_memory_fraction, quality, score
 
 MAX_ALTERNATIVES = 5
 MAX_REJECTED = 12
@@ -196,6 +196,8 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
     notes = list(best.memory.notes)
     _, source = model_quality(best.candidate.model, ctx.deployment.task)
     notes.append(f"quality score source: {source}")
+    if c.fmt.ppl_increase_pct is None or c.kv.ppl_increase_pct is None:
+        notes.append(f"quality loss of {c.fmt.id} weights / {c.kv.id} KV: {ASSUMED_LOSS}")
     if c.layout.split_mode == "row":
         notes.append("row split: these GPUs have no peer-to-peer path; layer split stalls there at long context")
     if dict(c.layout.env).get("NCCL_P2P_DISABLE"):

@@ -17,6 +17,13 @@ from .evaluate import Evaluation
 # A model without a published score for the task ranks by size: 30 + 8·log2(active params in B),
 # capped below the scored models' typical range so sourced scores win ties.
 UNSCORED_BASE, UNSCORED_SLOPE, UNSCORED_CAP = 30.0, 8.0, 60.0
+# Between equally good candidates, prefer the engine built for the hardware: vLLM before SGLang (whose speed
+# figures are assumed equal to vLLM's for lack of calibration rows), llama.cpp before Ollama (which runs
+# llama-server underneath and adds an admission margin).
+RUNTIME_RANK = {"vllm": 0, "sglang": 1, "llama.cpp": 2, "ollama": 3}
+# Under prefer = latency / throughput / memory, only plans within this many quality points of the best
+# feasible one compete: "fastest" should not mean "a 270M model".
+QUALITY_FLOOR = 10.0
 # Points of quality lost per 1 % of perplexity increase.
 PPL_WEIGHT = 0.5
 
@@ -37,10 +44,39 @@ def _size_prior(model) -> float:
     return _size_prior_of(param_counts(model))
 
 
+# Where the catalog has no measured perplexity increase, interpolate one from bits per weight through the
+# seed's measured points (Llama-3-8B, Wikitext-2: Q4_K_M 4.9 bpw +2.7 %, Q3_K_M 3.9 bpw +13.6 %), with
+# 8-bit formats at +0.1 % ("minimal quality loss", seed ch. 9-10) and 16-bit at 0. An assumption, stated
+# in the plan's notes; a measured figure in the catalog always wins.
+WEIGHT_LOSS_POINTS = ((2.6, 40.0), (3.9, 13.6), (4.9, 2.7), (6.6, 0.5), (8.0, 0.1), (16.0, 0.0))
+KV_LOSS_POINTS = ((4.5, 2.0), (8.0, 0.1), (16.0, 0.0))
+ASSUMED_LOSS = "perplexity increase interpolated from bits per weight (seed ch. 11 points); assumed"
+
+
+def _interpolate(points, bits: float) -> float:
+    if bits <= points[0][0]:
+        return points[0][1]
+    for (b0, l0), (b1, l1) in zip(points, points[1:]):
+        if bits <= b1:
+            return l0 + (l1 - l0) * (bits - b0) / (b1 - b0)
+    return points[-1][1]
+
+
+def format_loss(fmt) -> float:
+    if fmt.ppl_increase_pct is not None:
+        return fmt.ppl_increase_pct
+    return _interpolate(WEIGHT_LOSS_POINTS, fmt.bits_per_weight)
+
+
+def kv_loss(kv) -> float:
+    if kv.ppl_increase_pct is not None:
+        return kv.ppl_increase_pct
+    return _interpolate(KV_LOSS_POINTS, kv.bits)
+
+
 def candidate_quality(c, task: str) -> float:
     score, _ = model_quality(c.model, task)
-    loss = (c.fmt.ppl_increase_pct or 0.0) + (c.kv.ppl_increase_pct or 0.0)
-    return round(score - PPL_WEIGHT * loss, 3)
+    return round(score - PPL_WEIGHT * (format_loss(c.fmt) + kv_loss(c.kv)), 3)
 
 
 def quality(ev: Evaluation, task: str) -> float:
@@ -70,6 +106,7 @@ def sort_key(ev: Evaluation, objective: str, task: str) -> tuple:
     return (
         -score(ev, objective, task),
         -quality(ev, task),
+        RUNTIME_RANK.get(c.runtime.name, 9),
         round(ev.speed.tpot_s.value, 6),
         round(peak_memory_fraction(ev), 6),
         c.model.id, c.fmt.id, c.runtime.name, c.kv.id, c.layout.tensor, c.layout.replicas,
