@@ -1,0 +1,29 @@
+"""Options shared by the catalog commands (models, gpus, formats, detect): --catalog DIR and --json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..catalog import Catalog, load_catalog
+from ._report import emit
+
+
+def add_catalog_options(parser) -> None:
+    parser.add_argument("--catalog", metavar="DIR", action="append", default=[], type=Path,
+                        help="a directory of YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def open_catalog(args) -> Catalog | None:
+    """The merged catalog; catalog errors are printed (file and record named) and the broken records skipped."""
+    catalog, diagnostics = load_catalog(args.catalog)
+    if diagnostics:
+        emit(diagnostics, {}, "full")
+    return catalog
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")

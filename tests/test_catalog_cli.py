@@ -1,0 +1,105 @@
+"""`llmc models`, `llmc gpus`, `llmc formats`: readable tables and --json, each record with its source."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from llmc.catalog import load_catalog
+from llmc.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def no_env_catalog(monkeypatch):
+    monkeypatch.delenv("LLMC_CATALOG", raising=False)
+
+
+def test_models_json_lists_every_model_with_a_source(capsys):
+    code, out, _ = run(capsys, "models", "--json")
+    models = json.loads(out)
+    assert code == 0 and len(models) >= 38
+    assert all(m["source"] and m["params_total"] > 0 for m in models)
+    assert len({m["id"] for m in models}) == len(models)
+
+
+def test_gpus_json_lists_every_gpu_with_a_source(capsys):
+    code, out, _ = run(capsys, "gpus", "--json")
+    gpus = json.loads(out)
+    assert code == 0 and len([g for g in gpus if g["kind"] == "gpu"]) >= 26
+    assert all(g["source"] and g["memory_bytes"] > 0 and g["bandwidth_gbps"] > 0 for g in gpus)
+    assert any(g["kind"] == "cpu" for g in gpus)
+
+
+def test_formats_json_has_formats_kv_types_and_block_types(capsys):
+    code, out, _ = run(capsys, "formats", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert {f["id"] for f in data["formats"]} >= {"q4_k_m", "q8_0", "fp8", "awq", "gptq", "nvfp4", "mxfp4", "bf16"}
+    assert {k["id"] for k in data["kv_types"]} >= {"f16", "fp8", "q8_0", "q4_0"}
+    assert {t["id"]: t["bits_per_weight"] for t in data["ggml_types"]}["q8_0"] == 8.5
+
+
+def test_tables_are_readable(capsys):
+    _, models, _ = run(capsys, "models")
+    _, gpus, _ = run(capsys, "gpus")
+    _, formats, _ = run(capsys, "formats")
+    assert models.splitlines()[0].split()[:3] == ["MODEL", "PARAMS", "CONTEXT"]
+    line = next(l for l in models.splitlines() if l.startswith("google/gemma-3-270m-it "))
+    assert "3 full, 15 sliding 512" in line
+    line = next(l for l in gpus.splitlines() if l.startswith("RTX 4090 "))
+    assert "24 GiB" in line and "1,008 GB/s" in line and "8.9" in line
+    assert "q4_k_m" in formats and "KV-cache types" in formats
+
+
+def test_models_filter_by_task_and_license(capsys):
+    _, out, _ = run(capsys, "models", "--task", "multimodal", "--json")
+    ids = {m["id"] for m in json.loads(out)}
+    assert "google/gemma-3-4b-it" in ids and "Qwen/Qwen3-8B" not in ids
+    _, out, _ = run(capsys, "models", "--license", "permissive", "--json")
+    licenses = {m["license"]["id"] for m in json.loads(out)}
+    assert licenses <= {"apache-2.0", "mit"} and "apache-2.0" in licenses
+    _, out, _ = run(capsys, "models", "--license", "llama3.1", "--json")
+    assert {m["license"]["id"] for m in json.loads(out)} == {"llama3.1"}
+
+
+def test_models_that_fit_a_gpu(capsys):
+    _, out, _ = run(capsys, "models", "--fits", "RTX 4090", "--json")
+    fitting = {m["id"]: m for m in json.loads(out)}
+    assert "Qwen/Qwen3-8B" in fitting and "deepseek-ai/DeepSeek-V3" not in fitting
+    assert all(m["smallest_weights"]["bytes"] <= 0.9 * 24 * 2**30 for m in fitting.values())
+    _, out, _ = run(capsys, "models", "--fits", "2 x rtx4090", "--json")
+    assert len(json.loads(out)) > len(fitting)
+
+
+def test_fits_with_an_unknown_gpu_suggests_names(capsys):
+    code, out, err = run(capsys, "models", "--fits", "RTX 4900")
+    assert code == 2 and out == ""
+    assert "E301" in err and "RTX 4090" in err
+
+
+def test_broken_user_catalog_is_reported_and_the_rest_listed(tmp_path, capsys):
+    (tmp_path / "bad.yaml").write_text("gpus:\n- {name: Mystery GPU, source: 'a rumour'}\n")
+    code, out, err = run(capsys, "gpus", "--catalog", str(tmp_path))
+    assert code == 0 and "RTX 4090" in out and "Mystery GPU" not in out
+    assert "E302" in err and "bad.yaml" in err and "Mystery GPU" in err
+
+
+def test_user_catalog_gpu_is_listed(tmp_path, capsys):
+    (tmp_path / "gpu.yaml").write_text(
+        "gpus:\n- {name: Acme X1, memory_bytes: 68719476736, bandwidth_gbps: 2000, arch: Hopper, source: 'datasheet'}\n")
+    _, out, _ = run(capsys, "gpus", "--catalog", str(tmp_path), "--json")
+    assert "Acme X1" in {g["name"] for g in json.loads(out)}
+
+
+def test_cli_runs_as_a_program():
+    done = subprocess.run([sys.executable, "-m", "llmc.cli", "gpus", "--json"], capture_output=True, text=True)
+    assert done.returncode == 0 and len(json.loads(done.stdout)) == len(load_catalog()[0].gpus) + 1
