@@ -53,7 +53,7 @@ def weights_from_tensors(model: Model, tensors, format_id: str) -> WeightBytes:
         name = kind if per_layer else f"{kind} (global)"
         groups.append(GroupBytes(name, kind, n_params, n_bytes, n_bytes * 8 / max(n_params, 1),
                                  per_layer, n_layers))
-    return WeightBytes(tuple(groups), format_id, SOURCE)
+    return WeightBytes(tuple(groups), format_id, SOURCE, "gguf")
 
 
 def _elements(shape) -> int:

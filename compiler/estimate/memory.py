@@ -1,0 +1,399 @@
+"""Memory per device, in parts, under each runtime's own allocation rules.
+
+llama.cpp / Ollama: layers (and the output layer) go to GPUs by -ngl and the split by free memory
+(src/llama-model.cpp load_tensors: the last `ngl` of n_layer+1 units, split points proportional to
+free memory); the token embeddings stay on the CPU; --n-cpu-moe N keeps the experts of the first N
+layers in host RAM; each layer's KV lives with the layer; every backend reserves a compute buffer.
+The free margin is --fit-target (1024 MiB per device by default, runtimes.md §2).
+Ollama runs llama-server with -c num_ctx*parallel -np parallel (runtimes.md §3).
+vLLM: gpu_memory_utilization x device memory is the budget; weights, the profiled activation peak,
+CUDA graphs and non-torch memory come off it and the rest is paged KV (capacity in tokens).
+SGLang: mem_fraction_static x device memory holds weights plus the KV pool; the rest is activations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog.schema import Gpu, KvType, Model
+from ..plan import DeviceMemory, Memory, MemoryPart
+from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
+                      LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
+                      VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
+from .kv import KvBytes, kv_bytes, paged_bytes_per_token, pad
+from .weights import WeightBytes
+
+OUTPUT_SOURCE = "llama.cpp@0c1e57098 llama_context::output_reserve (n_vocab x max(n_outputs, n_seq) x 4 B)"
+LLAMA_FIT_TARGET = 1024 * MIB
+LLAMA_FIT_SOURCE = "llama.cpp --fit-target default 1024 MiB free per device (common/arg.cpp, runtimes.md §2)"
+OLLAMA_ADMISSION = 0.20
+OLLAMA_SOURCE = "Ollama schedules a model when its estimate fits ~80% of free memory (estimation.md)"
+VLLM_UTIL_DEFAULT = 0.92
+VLLM_UTIL_SOURCE = "vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.md §1.2)"
+SGLANG_FRACTION_DEFAULT = 0.88
+SGLANG_FRACTION_SOURCE = "SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)"
+VLLM_BLOCK = 16
+
+# Relative error bands, from the calibration residuals (docs/accuracy.md).
+ERROR_BAND = {"llama.cpp": 0.03, "ollama": 0.05, "vllm": 0.10, "sglang": 0.10}
+
+
+@dataclass(frozen=True)
+class HardwareView:
+    """The devices the plan uses: GPUs in device order (all nodes), or none for a CPU-only host."""
+
+    gpus: tuple[Gpu, ...] = ()
+    host_ram_bytes: int = 0
+    nodes: int = 1
+    link: str = "pcie"        # pcie | nvlink | none
+    p2p: bool = True
+    cpu: Gpu | None = None    # a CPU host record (kind "cpu") for bandwidth, when known
+
+    @property
+    def cpu_only(self) -> bool:
+        return not self.gpus
+
+
+@dataclass(frozen=True)
+class ParallelView:
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    dp: int = 1
+    gpu_layers: int | None = None    # llama.cpp -ngl (None: all layers on the GPUs)
+    n_cpu_moe: int | None = None     # llama.cpp --n-cpu-moe
+
+
+@dataclass(frozen=True)
+class MemorySettings:
+    flash_attention: bool = True
+    kv_unified: bool = False
+    n_batch: int = 2048
+    n_ubatch: int = 512
+    kv_v: KvType | None = None              # llama.cpp: a different V cache type
+    gpu_memory_utilization: float | None = None
+    max_num_batched_tokens: int | None = None
+    max_num_seqs: int | None = None
+    enforce_eager: bool = False
+    mem_fraction_static: float | None = None
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    devices: tuple[DeviceMemory, ...]
+    safety_margin: float
+    runtime: str
+    kv: KvBytes
+    kv_tokens_capacity: int | None = None
+    max_concurrency: float | None = None
+    error_band: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def fits(self) -> bool:
+        return all(d.total_bytes <= d.capacity_bytes for d in self.devices)
+
+    def device(self, kind: str = "gpu") -> tuple[DeviceMemory, ...]:
+        return tuple(d for d in self.devices if d.kind == kind)
+
+    def to_plan(self) -> Memory:
+        return Memory(devices=self.devices, safety_margin=self.safety_margin,
+                      kv_tokens_capacity=self.kv_tokens_capacity, max_concurrency=self.max_concurrency,
+                      error_band=self.error_band)
+
+
+def _device(name: str, kind: str, capacity: int, parts: list[MemoryPart]) -> DeviceMemory:
+    by = {p.name: p.bytes for p in parts}
+    total = sum(p.bytes for p in parts)
+    return DeviceMemory(device=name, kind=kind, weights_bytes=by.get("weights", 0),
+                        kv_cache_bytes=by.get("kv_cache", 0),
+                        compute_bytes=by.get("compute", 0) + by.get("output", 0),
+                        overhead_bytes=by.get("overhead", 0) + by.get("margin", 0),
+                        total_bytes=total, capacity_bytes=capacity, parts=tuple(parts))
+
+
+def _gpu_name(i: int, gpu: Gpu) -> str:
+    return f"gpu{i} ({gpu.name})"
+
+
+# ---------------------------------------------------------------- llama.cpp / Ollama
+
+def llama_layer_devices(n_layers: int, gpu_layers: int | None, capacities: list[int]) -> list[int]:
+    """Device index per unit (n_layers repeating layers, then the output layer); -1 is the CPU.
+
+    Exactly llama_model::load_tensors: units >= n_layer + 1 - ngl go to GPUs, split by the
+    cumulative share of free memory (std::upper_bound over the normalized split points).
+    """
+    n_units = n_layers + 1
+    if not capacities:
+        return [-1] * n_units
+    ngl = n_units if gpu_layers is None else max(0, gpu_layers)
+    start = max(n_units - ngl, 0)
+    act = min(ngl, n_units)
+    total = float(sum(capacities))
+    splits, acc = [], 0.0
+    for c in capacities:
+        acc += c
+        splits.append(acc / total)
+    out = []
+    for il in range(n_units):
+        if il < start or il - start >= act:
+            out.append(-1)
+            continue
+        x = (il - start) / act
+        out.append(next((i for i, s in enumerate(splits) if s > x), len(splits) - 1))
+    return out
+
+
+def _layer_weight_bytes(model: Model, weights: WeightBytes) -> tuple[list[int], list[int]]:
+    """(bytes of each repeating layer without routed experts, bytes of its routed experts)."""
+    from ..catalog.params import moe_layer_indices
+
+    moe_layers = set(moe_layer_indices(model))
+    kinds = model.layer_kinds()
+    dense_ffn = next((g for g in weights.groups if g.kind == "ffn" and g.name == "ffn"), None)
+    base, experts = [0] * model.n_layers, [0] * model.n_layers
+    for g in weights.groups:
+        if not g.per_layer:
+            continue
+        if g.kind in ("attn_q", "attn_kv", "attn_o"):
+            members = [i for i, k in enumerate(kinds) if k in ("full", "sliding")]
+        elif g.kind in ("mla", "linear"):
+            members = [i for i, k in enumerate(kinds) if k == g.kind]
+        elif g is dense_ffn:
+            members = [i for i in range(model.n_layers) if i not in moe_layers]
+        elif g.kind in ("experts", "shared_experts") or g.name == "ffn_router":
+            members = sorted(moe_layers)
+        else:
+            members = list(range(model.n_layers))
+        members = members or list(range(model.n_layers))
+        share, rest = divmod(g.bytes, len(members))
+        for n, i in enumerate(members):
+            (experts if g.kind == "experts" else base)[i] += share + (1 if n < rest else 0)
+    return base, experts
+
+
+def _llama_kv_per_layer(model: Model, kv: KvBytes) -> list[int]:
+    kinds = model.layer_kinds()
+    per_kind = {p.kind: p.bytes_per_layer for p in kv.parts}
+    return [per_kind.get(k, 0) for k in kinds]
+
+
+def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: HardwareView,
+                 parallel: ParallelView, *, context: int, slots: int, settings: MemorySettings,
+                 runtime: str = "llama.cpp") -> MemoryEstimate:
+    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime="llama.cpp",
+                  unified=settings.kv_unified, n_ubatch=settings.n_ubatch, n_batch=settings.n_batch,
+                  kv_v=settings.kv_v)
+    capacities = [g.memory_bytes for g in hardware.gpus]
+    units = llama_layer_devices(model.n_layers, parallel.gpu_layers, capacities)
+    base, experts = _layer_weight_bytes(model, weights)
+    kv_layer = _llama_kv_per_layer(model, kv)
+    n_cpu_moe = parallel.n_cpu_moe or 0
+    n_dev = len(hardware.gpus)
+    w = {d: 0 for d in range(-1, n_dev)}
+    kvd = dict.fromkeys(w, 0)
+    layers_on = dict.fromkeys(w, 0)
+    for il in range(model.n_layers):
+        d = units[il]
+        w[d] += base[il]
+        w[-1 if il < n_cpu_moe else d] += experts[il]
+        kvd[d] += kv_layer[il]
+        layers_on[d] += 1
+    out_dev = units[model.n_layers]
+    w[-1] += weights.bytes_of("embed")
+    # the output layer unit: the LM head and any other global tensor (output_norm) but the embeddings
+    w[out_dev] += sum(g.bytes for g in weights.groups if not g.per_layer and g.kind != "embed")
+    n_kv_cells, swa_cells = _mask_spans(model, kv)
+    devices = []
+    margin = LLAMA_FIT_TARGET
+    margin_source = LLAMA_FIT_SOURCE
+    if runtime == "ollama":
+        margin_source = OLLAMA_SOURCE
+    for d in range(n_dev):
+        gpu = hardware.gpus[d]
+        comp = llama_compute_bytes(model, n_ctx=context, n_kv_cells=n_kv_cells, n_batch=settings.n_batch,
+                                   n_ubatch=settings.n_ubatch, flash_attention=settings.flash_attention,
+                                   n_seq=slots, layers_here=layers_on[d], output_here=out_dev == d,
+                                   swa_cells=swa_cells)
+        m = round(gpu.memory_bytes * OLLAMA_ADMISSION) if runtime == "ollama" else margin
+        parts = [
+            MemoryPart(name="weights", bytes=w[d], source=weights.source,
+                       detail=f"{layers_on[d]} layers" + (" + output" if out_dev == d else "")),
+            MemoryPart(name="kv_cache", bytes=kvd[d], source=kv.source,
+                       detail=f"{layers_on[d]} layers' KV, {kv.streams} stream(s) x {kv.n_ctx_seq} cells"),
+            MemoryPart(name="compute", bytes=comp.bytes, source=comp.source, detail=comp.detail),
+            MemoryPart(name="overhead", bytes=CUDA_CONTEXT_BYTES, source=CUDA_CONTEXT_SOURCE),
+            MemoryPart(name="margin", bytes=m, source=margin_source),
+        ]
+        devices.append(_device(_gpu_name(d, gpu), "gpu", gpu.memory_bytes, parts))
+    devices.append(_llama_host(model, weights, kv, hardware, settings, context, slots,
+                               w[-1], kvd[-1], layers_on[-1], out_dev == -1, (n_kv_cells, swa_cells)))
+    margin_frac = LLAMA_FIT_TARGET / max(capacities) if capacities else 0.0
+    return MemoryEstimate(tuple(devices), margin_frac, runtime, kv, error_band=ERROR_BAND[runtime])
+
+
+def _mask_spans(model: Model, kv: KvBytes) -> tuple[int, int]:
+    """Cells the attention masks span: the full cache per stream, and the sliding cache per stream."""
+    kinds = set(model.layer_kinds())
+    sliding = kv.part("sliding")
+    swa = sliding.cells // kv.streams if sliding else 0
+    full = kv.n_ctx_seq if kinds & {"full", "mla"} else 0
+    return full, swa
+
+
+def _llama_host(model, weights, kv, hardware, settings, context, slots, w_cpu, kv_cpu, layers_cpu,
+                output_cpu, spans) -> DeviceMemory:
+    comp = llama_compute_bytes(model, n_ctx=context, n_kv_cells=spans[0], n_batch=settings.n_batch,
+                               n_ubatch=settings.n_ubatch, flash_attention=settings.flash_attention,
+                               n_seq=slots, layers_here=layers_cpu, output_here=output_cpu, swa_cells=spans[1])
+    output_buf = model.vocab_size * max(slots, 1) * 4
+    parts = [
+        MemoryPart(name="weights", bytes=w_cpu, source=weights.source,
+                   detail=f"{layers_cpu} layers on the CPU, token embeddings" + (" + output" if output_cpu else "")),
+        MemoryPart(name="kv_cache", bytes=kv_cpu, source=kv.source, detail=f"{layers_cpu} layers' KV"),
+        MemoryPart(name="compute", bytes=comp.bytes, source=comp.source, detail=comp.detail),
+        MemoryPart(name="output", bytes=output_buf, source=OUTPUT_SOURCE, detail="n_vocab x n_seq f32 logits"),
+        MemoryPart(name="overhead", bytes=LLAMA_CPU_OVERHEAD_BYTES, source=LLAMA_CPU_OVERHEAD_SOURCE),
+    ]
+    return _device("cpu (host RAM)", "cpu", hardware.host_ram_bytes, parts)
+
+
+# ---------------------------------------------------------------- vLLM / SGLang
+
+def _sharded_weights(model: Model, weights: WeightBytes, parallel: ParallelView) -> int:
+    """Weights one rank holds: TP shards every matrix (vocab-parallel embeddings too), PP splits layers,
+    EP (experts over tp x dp ranks) shards the routed experts; norms replicate."""
+    tp, pp = parallel.tp, parallel.pp
+    layer_share = 1 / pp
+    total = 0.0
+    for g in weights.groups:
+        if g.kind == "norm":
+            total += g.bytes * layer_share
+        elif g.kind == "experts":
+            ranks = tp * parallel.dp if parallel.ep > 1 else tp
+            total += g.bytes * layer_share / ranks
+        elif g.per_layer:
+            total += g.bytes * layer_share / tp
+        else:
+            total += g.bytes / tp   # embed on the first stage, output on the last: the worst stage holds one
+    return round(total)
+
+
+def _default_batched_tokens(gpu: Gpu) -> int:
+    gib = gpu.memory_bytes / GIB
+    return 16384 if gib >= 160 else 8192 if gib >= 70 else 2048
+
+
+def _default_max_seqs(gpu: Gpu) -> int:
+    return 1024 if gpu.memory_bytes / GIB >= 70 else 256
+
+
+def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: HardwareView,
+                 parallel: ParallelView, *, context: int, slots: int, settings: MemorySettings,
+                 runtime: str = "vllm") -> MemoryEstimate:
+    if hardware.cpu_only:
+        raise ValueError(f"{runtime} needs a GPU in this compiler")
+    gpu = hardware.gpus[0]
+    w = _sharded_weights(model, weights, parallel)
+    tokens_batched = settings.max_num_batched_tokens or _default_batched_tokens(gpu)
+    max_seqs = settings.max_num_seqs or _default_max_seqs(gpu)
+    act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=tokens_batched, max_num_seqs=max_seqs)
+    graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
+    nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0
+    if runtime == "sglang":
+        frac = settings.mem_fraction_static or SGLANG_FRACTION_DEFAULT
+        budget = round(frac * gpu.memory_bytes)
+        kv_pool = budget - w
+        fixed = gpu.memory_bytes - budget
+        budget_source, budget_detail = SGLANG_FRACTION_SOURCE, f"mem_fraction_static {frac}"
+    else:
+        util = settings.gpu_memory_utilization or VLLM_UTIL_DEFAULT
+        budget = round(util * gpu.memory_bytes)
+        kv_pool = budget - w - act.bytes - graphs - CUDA_CONTEXT_BYTES - nccl
+        fixed = gpu.memory_bytes - budget
+        budget_source, budget_detail = VLLM_UTIL_SOURCE, f"gpu_memory_utilization {util}"
+    need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
+    per_token = _paged_token_bytes(model, kv_type, parallel, context)
+    capacity = max(0, kv_pool) // per_token if per_token else 0
+    capacity = capacity // VLLM_BLOCK * VLLM_BLOCK
+    concurrency = round(capacity / context, 2) if context else None
+    kv_part_bytes = max(kv_pool, 0)
+    parts = [
+        MemoryPart(name="weights", bytes=w, source=weights.source,
+                   detail=f"sharded over TP {parallel.tp} x PP {parallel.pp}"),
+        MemoryPart(name="kv_cache", bytes=kv_part_bytes, source=need.source,
+                   detail=f"paged pool: {capacity} tokens; the workload needs {need.total_bytes} B "
+                          f"({slots} x {context} tokens)"),
+    ]
+    if runtime != "sglang":
+        parts += [
+            MemoryPart(name="compute", bytes=act.bytes, source=act.source, detail=act.detail),
+            MemoryPart(name="overhead", bytes=graphs + CUDA_CONTEXT_BYTES + nccl,
+                       source=f"{CUDA_CONTEXT_SOURCE}; {VLLM_CUDA_GRAPH_SOURCE}" + (f"; {NCCL_SOURCE}" if nccl else "")),
+        ]
+    else:
+        parts += [MemoryPart(name="compute", bytes=fixed, source=SGLANG_FRACTION_SOURCE,
+                             detail="outside the static fraction: activations, CUDA graphs, context")]
+        fixed = 0
+    parts.append(MemoryPart(name="margin", bytes=fixed, source=budget_source, detail=budget_detail))
+    n_ranks = parallel.tp * parallel.pp
+    gpus = hardware.gpus[:n_ranks] if len(hardware.gpus) >= n_ranks else hardware.gpus
+    devices = tuple(_device(_gpu_name(i, g), "gpu", g.memory_bytes, parts) for i, g in enumerate(gpus))
+    notes = ()
+    if kv_pool < need.total_bytes:
+        notes = (f"KV pool holds {capacity} tokens, fewer than {slots} x {context}",)
+    return MemoryEstimate(devices, 1 - (budget / gpu.memory_bytes), runtime, need, capacity, concurrency,
+                          ERROR_BAND[runtime], notes)
+
+
+def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, context: int) -> int:
+    """Bytes one more token of one request costs on a rank, sliding layers counted at their window share."""
+    per = paged_bytes_per_token(model, kv_type, parallel.tp)
+    total = per.get("full", 0) + per.get("mla", 0)
+    if "sliding" in per:
+        window = model.attention.sliding_window or context
+        total += per["sliding"] * min(1.0, (window + VLLM_BLOCK) / max(context, 1))
+    return max(1, round(total / parallel.pp))
+
+
+def paged_kv_needed(model: Model, kv_type: KvType, *, context: int, slots: int, tp: int, pp: int = 1) -> KvBytes:
+    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime="vllm", tp=tp)
+    if pp == 1:
+        return kv
+    parts = tuple(type(p)(p.kind, p.layers, p.cells, p.bytes_per_cell, p.bytes // pp, p.rule + f", / PP {pp}")
+                  for p in kv.parts)
+    return KvBytes(parts, kv.n_ctx, kv.n_ctx_seq, kv.streams, kv.source)
+
+
+# ---------------------------------------------------------------- entry point
+
+def plan_memory(model: Model, weights: WeightBytes, fmt, kv: KvType, runtime: str, hardware: HardwareView,
+                parallel: ParallelView, context: int, slots: int,
+                settings: MemorySettings | None = None) -> MemoryEstimate:
+    """Memory per device for one candidate plan.
+
+    `context` is the per-request context; for llama.cpp/Ollama the runtime is started with
+    -c context*slots (Ollama does the same: num_ctx*parallel), unless kv_unified shares one pool.
+    `fmt` is kept for the callers' symmetry (weights already carry the format).
+    """
+    settings = settings or MemorySettings()
+    if runtime in ("llama.cpp", "ollama"):
+        total_ctx = context * slots
+        return llama_memory(model, weights, kv, hardware, parallel, context=total_ctx, slots=slots,
+                            settings=settings, runtime=runtime)
+    if runtime in ("vllm", "sglang"):
+        return paged_memory(model, weights, kv, hardware, parallel, context=context, slots=slots,
+                            settings=settings, runtime=runtime)
+    raise ValueError(f"unknown runtime {runtime!r}")
+
+
+def fits_context_slots(model, weights, fmt, kv, runtime, hardware, parallel, context, slots, settings=None) -> bool:
+    est = plan_memory(model, weights, fmt, kv, runtime, hardware, parallel, context, slots, settings)
+    if runtime in ("vllm", "sglang"):
+        return est.kv_tokens_capacity is not None and est.kv_tokens_capacity >= context * slots and est.fits
+    return est.fits
+
+
+__all__ = ["HardwareView", "ParallelView", "MemorySettings", "MemoryEstimate", "plan_memory", "llama_memory",
+           "paged_memory", "llama_layer_devices", "pad", "fits_context_slots"]

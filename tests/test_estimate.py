@@ -1,0 +1,344 @@
+"""Memory and speed estimates: exact arithmetic on real model shapes, runtime rules, parts and sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmc.catalog.schema import Format, Gpu, KvType, TensorRule
+from llmc.estimate import speculative
+from llmc.estimate.kv import kv_bytes, kv_heads_per_device, llama_context_sizes
+from llmc.estimate.llama_log import parse_llama_log
+from llmc.estimate.memory import (HardwareView, MemorySettings, ParallelView, llama_layer_devices,
+                                  plan_memory)
+from llmc.estimate.report import memory_bar, render_estimate
+from llmc.estimate.speed import bandwidth_limit_tok_s, decode_weight_bytes, estimate_speed
+from llmc.estimate.weights import weight_bytes
+from tests.test_params import deepseek_v3, gemma3_270m, llama_8b, llama_70b, qwen3_30b_a3b, qwen3_next_80b
+
+GIB = 1024 ** 3
+F16 = KvType(source=("ggml",), id="f16", bits=16, runtimes={"llama.cpp": "f16", "vllm": "auto", "sglang": "auto"})
+FP8 = KvType(source=("vllm",), id="fp8", bits=8, runtimes={"vllm": "fp8", "sglang": "fp8_e4m3"})
+Q8_0 = KvType(source=("ggml",), id="q8_0", bits=8.5, block_size=32, runtimes={"llama.cpp": "q8_0"},
+              needs_flash_attention=True)
+BF16 = Format(source=("hf",), id="bf16", family="float", bits_per_weight=16, runtimes=("vllm", "sglang"))
+FP8W = Format(source=("hf",), id="fp8", family="fp8", bits_per_weight=8, runtimes=("vllm",))
+Q4_K_M = Format(source=("llama.cpp src/llama-quant.cpp",), id="q4_k_m", family="gguf", bits_per_weight=4.5,
+                runtimes=("llama.cpp", "ollama"),
+                rules=(TensorRule(group="output", type="q6_k"), TensorRule(group="attn_v", type="q6_k", fraction=0.5),
+                       TensorRule(group="ffn_down", type="q6_k", fraction=0.5)))
+RTX4090 = Gpu(source=("nvidia spec",), name="RTX 4090", memory_bytes=24 * GIB, bandwidth_gbps=1008,
+              bf16_tflops=165, arch="Ada", compute_capability=8.9, p2p=False, pcie_gbps=25)
+H100 = Gpu(source=("nvidia spec",), name="H100 SXM", memory_bytes=80 * GIB, bandwidth_gbps=3350, bf16_tflops=989,
+           fp8_tflops=1979, arch="Hopper", compute_capability=9.0, nvlink=True, nvlink_gbps=450)
+EPYC = Gpu(source=("amd spec",), name="EPYC 12ch DDR5", kind="cpu", memory_bytes=384 * GIB, bandwidth_gbps=460,
+           bf16_tflops=10, arch="Zen4")
+
+
+# ---------------------------------------------------------------- KV
+
+def test_llama_8b_kv_is_128_kib_per_token():
+    kv = kv_bytes(llama_8b(), F16, n_ctx=8192)
+    assert kv.total_bytes == 8192 * 32 * 2 * 8 * 128 * 2 == 1 * GIB
+
+
+def test_seed_70b_kv_at_4k_is_1_25_gib_not_2_gb():
+    """The seed says ~2 GB of KV at 4K for a 70B; exact GQA arithmetic gives 1.34 GB (1.25 GiB)."""
+    assert kv_bytes(llama_70b(), F16, n_ctx=4096).total_bytes == int(1.25 * GIB)
+
+
+def test_slots_share_context_unless_unified():
+    m = llama_8b()
+    split = kv_bytes(m, F16, n_ctx=8192, n_seq=4)
+    assert split.n_ctx_seq == 2048 and split.streams == 4 and split.total_bytes == GIB
+    assert llama_context_sizes(8000, 3, False) == (8448, 2816, 3)
+
+
+def test_sliding_window_rule_gemma3():
+    m = gemma3_270m()
+    kv = kv_bytes(m, F16, n_ctx=32768, n_seq=1)
+    assert kv.part("sliding").cells == 1024          # pad256(min(32768, 512 + 512))
+    unified = kv_bytes(m, F16, n_ctx=32768, n_seq=4, unified=True)
+    assert unified.part("sliding").cells == 2560     # pad256(512 x 4 + 512)
+    split = kv_bytes(m, F16, n_ctx=32768, n_seq=4)
+    assert split.part("sliding").cells == 4 * 1024
+
+
+def test_mla_keeps_one_latent_per_token_and_no_v():
+    m = deepseek_v3()
+    kv = kv_bytes(m, F16, n_ctx=4096)
+    assert kv.total_bytes == 4096 * 61 * (512 + 64) * 2
+    vllm = kv_bytes(m, F16, n_ctx=4096, runtime="vllm", tp=8)
+    assert vllm.total_bytes == 4096 * 61 * 576 * 2     # not split by TP
+
+
+def test_linear_attention_state_is_independent_of_context():
+    m = qwen3_next_80b()
+    short = kv_bytes(m, F16, n_ctx=4096).part("linear")
+    long = kv_bytes(m, F16, n_ctx=262144).part("linear")
+    assert short.bytes == long.bytes > 0
+    # conv (4-1) x (2 x 2048 + 4096) + state 128 x 4096, f32, 36 layers
+    assert short.bytes == 36 * 4 * (3 * (2 * 2048 + 4096) + 128 * 4096)
+
+
+def test_kv_heads_replicate_beyond_their_count():
+    assert kv_heads_per_device(8, 2) == 4
+    assert kv_heads_per_device(8, 16) == 1
+    m = llama_70b()
+    tp8 = kv_bytes(m, FP8, n_ctx=1024, runtime="vllm", tp=8).total_bytes
+    tp16 = kv_bytes(m, FP8, n_ctx=1024, runtime="vllm", tp=16).total_bytes
+    assert tp8 == tp16 == 1024 * 80 * 2 * 1 * 128
+
+
+def test_quantized_kv_carries_block_scales():
+    m = llama_8b()
+    assert kv_bytes(m, Q8_0, n_ctx=4096).total_bytes * 16 == kv_bytes(m, F16, n_ctx=4096).total_bytes * 8.5
+
+
+# ---------------------------------------------------------------- weights
+
+def test_q4_k_m_70b_is_about_42_gb():
+    """bartowski's Llama-3.1-70B-Instruct-Q4_K_M.gguf is 42.5 GB; the seed rounds to ~40 GB."""
+    w = weight_bytes(llama_70b(), Q4_K_M)
+    assert w.total_bytes / 1e9 == pytest.approx(42.5, rel=0.02)
+    assert 4.7 < w.bits_per_weight < 5.0
+
+
+def test_fp8_checkpoint_keeps_embeddings_in_16_bits():
+    w = weight_bytes(llama_8b(), FP8W)
+    assert w.bytes_of("embed") == 128256 * 4096 * 2
+    assert w.bytes_of("ffn") == 32 * 3 * 4096 * 14336
+
+
+# ---------------------------------------------------------------- memory per device
+
+def test_llama_cpp_full_offload_two_gpus_by_free_memory():
+    m, w = llama_70b(), weight_bytes(llama_70b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090, RTX4090), host_ram_bytes=64 * GIB)
+    est = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(), 8192, 1)
+    gpu0, gpu1, host = est.devices
+    assert abs(gpu0.weights_bytes - gpu1.weights_bytes) < 0.05 * gpu0.weights_bytes
+    assert host.weights_bytes == w.bytes_of("embed")             # token embeddings stay on the CPU
+    assert gpu0.kv_cache_bytes + gpu1.kv_cache_bytes == est.kv.total_bytes
+    assert all(p.source for d in est.devices for p in d.parts)
+
+
+def test_partial_offload_moves_layers_to_host():
+    units = llama_layer_devices(32, 10, [24 * GIB])
+    assert units.count(0) == 10 and units[-1] == 0 and units[:23] == [-1] * 23
+    m, w = llama_70b(), weight_bytes(llama_70b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090,), host_ram_bytes=128 * GIB)
+    est = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(gpu_layers=40), 4096, 1)
+    gpu, host = est.devices
+    assert gpu.weights_bytes + host.weights_bytes == pytest.approx(w.total_bytes, rel=1e-6)
+    assert host.weights_bytes > gpu.weights_bytes > 0
+
+
+def test_n_cpu_moe_keeps_experts_in_host_ram():
+    m, w = qwen3_30b_a3b(), weight_bytes(qwen3_30b_a3b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090,), host_ram_bytes=64 * GIB)
+    all_gpu = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(), 8192, 1)
+    half = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(n_cpu_moe=24), 8192, 1)
+    moved = all_gpu.devices[0].weights_bytes - half.devices[0].weights_bytes
+    assert moved == pytest.approx(w.bytes_of("experts") / 2, rel=0.01)
+    assert half.devices[0].kv_cache_bytes == all_gpu.devices[0].kv_cache_bytes
+
+
+def test_cpu_only_host_holds_everything():
+    m, w = llama_8b(), weight_bytes(llama_8b(), Q4_K_M)
+    est = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", HardwareView(host_ram_bytes=32 * GIB), ParallelView(), 4096, 2)
+    (host,) = est.devices
+    assert host.kind == "cpu" and host.weights_bytes == w.total_bytes and host.kv_cache_bytes == est.kv.total_bytes
+
+
+def test_vllm_budget_and_kv_capacity():
+    m, w = llama_8b(), weight_bytes(llama_8b(), BF16)
+    hw = HardwareView(gpus=(H100,), host_ram_bytes=256 * GIB)
+    est = plan_memory(m, w, BF16, F16, "vllm", hw, ParallelView(), 8192, 16,
+                      MemorySettings(gpu_memory_utilization=0.9))
+    (gpu,) = est.devices
+    assert gpu.total_bytes == gpu.capacity_bytes                   # vLLM takes its whole budget
+    kv_pool = gpu.kv_cache_bytes
+    assert est.kv_tokens_capacity == kv_pool // (128 * 1024) // 16 * 16
+    assert est.max_concurrency == pytest.approx(est.kv_tokens_capacity / 8192, abs=0.01)
+    lower = plan_memory(m, w, BF16, F16, "vllm", hw, ParallelView(), 8192, 16, MemorySettings(gpu_memory_utilization=0.5))
+    assert lower.kv_tokens_capacity < est.kv_tokens_capacity
+
+
+def test_vllm_tensor_parallel_shards_weights():
+    m, w = llama_70b(), weight_bytes(llama_70b(), BF16)
+    hw = HardwareView(gpus=(H100,) * 4, host_ram_bytes=512 * GIB, link="nvlink")
+    est = plan_memory(m, w, BF16, F16, "vllm", hw, ParallelView(tp=4), 8192, 8)
+    assert len(est.devices) == 4
+    assert est.devices[0].weights_bytes == pytest.approx(w.total_bytes / 4, rel=0.001)
+    assert est.fits and est.kv_tokens_capacity > 8 * 8192
+
+
+def test_sglang_static_fraction():
+    m, w = llama_8b(), weight_bytes(llama_8b(), BF16)
+    hw = HardwareView(gpus=(H100,), host_ram_bytes=256 * GIB)
+    est = plan_memory(m, w, BF16, F16, "sglang", hw, ParallelView(), 8192, 8, MemorySettings(mem_fraction_static=0.8))
+    (gpu,) = est.devices
+    assert gpu.weights_bytes + gpu.kv_cache_bytes == round(0.8 * H100.memory_bytes)
+
+
+def test_70b_bf16_does_not_fit_one_h100():
+    m, w = llama_70b(), weight_bytes(llama_70b(), BF16)
+    est = plan_memory(m, w, BF16, F16, "vllm", HardwareView(gpus=(H100,)), ParallelView(), 8192, 1)
+    assert not est.fits and est.kv_tokens_capacity == 0
+
+
+def test_ollama_starts_llama_server_with_context_times_parallel():
+    m, w = llama_8b(), weight_bytes(llama_8b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090,), host_ram_bytes=64 * GIB)
+    est = plan_memory(m, w, Q4_K_M, F16, "ollama", hw, ParallelView(), 8192, 2)
+    assert est.kv.n_ctx == 16384 and est.kv.total_bytes == 2 * GIB
+    margin = next(p for p in est.devices[0].parts if p.name == "margin")
+    assert margin.bytes == round(0.2 * RTX4090.memory_bytes) and "80%" in margin.source
+
+
+# ---------------------------------------------------------------- speed
+
+def test_decode_is_bandwidth_bound_at_batch_1():
+    m, w = llama_8b(), weight_bytes(llama_8b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090,))
+    s = estimate_speed(m, w, F16, "llama.cpp", hw, ParallelView(), prompt_tokens=512, output_tokens=128, concurrency=1)
+    assert s.bound == "memory bandwidth"
+    assert s.decode_tok_s < bandwidth_limit_tok_s(m, w, hw)
+    assert 80 < s.decode_tok_s < 200
+
+
+def test_moe_reads_more_experts_with_a_bigger_batch():
+    m, w = qwen3_30b_a3b(), weight_bytes(qwen3_30b_a3b(), BF16)
+    one, many = decode_weight_bytes(m, w, 1), decode_weight_bytes(m, w, 64)
+    assert one < many < w.total_bytes
+    assert one < 0.2 * w.total_bytes
+
+
+def test_tp_over_pcie_costs_more_than_nvlink():
+    m, w = llama_70b(), weight_bytes(llama_70b(), FP8W)
+    pcie = HardwareView(gpus=(H100,) * 4, link="pcie")
+    nvl = HardwareView(gpus=(H100,) * 4, link="nvlink")
+    a = estimate_speed(m, w, FP8, "vllm", pcie, ParallelView(tp=4), prompt_tokens=1000, output_tokens=200, concurrency=8)
+    b = estimate_speed(m, w, FP8, "vllm", nvl, ParallelView(tp=4), prompt_tokens=1000, output_tokens=200, concurrency=8)
+    assert a.parts["t_comm_s"] > b.parts["t_comm_s"] > 0
+    assert a.tpot_s.value > b.tpot_s.value
+
+
+def test_partial_offload_is_slowed_by_host_bandwidth():
+    m, w = llama_70b(), weight_bytes(llama_70b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090,), host_ram_bytes=128 * GIB)
+    mem = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(gpu_layers=40), 4096, 1)
+    s = estimate_speed(m, w, F16, "llama.cpp", hw, ParallelView(gpu_layers=40), prompt_tokens=256,
+                       output_tokens=128, concurrency=1, memory=mem)
+    assert s.bound == "host memory bandwidth" and s.decode_tok_s < 3
+
+
+def test_cpu_host_speed_uses_its_memory_bandwidth():
+    m, w = llama_8b(), weight_bytes(llama_8b(), Q4_K_M)
+    hw = HardwareView(host_ram_bytes=384 * GIB, cpu=EPYC)
+    s = estimate_speed(m, w, F16, "llama.cpp", hw, ParallelView(), prompt_tokens=256, output_tokens=128, concurrency=1)
+    assert s.decode_tok_s < 460e9 / decode_weight_bytes(m, w, 1)
+    assert EPYC.source[0] in s.sources
+
+
+def test_throughput_grows_with_concurrency_and_ttft_with_prompt():
+    m, w = llama_8b(), weight_bytes(llama_8b(), BF16)
+    hw = HardwareView(gpus=(H100,))
+    one = estimate_speed(m, w, F16, "vllm", hw, ParallelView(), prompt_tokens=1000, output_tokens=200, concurrency=1)
+    many = estimate_speed(m, w, F16, "vllm", hw, ParallelView(), prompt_tokens=1000, output_tokens=200, concurrency=32)
+    long = estimate_speed(m, w, F16, "vllm", hw, ParallelView(), prompt_tokens=8000, output_tokens=200, concurrency=1)
+    assert many.throughput_tok_s.value > 10 * one.throughput_tok_s.value
+    assert long.ttft_s.value > 5 * one.ttft_s.value
+    assert one.tpot_s.low < one.tpot_s.value < one.tpot_s.high
+
+
+def test_speculative_speedups_follow_the_seed_table():
+    assert speculative.speedup("code", "draft", draft_params_b=1).speedup == 1.8
+    assert speculative.speedup("chat", "draft", draft_params_b=7).acceptance == 0.62
+    assert speculative.speedup("creative", "draft", draft_params_b=1).speedup == 1.1
+    spec = speculative.speedup("code", "draft", draft_params_b=7)
+    m, w = llama_70b(), weight_bytes(llama_70b(), Q4_K_M)
+    hw = HardwareView(gpus=(H100,))
+    base = estimate_speed(m, w, F16, "llama.cpp", hw, ParallelView(), prompt_tokens=500, output_tokens=200, concurrency=1)
+    fast = estimate_speed(m, w, F16, "llama.cpp", hw, ParallelView(), prompt_tokens=500, output_tokens=200,
+                          concurrency=1, speculative=spec)
+    assert fast.tpot_s.value == pytest.approx(base.tpot_s.value / 2.4, rel=1e-3)
+    assert "seed" in fast.sources[-1]
+    assert speculative.expected_tokens(0.5, 4) == pytest.approx(1.9375)
+
+
+# ---------------------------------------------------------------- log parser and report
+
+CUDA_LOG = """\
+load_tensors: offloaded 33/33 layers to GPU
+load_tensors:        CUDA0 model buffer size =  3992.51 MiB
+load_tensors:        CUDA1 model buffer size =  3608.00 MiB
+load_tensors:   CPU_Mapped model buffer size =   281.81 MiB
+llama_context: n_ctx         = 8192
+llama_context: n_ctx_seq     = 8192
+llama_kv_cache:      CUDA0 KV buffer size =   544.00 MiB
+llama_kv_cache:      CUDA1 KV buffer size =   480.00 MiB
+llama_kv_cache: size = 1024.00 MiB (  8192 cells,  32 layers,  1/1 seqs), K (f16):  512.00 MiB, V (f16):  512.00 MiB
+llama_context:  CUDA_Host  output buffer size =     0.49 MiB
+sched_reserve:      CUDA0 compute buffer size =   560.00 MiB
+sched_reserve:      CUDA1 compute buffer size =   560.00 MiB
+sched_reserve:  CUDA_Host compute buffer size =    24.01 MiB
+"""
+
+
+def test_log_parser_reads_every_device():
+    log = parse_llama_log(CUDA_LOG)
+    assert log.devices("model") == {"CUDA0": 3992.51, "CUDA1": 3608.0, "CPU_Mapped": 281.81}
+    assert log.mib("KV") == 1024.0 and log.mib("compute", "CUDA1") == 560.0
+    assert log.offloaded == (33, 33) and log.param("n_ctx") == 8192
+    (cache,) = log.kv_caches
+    assert (cache.cells, cache.layers, cache.k_type) == (8192, 32, "f16")
+    # predicted: 8B f16 KV at 8192 is exactly 1 GiB
+    assert kv_bytes(llama_8b(), F16, n_ctx=8192).total_bytes == cache.mib * 1024 * 1024
+
+
+def test_memory_bar_and_report_are_deterministic():
+    m, w = llama_8b(), weight_bytes(llama_8b(), Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090,), host_ram_bytes=64 * GIB)
+    est = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(), 8192, 2)
+    bar = memory_bar(est.devices[0], width=40)
+    assert bar.startswith("[") and bar.index("]") == 41 and "W" in bar and "K" in bar and "." in bar
+    speed = estimate_speed(m, w, F16, "llama.cpp", hw, ParallelView(), prompt_tokens=500, output_tokens=200,
+                           concurrency=2)
+    text = render_estimate(est, speed)
+    assert text == render_estimate(est, speed)
+    for word in ("weights", "KV cache", "compute", "overhead", "free", "TTFT", "TPOT"):
+        assert word in text
+
+
+def test_memory_bar_marks_an_over_full_device():
+    m, w = llama_70b(), weight_bytes(llama_70b(), BF16)
+    est = plan_memory(m, w, BF16, F16, "llama.cpp", HardwareView(gpus=(RTX4090,), host_ram_bytes=GIB),
+                      ParallelView(), 4096, 1)
+    bar = memory_bar(est.devices[0])
+    assert "!]" in bar and "." not in bar.split("]")[0]
+
+
+def test_llama_compute_buffer_grows_with_ubatch_vocabulary_and_context_without_fa():
+    from llmc.estimate.compute import llama_compute_bytes
+
+    m = llama_8b()
+    base = llama_compute_bytes(m, n_ctx=8192, n_kv_cells=8192, n_ubatch=512).bytes
+    assert llama_compute_bytes(m, n_ctx=8192, n_kv_cells=8192, n_ubatch=1024).bytes > base
+    # llama-server asks for one logit row per slot; other tools (n_outputs = ubatch) pay n_vocab x ubatch
+    all_rows = llama_compute_bytes(m, n_ctx=8192, n_kv_cells=8192, n_ubatch=512, n_outputs=512)
+    assert all_rows.bytes > base and all_rows.stage == "output logits"
+    no_fa = llama_compute_bytes(m, n_ctx=8192, n_kv_cells=8192, flash_attention=False)
+    assert no_fa.stage == "attention" and no_fa.bytes > 4 * base      # the n_kv x ubatch x heads score matrix
+
+
+def test_expert_parallel_shards_routed_experts_over_tp_times_dp():
+    m = qwen3_30b_a3b()
+    w = weight_bytes(m, BF16)
+    hw = HardwareView(gpus=(H100,) * 4, link="nvlink")
+    tp4 = plan_memory(m, w, BF16, F16, "vllm", hw, ParallelView(tp=4), 8192, 4)
+    ep = plan_memory(m, w, BF16, F16, "vllm", hw, ParallelView(tp=2, dp=2, ep=4), 8192, 4)
+    experts = w.bytes_of("experts")
+    assert tp4.devices[0].weights_bytes == pytest.approx(w.total_bytes / 4, rel=1e-3)
+    # TP 2 x DP 2 with EP: experts split 4 ways, the rest only 2 ways
+    assert ep.devices[0].weights_bytes == pytest.approx((w.total_bytes - experts) / 2 + experts / 4, rel=1e-3)
