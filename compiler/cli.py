@@ -8,6 +8,7 @@ valid but infeasible or a check failed, 2 the input is malformed or unreadable.
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import sys
 
@@ -45,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug in llmc: say so in one line, never a traceback
+        print(f"llmc: internal error: {type(exc).__name__}: {exc} (please report it; "
+              f"LLMC_TRACEBACK=1 shows the traceback)", file=sys.stderr)
+        if os.environ.get("LLMC_TRACEBACK"):
+            raise
+        return 3
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def closest(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
     for c in pool:
         by_norm.setdefault(normalize(c), c)
     hits = difflib.get_close_matches(normalize(word), list(by_norm), n=limit, cutoff=0.6)
-    prefix = [c for n, c in by_norm.items() if normalize(word) and n.startswith(normalize(word)) and c not in hits]
+    prefix = [c for n, c in by_norm.items() if normalize(word) and n.startswith(normalize(word)) and n not in hits]
     return [by_norm[h] for h in hits] + prefix[: max(0, limit - len(hits))]
 
 

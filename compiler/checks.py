@@ -1,0 +1,152 @@
+"""Semantic checks on a lowered Spec that need no catalog.
+
+Each check is one function registered under its code with `@rule`; it takes one
+Deployment and yields diagnostics. Checks that need the catalog (unknown GPU, license
+of a pinned model ...) live with the catalog. A new check is one function, one code,
+one docs page (docs/diagnostics/<CODE>.md) and one fixture in tests/diagnostics/.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator
+
+from .diagnostics import Diagnostic, Label, define_code, error, warning
+from .spec import Deployment, Spec, Word
+from .units import format_duration, format_tokens
+
+Check = Callable[[Deployment], Iterable[Diagnostic]]
+RULES: dict[str, Check] = {}
+
+
+def rule(code: str, title: str) -> Callable[[Check], Check]:
+    """Register a check under a diagnostic code."""
+    define_code(code, title, __name__)
+
+    def register(check: Check) -> Check:
+        RULES[code] = check
+        return check
+    return register
+
+
+def check(spec: Spec) -> list[Diagnostic]:
+    """Every registered check over every deployment, in code order (stable output)."""
+    return [d for deployment in spec.deployments for code in sorted(RULES) for d in RULES[code](deployment)]
+
+
+@rule("W220", "Exposed service without an API key")
+def exposed_without_key(d: Deployment) -> Iterator[Diagnostic]:
+    host = d.serve.host
+    if host is None or d.serve.api_key_env is not None or _is_loopback(host.value):
+        return
+    yield warning("W220", f"`{host.value}` exposes the service beyond this machine without an API key",
+                  span=host.span, label="reachable from the network",
+                  detail="Anyone who can reach this address can use the model. A key is required by every "
+                         "runtime llmc emits once `api_key` is set.",
+                  help='add `api_key = env("LLMC_API_KEY")` to the serve block, or bind to "127.0.0.1"')
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@rule("E221", "Count below one")
+def count_below_one(d: Deployment) -> Iterator[Diagnostic]:
+    counts = [("workload.concurrency", d.workload.concurrency), ("hardware.nodes", d.hardware.nodes)]
+    for name, value in counts:
+        if value is not None and value.value < 1:
+            yield error("E221", f"`{name}` must be at least 1, not {value.value}", span=value.span,
+                        label="below 1", help=f"write `{name.split('.')[1]} = 1` or more")
+    for group in d.hardware.gpu or ():
+        if group.count < 1:
+            yield error("E221", f"a GPU count must be at least 1, not {group.count}", span=group.span,
+                        label="below 1", help="remove the group, or write `gpu = none` for a CPU-only host")
+
+
+@rule("E222", "Port out of range")
+def port_out_of_range(d: Deployment) -> Iterator[Diagnostic]:
+    port = d.serve.port
+    if port is not None and not 1 <= port.value <= 65535:
+        yield error("E222", f"port {port.value} is not between 1 and 65535", span=port.span, label="invalid port",
+                    help="use a free port such as 8000")
+
+
+@rule("E223", "Latency bound that can never be met")
+def impossible_bound(d: Deployment) -> Iterator[Diagnostic]:
+    for name in ("ttft", "tpot", "decode", "throughput"):
+        bound = getattr(d.latency, name)
+        if bound is None:
+            continue
+        amount = bound.value.seconds if name in ("ttft", "tpot") else bound.value.tok_s
+        if amount <= 0 and bound.op in ("<=", "<"):
+            yield error("E223", f"`{name} {bound.op} 0` can never be met", span=bound.span, label="impossible",
+                        help=f"give `{name}` a positive limit, or remove it")
+
+
+@rule("E224", "`tpot` and `decode` disagree")
+def tpot_decode_conflict(d: Deployment) -> Iterator[Diagnostic]:
+    tpot, decode = d.latency.tpot, d.latency.decode
+    if tpot is None or decode is None or tpot.value.seconds <= 0:
+        return
+    implied = 1.0 / tpot.value.seconds  # tpot <= T means decode >= 1/T
+    if decode.value.tok_s > implied * (1 + 1e-9):
+        yield error("E224", f"`decode {decode.op} {decode.value.tok_s:g} tok/s` is stricter than "
+                    f"`tpot {tpot.op} {format_duration(tpot.value.seconds)}` ({implied:g} tok/s)",
+                    span=decode.span, label="asks for more", labels=(Label(span=tpot.span, message="allows less"),),
+                    detail="`tpot` and `decode` state the same constraint: a time per output token of T is a decode "
+                           "speed of 1/T. Two different values are two different targets.",
+                    help="keep one of them")
+
+
+@rule("E225", "Output longer than the context")
+def output_exceeds_context(d: Deployment) -> Iterator[Diagnostic]:
+    context, output = d.context, d.workload.output
+    if context is not None and output is not None and output.value > context.value:
+        yield error("E225", f"`output = {format_tokens(output.value)}` is longer than `context = "
+                    f"{format_tokens(context.value)}`", span=output.span, label="longer than the context",
+                    labels=(Label(span=context.span, message="the whole request must fit here"),),
+                    detail="The context holds the prompt and the output together, so no request could ever "
+                           "produce this many tokens.", help="raise `context` or lower `output`")
+
+
+@rule("W226", "Typical request longer than the context")
+def request_exceeds_context(d: Deployment) -> Iterator[Diagnostic]:
+    context, prompt = d.context, d.workload.prompt
+    if context is None or prompt is None:
+        return
+    total = d.prompt_tokens + d.output_tokens
+    if d.output_tokens <= context.value < total:
+        yield warning("W226", f"a typical request ({format_tokens(total)} tokens: prompt + output) does not fit in "
+                      f"`context = {format_tokens(context.value)}`", span=prompt.span, label="prompt",
+                      labels=(Label(span=context.span, message="context"),),
+                      detail="Requests longer than the context are rejected by the runtime.",
+                      help=f"raise `context` to at least {format_tokens(total)}")
+
+
+@rule("W227", "Value listed twice")
+def duplicate_values(d: Deployment) -> Iterator[Diagnostic]:
+    lists: list[tuple[str, tuple[Word, ...]]] = [("emit", d.emit), ("license", d.license.ids)]
+    lists += [(name, getattr(d, name).values) for name in ("quantization", "kv_cache", "runtime")]
+    for name, words in lists:
+        seen: dict[str, Word] = {}
+        for word in words:
+            if word.value in seen:
+                yield warning("W227", f"`{word.value}` is listed twice in `{name}`", span=word.span,
+                              label="again", labels=(Label(span=seen[word.value].span, message="first here"),),
+                              help="remove the repeat")
+            seen.setdefault(word.value, word)
+
+
+@rule("W228", "Interconnect settings without GPUs")
+def link_without_gpus(d: Deployment) -> Iterator[Diagnostic]:
+    if d.hardware.gpu is not None:
+        return
+    for setting in (d.hardware.link, d.hardware.p2p):
+        if setting is not None:
+            yield warning("W228", "GPU interconnect settings have no effect with `gpu = none`", span=setting.span,
+                          label="ignored", help="remove it, or name the GPUs")

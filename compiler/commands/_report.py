@@ -1,0 +1,32 @@
+"""Printing diagnostics the same way from every command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from ..diagnostics import Diagnostic, Severity
+from ..render import FORMATS, render
+from ..source import SourceFile
+
+
+def add_format_option(parser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="full",
+                        help="how to print diagnostics: full (default), concise, json, sarif, github")
+
+
+def emit(diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], fmt: str = "full") -> None:
+    """full/concise go to stderr (in colour on a terminal, unless NO_COLOR is set); machine formats go to stdout."""
+    if fmt in ("full", "concise"):
+        if diagnostics:
+            colour = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+            sys.stderr.write(render(diagnostics, sources, fmt, colour=colour))
+    else:
+        sys.stdout.write(render(diagnostics, sources, fmt))
+
+
+def tally(diagnostics: Sequence[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"

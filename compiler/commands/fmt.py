@@ -1,0 +1,59 @@
+"""`llmc fmt [--check] FILE...`: rewrite specs in canonical form (atomically), or report which are not."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ..diagnostics import has_errors
+from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, read
+from ..format import format_source
+from ._report import emit
+
+
+def register(sub) -> None:
+    p = sub.add_parser("fmt", help="format .llmspec files in place (--check: exit 1 if any is not canonical)")
+    p.add_argument("files", nargs="+", metavar="FILE", help=".llmspec files to format")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file is not canonical")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        status = max(status, _one(path, args.check))
+    return status
+
+
+def _one(path: str, check_only: bool) -> int:
+    source, diagnostics = read(path)
+    formatted = None
+    if source is not None:
+        formatted, diagnostics = format_source(source)
+    if formatted is None or has_errors(diagnostics):
+        emit(diagnostics, {source.path: source} if source else {})
+        return EXIT_INPUT
+    if formatted == source.text:
+        return EXIT_OK
+    if check_only:
+        print(f"would reformat {path}", file=sys.stderr)
+        return EXIT_FAILED
+    write_atomically(Path(path), formatted)
+    print(f"reformatted {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write beside the file and rename over it, keeping its permissions: never a half-written spec."""
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

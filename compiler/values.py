@@ -1,0 +1,374 @@
+"""Values of the `.llmspec` language: tree nodes → typed, span-carrying Spec values.
+
+Used by lower.py, which knows which field takes which kind of value. Each `lower_*`
+function takes the statement and returns the value or None after reporting why not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from lark import Token, Tree
+
+from .diagnostics import Diagnostic, define_code, error
+from .parse import node_span, split_number, token_span
+from .source import SourceFile, Span
+from .spec import (
+    EMITS,
+    LICENSE_CLASSES,
+    Bool,
+    Bound,
+    Bytes,
+    Choice,
+    Duration,
+    GpuGroup,
+    Int,
+    Licenses,
+    ModelChoice,
+    Rate,
+    Text,
+    Tokens,
+    Word,
+)
+from .suggest import did_you_mean
+from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS, Kind
+
+E_WRONG_KIND = define_code("E205", "Value of the wrong kind", __name__)
+E_UNKNOWN_WORD = define_code("E206", "Unknown value", __name__)
+E_COMPARISON = define_code("E211", "Wrong comparison for a bound", __name__)
+E_CALL = define_code("E212", "Unknown function or wrong arguments", __name__)
+E_INLINE_SECRET = define_code("E215", "API key written inline", __name__)
+E_NOT_WHOLE = define_code("E216", "Not a whole number", __name__)
+
+# Weight formats the catalog knows (lower-case; users may write Q4_K_M, as GGUF file names do).
+QUANTIZATIONS = ("f16", "bf16", "fp8", "nvfp4", "awq", "gptq", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q5_k_s",
+                 "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k", "iq4_xs", "iq3_xxs", "mxfp4")
+# SPDX-like license ids (lower-case; matched case-insensitively, as SPDX ids are).
+LICENSE_IDS = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "llama2", "llama3", "llama3.1", "llama3.2",
+               "llama3.3", "llama4", "gemma", "qwen", "deepseek", "mistral-research", "cc-by-4.0",
+               "cc-by-nc-4.0", "openrail", "other")
+UPPER_BOUND, LOWER_BOUND = ("<=", "<"), (">=", ">")
+
+KIND_WORDS = {Kind.TOKENS: "a token count", Kind.BYTES: "a size in bytes", Kind.DURATION: "a duration",
+              Kind.RATE: "a rate", Kind.NUMBER: "a plain number"}
+VALUE_WORDS = {"word": "a name", "string": "a quoted string", "list": "a list", "qualified_list": "an `any [...]` list",
+               "call": "a function call", "gpu_count": "a GPU count"}
+
+
+@dataclass
+class Stmt:
+    """One statement of a body, whatever its form."""
+
+    form: str  # attribute | bound | block
+    name: Token
+    node: Tree
+    value: Tree | None = None
+    op: str = "="
+    label: Token | None = None
+    body: list[Tree] = field(default_factory=list)
+
+
+@dataclass
+class Ctx:
+    source: SourceFile
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def span(self, node: Tree | Token) -> Span:
+        return node_span(self.source, node) if isinstance(node, Tree) else token_span(self.source, node)
+
+    def report(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+
+# Values
+# ---------------------------------------------------------------------------
+
+def unquote(text: str) -> str:
+    """The value of a STRING token: drop the quotes, resolve \\" and \\\\."""
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
+
+
+def _describe(node: Tree) -> str:
+    if node.data == "number":
+        kind = _quantity(node)[0]
+        return KIND_WORDS.get(kind, "a number") if kind else "a number"
+    return VALUE_WORDS.get(node.data, "a value")
+
+
+def _wrong_kind(ctx: Ctx, stmt: Stmt, expected: str, help: str | None = None, node: Tree | None = None) -> None:
+    node = node if node is not None else stmt.value
+    got = _describe(node)
+    ctx.report(error(E_WRONG_KIND, f"`{stmt.name.value}` takes {expected}, not {got}", span=ctx.span(node),
+                     label=f"this is {got}", help=help))
+
+
+def _quantity(node: Tree) -> tuple[Kind | None, Decimal]:
+    """The kind and the value (in tokens, bytes, seconds or tok/s) of a `number` node."""
+    magnitude, suffix = split_number(node.children[0].value)
+    unit = node.children[1].value if len(node.children) > 1 else ""
+    try:
+        value = Decimal(magnitude)
+    except InvalidOperation:
+        return None, Decimal(0)
+    if suffix in TOKEN_SCALE and suffix and unit in ("", *TOKEN_UNITS):
+        return Kind.TOKENS, value * TOKEN_SCALE[suffix]
+    written = unit or suffix
+    if suffix and unit:
+        return None, value
+    if not written:
+        return Kind.NUMBER, value
+    for kind, table in ((Kind.TOKENS, TOKEN_UNITS), (Kind.BYTES, BYTE_UNITS), (Kind.DURATION, DURATION_UNITS),
+                        (Kind.RATE, RATE_UNITS)):
+        if written in table:
+            return kind, value * Decimal(str(table[written]))
+    return None, value
+
+
+def _number(ctx: Ctx, stmt: Stmt, accept: tuple[Kind, ...], expected: str, help: str | None = None):
+    node = stmt.value
+    if node.data != "number":
+        _wrong_kind(ctx, stmt, expected, help)
+        return None
+    kind, value = _quantity(node)
+    if kind not in accept:
+        _wrong_kind(ctx, stmt, expected, help)
+        return None
+    return value
+
+
+def _whole(ctx: Ctx, stmt: Stmt, value: Decimal, what: str) -> int | None:
+    if value != value.to_integral_value():
+        unit = f" of {what}" if what else ""
+        ctx.report(error(E_NOT_WHOLE, f"`{stmt.name.value}` must be a whole number{unit}, not {value.normalize():f}",
+                         span=ctx.span(stmt.value), label="not whole",
+                         help=f"write {int(value)} or {int(value) + 1}"))
+        return None
+    return int(value)
+
+
+def lower_int(ctx: Ctx, stmt: Stmt) -> Int | None:
+    value = _number(ctx, stmt, (Kind.NUMBER,), "a plain number", help="write a count without a unit, e.g. `16`")
+    whole = None if value is None else _whole(ctx, stmt, value, "")
+    return None if whole is None else Int(value=whole, span=ctx.span(stmt.value))
+
+
+def lower_tokens(ctx: Ctx, stmt: Stmt) -> Tokens | None:
+    value = _number(ctx, stmt, (Kind.TOKENS, Kind.NUMBER), "a token count",
+                    help="write a token count such as `32k` or `4096 tokens`")
+    whole = None if value is None else _whole(ctx, stmt, value, "tokens")
+    return None if whole is None else Tokens(value=whole, span=ctx.span(stmt.value))
+
+
+def lower_bytes(ctx: Ctx, stmt: Stmt) -> Bytes | None:
+    zero_ok = stmt.value.data == "number" and _quantity(stmt.value) == (Kind.NUMBER, Decimal(0))
+    accept = (Kind.BYTES, Kind.NUMBER) if zero_ok else (Kind.BYTES,)
+    value = _number(ctx, stmt, accept, "a size in bytes", help="write a size such as `128 GiB` or `64 GB`")
+    return None if value is None else Bytes(value=int(value.to_integral_value()), span=ctx.span(stmt.value))
+
+
+def _word(ctx: Ctx, stmt: Stmt, node: Tree, allowed: tuple[str, ...], what: str, fold: bool = False) -> Word | None:
+    if node.data != "word":
+        _wrong_kind(ctx, stmt, f"one of: {', '.join(allowed)}", node=node,
+                    help=f"write a bare word, e.g. `{stmt.name.value} = {allowed[0]}`")
+        return None
+    value = node.children[0].value
+    value = value.lower() if fold else value
+    if value not in allowed:
+        ctx.report(error(E_UNKNOWN_WORD, f"unknown {what} `{node.children[0].value}`", span=ctx.span(node),
+                         label=f"not a known {what}", detail=f"Known {what}s: {', '.join(allowed)}.",
+                         help=did_you_mean(value, allowed)))
+        return None
+    return Word(value=value, span=ctx.span(node))
+
+
+def lower_bool(ctx: Ctx, stmt: Stmt) -> Bool | None:
+    word = _word(ctx, stmt, stmt.value, ("true", "false"), "boolean")
+    return None if word is None else Bool(value=word.value == "true", span=word.span)
+
+
+def lower_text(ctx: Ctx, stmt: Stmt, node: Tree | None = None) -> Text | None:
+    node = node if node is not None else stmt.value
+    if node.data != "string":
+        shown = node.children[0].value if node.data == "word" else "..."
+        _wrong_kind(ctx, stmt, "a quoted string", node=node, help=f'write "{shown}"')
+        return None
+    return Text(value=unquote(node.children[0].value), span=ctx.span(node))
+
+
+def _items(node: Tree) -> list[Tree]:
+    return [c for c in node.children if isinstance(c, Tree)]
+
+
+def _word_list(ctx: Ctx, stmt: Stmt, node: Tree, allowed: tuple[str, ...], what: str,
+               fold: bool = False) -> tuple[Word, ...] | None:
+    words = [_word(ctx, stmt, item, allowed, what, fold) for item in _items(node)]
+    return None if any(w is None for w in words) else tuple(words)
+
+
+def _any_list(ctx: Ctx, stmt: Stmt) -> Tree | None:
+    """The list of `any [...]`, after checking the qualifier and that the list is not empty."""
+    qualifier = stmt.value.children[0]
+    if qualifier.value != "any":
+        ctx.report(error(E_UNKNOWN_WORD, f"unknown list qualifier `{qualifier.value}`", span=ctx.span(qualifier),
+                         label="expected `any`", help=did_you_mean(qualifier.value, ["any"]) or "write `any [...]`"))
+        return None
+    inner = stmt.value.children[1]
+    if not _items(inner):
+        ctx.report(error(E_WRONG_KIND, f"`{stmt.name.value} = any []` allows nothing", span=ctx.span(stmt.value),
+                         label="empty list", help=f"list at least one choice, or write `{stmt.name.value} = auto`"))
+        return None
+    return inner
+
+
+def choice_of(allowed: tuple[str, ...], what: str, fold: bool = False) -> Callable[[Ctx, Stmt], Choice | None]:
+    def lower_choice(ctx: Ctx, stmt: Stmt) -> Choice | None:
+        node, span = stmt.value, ctx.span(stmt.value)
+        if node.data == "word" and node.children[0].value == "auto":
+            return Choice(kind="auto", span=span)
+        if node.data == "qualified_list":
+            inner = _any_list(ctx, stmt)
+            words = None if inner is None else _word_list(ctx, stmt, inner, allowed, what, fold)
+            return None if words is None else Choice(kind="any", values=words, span=span)
+        if node.data == "list":
+            _wrong_kind(ctx, stmt, f"`auto`, one {what} or `any [...]`", help=f"write `{stmt.name.value} = any [...]`")
+            return None
+        word = _word(ctx, stmt, node, ("auto", *allowed), what, fold)
+        return None if word is None else Choice(kind="one", values=(word,), span=span)
+    return lower_choice
+
+
+def closed_word(allowed: tuple[str, ...], what: str) -> Callable[[Ctx, Stmt], Word | None]:
+    return lambda ctx, stmt: _word(ctx, stmt, stmt.value, allowed, what)
+
+
+def lower_emit(ctx: Ctx, stmt: Stmt) -> tuple[Word, ...] | None:
+    node = stmt.value
+    if node.data == "word":
+        word = _word(ctx, stmt, node, EMITS, "emit target")
+        return None if word is None else (word,)
+    if node.data != "list":
+        _wrong_kind(ctx, stmt, "a list of packagings", help="write `emit = [compose]`")
+        return None
+    return _word_list(ctx, stmt, node, EMITS, "emit target")
+
+
+def lower_license(ctx: Ctx, stmt: Stmt) -> Licenses | None:
+    node, span = stmt.value, ctx.span(stmt.value)
+    if node.data == "word" and node.children[0].value in LICENSE_CLASSES:
+        return Licenses(kind=node.children[0].value, span=span)
+    if node.data == "word":
+        word = _word(ctx, stmt, node, (*LICENSE_CLASSES, *LICENSE_IDS), "license", fold=True)
+        return None if word is None else Licenses(kind="list", ids=(word,), span=span)
+    if node.data != "list" or not _items(node):
+        _wrong_kind(ctx, stmt, "a list of license ids or one of any, permissive, commercial",
+                    help="write `license = [apache-2.0, mit]` or `license = permissive`")
+        return None
+    for item in _items(node):
+        if item.data == "word" and item.children[0].value in LICENSE_CLASSES:
+            ctx.report(error(E_WRONG_KIND, f"`{item.children[0].value}` is a class of licenses, not a license id",
+                             span=ctx.span(item), label="a class", help=f"write `license = {item.children[0].value}`"))
+            return None
+    ids = _word_list(ctx, stmt, node, LICENSE_IDS, "license", fold=True)
+    return None if ids is None else Licenses(kind="list", ids=ids, span=span)
+
+
+def _call(ctx: Ctx, stmt: Stmt, function: str) -> Text | None:
+    """The one quoted argument of `function("...")`."""
+    node = stmt.value
+    name = node.children[0]
+    if name.value != function:
+        ctx.report(error(E_CALL, f"unknown function `{name.value}` here", span=ctx.span(name), label="unknown function",
+                         detail=f"`{stmt.name.value}` accepts `{function}(\"...\")`.",
+                         help=did_you_mean(name.value, [function]) or f"write `{function}(\"...\")`"))
+        return None
+    args = _items(node)
+    if len(args) != 1 or args[0].data != "string":
+        ctx.report(error(E_CALL, f"`{function}` takes one quoted string", span=ctx.span(node), label="wrong arguments",
+                         help=f"write `{function}(\"...\")`"))
+        return None
+    return lower_text(ctx, stmt, args[0])
+
+
+def lower_model(ctx: Ctx, stmt: Stmt) -> ModelChoice | None:
+    node, span = stmt.value, ctx.span(stmt.value)
+    if node.data == "word" and node.children[0].value == "auto":
+        return ModelChoice(kind="auto", span=span)
+    if node.data == "string":
+        text = lower_text(ctx, stmt)
+        return None if text is None else ModelChoice(kind="id", ids=(text,), span=span)
+    if node.data == "call":
+        path = _call(ctx, stmt, "local")
+        return None if path is None else ModelChoice(kind="local", path=path, span=span)
+    if node.data == "qualified_list":
+        inner = _any_list(ctx, stmt)
+        ids = None if inner is None else [lower_text(ctx, stmt, item) for item in _items(inner)]
+        return None if ids is None or None in ids else ModelChoice(kind="any", ids=tuple(ids), span=span)
+    shown = node.children[0].value if node.data == "word" else "org/model"
+    _wrong_kind(ctx, stmt, '`auto`, a quoted model id, `any ["...", ...]` or `local("path")`',
+                help=f'write `model = "{shown}"`')
+    return None
+
+
+def bound_of(allowed_ops: tuple[str, ...], kind: Kind) -> Callable[[Ctx, Stmt], Bound | None]:
+    def lower_bound(ctx: Ctx, stmt: Stmt) -> Bound | None:
+        if stmt.op not in allowed_ops:
+            direction = "an upper bound" if allowed_ops == UPPER_BOUND else "a lower bound"
+            ctx.report(error(E_COMPARISON, f"`{stmt.name.value}` is {direction}: use `{allowed_ops[0]}` or "
+                             f"`{allowed_ops[1]}`", span=ctx.span(stmt.node.children[1]), label=f"`{stmt.op}` here",
+                             help=f"write `{stmt.name.value} {allowed_ops[0]} ...`"))
+            return None
+        example = "`1.5s` or `50ms`" if kind is Kind.DURATION else "`20 tok/s`"
+        value = _number(ctx, stmt, (kind,), KIND_WORDS[kind], help=f"write a {kind.value} such as {example}")
+        if value is None:
+            return None
+        span = ctx.span(stmt.value)
+        if kind is Kind.DURATION:
+            typed: Duration | Rate = Duration(seconds=float(value), span=span)
+        else:
+            typed = Rate(tok_s=float(value), span=span)
+        return Bound(op=stmt.op, value=typed, span=ctx.span(stmt.node))
+    return lower_bound
+
+
+def lower_gpu(ctx: Ctx, stmt: Stmt) -> tuple[GpuGroup, ...] | str | None:
+    """The GPU groups, or "none" for `gpu = none`."""
+    node = stmt.value
+    if node.data == "word" and node.children[0].value == "none":
+        return "none"
+    groups = _items(node) if node.data == "list" else [node]
+    if not groups or any(g.data != "gpu_count" for g in groups):
+        shown = next((g.children[0].value for g in groups if g.data in ("string", "word")), "RTX 4090")
+        _wrong_kind(ctx, stmt, '`N x "GPU NAME"`, a list of those, or `none`',
+                    help=f'write `gpu = 1 x "{unquote(shown) if shown.startswith(chr(34)) else shown}"`')
+        return None
+    lowered = [_gpu_group(ctx, stmt, g) for g in groups]
+    return None if None in lowered else tuple(lowered)
+
+
+def _gpu_group(ctx: Ctx, stmt: Stmt, node: Tree) -> GpuGroup | None:
+    magnitude, _ = split_number(node.children[0].value)
+    value = Decimal(magnitude)
+    if value != value.to_integral_value():
+        ctx.report(error(E_NOT_WHOLE, f"a GPU count must be whole, not {magnitude}", span=ctx.span(node.children[0]),
+                         label="not whole", help=f"write {int(value) or 1} x ..."))
+        return None
+    return GpuGroup(count=int(value), name=unquote(node.children[-1].value), span=ctx.span(node))
+
+
+def lower_api_key(ctx: Ctx, stmt: Stmt) -> Text | None:
+    if stmt.value.data == "string":
+        ctx.report(error(E_INLINE_SECRET, "an API key is written into the spec", span=ctx.span(stmt.value),
+                         label="secret in plain text", detail="Specs are committed and reviewed; a key written here "
+                         "leaks. llmc reads keys only from the environment (or a secret file the environment names).",
+                         help='write `api_key = env("LLMC_API_KEY")` and export LLMC_API_KEY'))
+        return None
+    if stmt.value.data != "call":
+        _wrong_kind(ctx, stmt, '`env("NAME")`', help='write `api_key = env("LLMC_API_KEY")`')
+        return None
+    return _call(ctx, stmt, "env")
+
+
+# ---------------------------------------------------------------------------
