@@ -1,9 +1,11 @@
 """Wiring: run the stages in order and stop after the first one that reports errors.
 
-Initial version (front end only): read → parse → lower → checks. Exit-code semantics
-live here so every command agrees: 2 when the input is unreadable or malformed (any
-error from read, parse, lower or the catalog-free checks: E0xx, E1xx, E2xx), 1 for a
-valid spec that fails later (infeasible, drift), 0 otherwise.
+read → parse → lower → checks (the front end), then per deployment: resolve against the
+catalog → solve → emit every target → write atomically. Exit-code semantics live here so
+every command agrees: 2 when the input is unreadable or malformed (E0xx–E3xx: syntax,
+spec semantics, catalog records, local files, unknown GPU; E401 unknown model), 1 for a
+valid spec that fails later (infeasible, drift, a locked plan that would change, a
+target that cannot express the plan under --strict), 0 otherwise.
 """
 
 from __future__ import annotations
@@ -11,16 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import check
+from .artifacts import Artifact, write_atomically
+from .catalog import Catalog, load_catalog
+from .checks import check as check_spec
 from .diagnostics import Diagnostic, define_code, error, has_errors
+from .drift import drift, lock_violations
+from .explain import plan_markdown
 from .lower import lower
 from .parse import parse
+from .plan import Plan
+from .solve import solve
 from .source import SourceFile
-from .spec import Spec
+from .spec import Deployment, Spec
+from .targets import emit_all
 
 E_UNREADABLE = define_code("E001", "Cannot read the input file", __name__)
 E_NOT_TEXT = define_code("E002", "Input file is not UTF-8 text", __name__)
-E_NO_SOLVER = define_code("E400", "No solver yet", __name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -79,7 +87,7 @@ def load_source(source: SourceFile) -> tuple[Spec | None, list[Diagnostic], bool
     diagnostics += lowered
     if spec is None:
         return None, diagnostics, True
-    return spec, diagnostics + check(spec), False
+    return spec, diagnostics + check_spec(spec), False
 
 
 def load(path: str) -> tuple[SourceFile | None, Spec | None, list[Diagnostic]]:
@@ -102,10 +110,105 @@ def front_end(paths: list[str]) -> FrontEnd:
     return FrontEnd([load_one(p) for p in paths])
 
 
-def no_solver(spec: Spec) -> Diagnostic:
-    """Until the solver is wired in, `build` ends here."""
-    first = spec.deployments[0] if spec.deployments else None
-    return error(E_NO_SOLVER, "no solver yet: this build of llmc checks specs but cannot plan them",
-                 span=first.name_span if first else None, file=spec.file,
-                 detail="The front end accepted the spec; choosing a model, quantization and runtime is not "
-                        "available in this version.", help="run `llmc check` to validate specs meanwhile")
+INPUT_ERROR_CODES = ("E0", "E1", "E2", "E3", "E401")
+
+
+def exit_code(diagnostics: list[Diagnostic]) -> int:
+    errors = [d for d in diagnostics if d.is_error]
+    if any(d.code.startswith(INPUT_ERROR_CODES) for d in errors):
+        return EXIT_INPUT
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+@dataclass
+class Compiled:
+    """One deployment: its plan (None when infeasible) and every artifact of its build directory."""
+
+    deployment: Deployment
+    plan: Plan | None
+    artifacts: list[Artifact]
+
+
+@dataclass
+class Compilation:
+    loaded: Loaded
+    deployments: list[Compiled] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def sources(self) -> dict[str, SourceFile]:
+        return {self.loaded.source.path: self.loaded.source} if self.loaded.source else {}
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.diagnostics)
+
+
+def open_catalog(catalog_dirs=()) -> tuple[Catalog, list[Diagnostic]]:
+    return load_catalog([Path(d) for d in catalog_dirs])
+
+
+def plan_artifacts(plan: Plan) -> list[Artifact]:
+    return [Artifact(path="plan.json", content=plan.to_json()), Artifact(path="PLAN.md", content=plan_markdown(plan))]
+
+
+def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Catalog | None = None) -> Compilation:
+    """Front end, then solve and emit each deployment. Nothing is written."""
+    loaded = load_one(path)
+    result = Compilation(loaded=loaded, diagnostics=list(loaded.diagnostics))
+    if loaded.malformed or loaded.spec is None:
+        return result
+    if catalog is None:
+        catalog, catalog_diags = open_catalog(catalog_dirs)
+        result.diagnostics += catalog_diags
+        if has_errors(catalog_diags):
+            return result
+    base = Path(path).resolve().parent
+    for deployment in loaded.spec.deployments:
+        plan, diags = solve(deployment, catalog, base)
+        result.diagnostics += diags
+        artifacts: list[Artifact] = []
+        if plan is not None:
+            emitted, target_diags = emit_all(plan, strict=strict)
+            result.diagnostics += [_at(d, deployment.name_span) for d in target_diags]
+            artifacts = plan_artifacts(plan) + emitted
+        result.deployments.append(Compiled(deployment, plan, artifacts))
+    return result
+
+
+def _at(diagnostic: Diagnostic, span) -> Diagnostic:
+    return diagnostic if diagnostic.span else diagnostic.model_copy(update={"span": span})
+
+
+def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked: bool = False) -> Compilation:
+    """Compile, then write every deployment's directory atomically; write nothing if anything failed."""
+    result = compile_file(path, catalog_dirs, strict)
+    if has_errors(result.diagnostics):
+        return result
+    out = Path(out_dir)
+    if locked:
+        for item in result.deployments:
+            result.diagnostics += lock_violations(out / item.deployment.name, item.plan, item.deployment.name_span)
+        if has_errors(result.diagnostics):
+            return result
+    for item in result.deployments:
+        write_atomically(out / item.deployment.name, item.artifacts)
+    return result
+
+
+def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict: bool = False) -> list[Compilation]:
+    """The pre-deploy gate: parse, validate and solve every file; with `against`, compare committed builds."""
+    catalog, catalog_diags = open_catalog(catalog_dirs)
+    results = []
+    for path in paths:
+        if has_errors(catalog_diags):
+            result = Compilation(loaded=load_one(path))
+            result.diagnostics += catalog_diags
+        else:
+            result = compile_file(path, strict=strict, catalog=catalog)
+        if against is not None and not has_errors(result.diagnostics):
+            for item in result.deployments:
+                result.diagnostics += drift(Path(against) / item.deployment.name, item.plan, item.artifacts,
+                                            item.deployment.name_span)
+        results.append(result)
+    return results

@@ -181,7 +181,7 @@ class Plan(Node):
     model: ModelRef
     runtime: RuntimeRef
     kv_cache: dict[str, str]       # {"type": "q8_0"} or {"type_k": ..., "type_v": ...}
-    context: int                   # total context the runtime is started with
+    context: int                   # longest request (prompt + output) accepted, per sequence
     slots: int                     # concurrent sequences
     parallelism: Parallelism
     hardware: Hardware
@@ -199,6 +199,12 @@ class Plan(Node):
     notes: tuple[str, ...] = ()
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def total_context(self) -> int:
+        """The KV cells a llama.cpp-style runtime allocates: -c (and Ollama's num_ctx x parallel) is
+        context x slots, each slot getting `context` tokens."""
+        return self.context * self.slots
 
     def to_json(self) -> str:
         """Canonical plan.json: sorted keys, two-space indent, trailing newline."""

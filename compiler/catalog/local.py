@@ -93,7 +93,7 @@ def import_gguf(path: Path) -> LocalModel:
     except (KeyError, TypeError, ValueError) as exc:
         raise DiagnosticsError([error(E306, f"GGUF file '{path}' lacks the metadata llmc needs",
                                       detail=f"{type(exc).__name__}: {exc}", path=str(path))]) from None
-    return LocalModel(model=model, format=_gguf_format(meta), tensors=tensors,
+    return LocalModel(model=model, format=_gguf_format(meta, tensors), tensors=tensors,
                       weight_bytes=sum(t.n_bytes for t in tensors), kind="gguf", path=path)
 
 
@@ -188,19 +188,29 @@ def _gguf_moe(meta: dict[str, Any], arch: str) -> Moe | None:
                layer_step=int(meta.get(f"{arch}.interleave_moe_layer_step") or 1))
 
 
-def _gguf_format(meta: dict[str, Any]) -> str:
-    """general.file_type (a llama_ftype) -> q4_k_m, q8_0, f16 ..."""
+def _gguf_format(meta: dict[str, Any], tensors: tuple[TensorInfo, ...] = ()) -> str:
+    """general.file_type (a llama_ftype) -> q4_k_m, q8_0, f16 ...; without it, the type holding most bytes."""
     import gguf
 
     ftype = meta.get("general.file_type")
     if ftype is None:
-        return "unknown"
+        return _dominant_type(tensors)
     try:
         name = gguf.LlamaFileType(int(ftype)).name
     except ValueError:
         return f"ftype{ftype}"
     name = name.removeprefix("MOSTLY_").lower()
     return {"all_f32": "f32", "f16": "f16_gguf", "bf16": "bf16_gguf"}.get(name, name)
+
+
+def _dominant_type(tensors: tuple[TensorInfo, ...]) -> str:
+    by_type: dict[str, int] = {}
+    for t in tensors:
+        by_type[t.ggml_type.lower()] = by_type.get(t.ggml_type.lower(), 0) + t.n_bytes
+    if not by_type:
+        return "unknown"
+    name = max(sorted(by_type), key=by_type.get)
+    return {"f16": "f16_gguf", "bf16": "bf16_gguf"}.get(name, name)
 
 
 # ---------------------------------------------------------------- Hugging Face folder

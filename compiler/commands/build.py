@@ -1,24 +1,34 @@
-"""`llmc build FILE [-o DIR]`: front end, then plan and emit (the solver is not wired in yet)."""
+"""`llmc build FILE [-o DIR] [--locked] [--strict]`: plan every deployment and write its build directory."""
 
 from __future__ import annotations
 
-from ..driver import EXIT_FAILED, front_end, no_solver
+import sys
+
+from ..driver import build
 from ._report import add_format_option, emit
 
 
 def register(sub) -> None:
-    p = sub.add_parser("build", help="compile a .llmspec into runnable artifacts")
+    p = sub.add_parser("build", help="compile a .llmspec into a plan and runnable artifacts")
     p.add_argument("file", metavar="FILE", help="the .llmspec file")
     p.add_argument("-o", "--output", metavar="DIR", default="build", help="output directory (default: build/)")
+    p.add_argument("--locked", action="store_true",
+                   help="refuse to change the choices of a plan.json already in DIR (reproducible builds)")
+    p.add_argument("--strict", action="store_true",
+                   help="treat what a target cannot express as an error instead of a warning")
+    p.add_argument("--catalog", metavar="DIR", action="append", default=[],
+                   help="YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
     add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    result = front_end([args.file])
-    loaded = result.files[0]
-    if result.exit_code or loaded.spec is None:
-        emit(result.diagnostics, result.sources, args.format)
-        return result.exit_code
-    emit([*result.diagnostics, no_solver(loaded.spec)], result.sources, args.format)
-    return EXIT_FAILED
+    result = build(args.file, args.output, args.catalog, strict=args.strict, locked=args.locked)
+    emit(result.diagnostics, result.sources, args.format)
+    if result.exit_code == 0 and args.format in ("full", "concise"):
+        for item in result.deployments:
+            plan = item.plan
+            print(f"{item.deployment.name}: {plan.model.name} {plan.model.format} on {plan.runtime.name} "
+                  f"→ {args.output.rstrip('/')}/{item.deployment.name}/ ({len(item.artifacts)} files)",
+                  file=sys.stderr)
+    return result.exit_code

@@ -1,24 +1,33 @@
-"""`llmc check FILE...`: parse, lower and check specs; the CI gate (exit 0/1/2)."""
+"""`llmc check FILE... [--against DIR]`: the pre-deploy gate (exit 0 ok, 1 infeasible or drift, 2 malformed)."""
 
 from __future__ import annotations
 
 import sys
 
-from ..driver import front_end
+from ..driver import check, exit_code
 from ._report import add_format_option, emit, tally
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="validate .llmspec files (exit 0 ok, 1 infeasible, 2 malformed)")
+    p = sub.add_parser("check", help="validate and solve .llmspec files; with --against, detect drift "
+                                     "(exit 0 ok, 1 infeasible or drift, 2 malformed)")
     p.add_argument("files", nargs="+", metavar="FILE", help=".llmspec files to check")
+    p.add_argument("--against", metavar="DIR", help="a committed build directory to compare with (llmc build -o DIR)")
+    p.add_argument("--strict", action="store_true", help="what a target cannot express is an error")
+    p.add_argument("--catalog", metavar="DIR", action="append", default=[],
+                   help="YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
     add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    result = front_end(args.files)
-    emit(result.diagnostics, result.sources, args.format)
+    results = check(args.files, args.against, args.catalog, strict=args.strict)
+    diagnostics = [d for r in results for d in r.diagnostics]
+    sources = {k: v for r in results for k, v in r.sources.items()}
+    emit(diagnostics, sources, args.format)
     if args.format == "full":
         count = len(args.files)
-        print(f"checked {count} file{'s' * (count != 1)}: {tally(result.diagnostics)}", file=sys.stderr)
-    return result.exit_code
+        plans = sum(1 for r in results for item in r.deployments if item.plan)
+        print(f"checked {count} file{'s' * (count != 1)}, {plans} feasible deployment{'s' * (plans != 1)}: "
+              f"{tally(diagnostics)}", file=sys.stderr)
+    return max((exit_code(r.diagnostics) for r in results), default=0)

@@ -1,16 +1,27 @@
-"""`llmc estimate`: placeholder until its module lands (another helper owns it)."""
+"""`llmc estimate FILE`: memory per device and speed for the spec's chosen (or pinned) configuration."""
 
 from __future__ import annotations
 
 import sys
 
+from ..driver import compile_file
+from ..explain import estimate_text
+from ._report import add_format_option, emit
+
 
 def register(sub) -> None:
-    p = sub.add_parser("estimate", help="estimate memory and speed of a plan (not available yet)")
-    p.add_argument("rest", nargs="*", help="arguments for the future command")
+    p = sub.add_parser("estimate", help="print memory per device and speed for the spec's best or pinned choice")
+    p.add_argument("file", metavar="FILE", help="the .llmspec file")
+    p.add_argument("--catalog", metavar="DIR", action="append", default=[],
+                   help="YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+    add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    print("llmc estimate: not available yet", file=sys.stderr)
-    return 1
+    result = compile_file(args.file, args.catalog)
+    emit(result.diagnostics, result.sources, args.format)
+    for item in result.deployments:
+        if item.plan is not None:
+            sys.stdout.write(estimate_text(item.plan) + "\n")
+    return result.exit_code

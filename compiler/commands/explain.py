@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import sys
 
-from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, front_end, no_solver
+from ..driver import EXIT_INPUT, EXIT_OK, compile_file
+from ..explain import explain_text
 from ..render import docs_page, documented_codes
 from ..suggest import closest
 from ._report import emit
 
 
 def register(sub) -> None:
-    p = sub.add_parser("explain", help="explain a diagnostic code (e.g. `llmc explain E201`)")
-    p.add_argument("code", metavar="CODE", help="a diagnostic code such as E201")
+    p = sub.add_parser("explain", help="explain a plan (`llmc explain FILE`) or a diagnostic code (`llmc explain E201`)")
+    p.add_argument("code", metavar="CODE|FILE", help="a diagnostic code such as E201, or a .llmspec file")
     p.set_defaults(func=run)
 
 
@@ -34,10 +35,9 @@ def run(args) -> int:
 
 
 def _explain_plan(path: str) -> int:
-    result = front_end([path])
-    loaded = result.files[0]
-    if result.exit_code or loaded.spec is None:
-        emit(result.diagnostics, result.sources)
-        return result.exit_code
-    emit([*result.diagnostics, no_solver(loaded.spec)], result.sources)
-    return EXIT_FAILED
+    result = compile_file(path)
+    emit(result.diagnostics, result.sources)
+    for item in result.deployments:
+        if item.plan is not None:
+            sys.stdout.write(explain_text(item.plan))
+    return result.exit_code

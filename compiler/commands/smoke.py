@@ -1,0 +1,61 @@
+"""`llmc smoke BUILD_DIR`: launch a build, measure it, and compare with its plan (exit 0 only if all checks hold)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..diagnostics import DiagnosticsError
+from ._report import emit
+from ..smoke.report import render_table
+from ..smoke.run import SmokeOptions, run_smoke
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+
+
+def register(sub) -> None:
+    p = sub.add_parser("smoke", help="launch a build, send its workload, measure it against the plan",
+                       description="Start the build's server (native script, or docker compose with --compose), "
+                                   "wait for health, send streaming chat requests at the workload's prompt length "
+                                   "and concurrency, and compare memory and latency with the plan. Writes "
+                                   "BUILD_DIR/smoke.json and BUILD_DIR/smoke.log. Always stops what it started.")
+    p.add_argument("build_dir", metavar="BUILD_DIR", type=Path, help="a directory written by `llmc build`")
+    p.add_argument("--timeout", type=_positive, default=300.0, metavar="S",
+                   help="seconds to wait for health, and for each request (default 300)")
+    p.add_argument("--requests", type=_count, default=None, metavar="N",
+                   help="requests to send (default: twice the workload's concurrency, at least 4)")
+    p.add_argument("--keep-running", action="store_true",
+                   help="leave the server running when every check passes (it is stopped on failure)")
+    p.add_argument("--compose", action="store_true", help="start the compose file with `docker compose up -d`")
+    p.add_argument("--format", choices=("full", "json"), default="full", help="report format on stdout")
+    p.add_argument("--record", type=Path, default=None, metavar="FILE",
+                   help="append this run (plan choice, hardware, predicted, measured) to a JSON-lines file")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args) -> int:
+    opts = SmokeOptions(build_dir=args.build_dir, timeout_s=args.timeout, requests=args.requests,
+                        keep_running=args.keep_running, compose=args.compose, record=args.record)
+    try:
+        report = run_smoke(opts)
+    except DiagnosticsError as exc:  # an unusable build directory: nothing was started
+        emit(exc.diagnostics, {}, args.format)
+        return EXIT_INPUT
+    sys.stdout.write(report.to_json() if args.format == "json" else render_table(report))
+    sys.stdout.flush()
+    return EXIT_OK if report.passed else EXIT_FAILED
