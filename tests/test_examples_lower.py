@@ -80,21 +80,24 @@ def test_the_examples_cover_the_language():
     assert any(d.license.kind == "list" and [i.value for i in d.license.ids] == ["apache-2.0"] for d in deployments)
 
 
-def test_build_stops_at_the_missing_solver_and_writes_nothing(tmp_path, capsys, monkeypatch):
+def test_build_writes_each_deployment_and_explain_prints_the_plan(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["build", str(REPO / "examples" / "chat-16gb.llmspec"), "-o", "out"]) == 1
-    assert "error[E400]" in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
-    assert cli.main(["explain", str(REPO / "examples" / "chat-16gb.llmspec")]) == 1
-    assert "E400" in capsys.readouterr().err
+    assert cli.main(["build", str(REPO / "examples" / "staging-and-prod.llmspec"), "-o", "out"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["support-prod", "support-staging"]
+    assert (tmp_path / "out" / "support-prod" / "plan.json").is_file()
+    capsys.readouterr()
+    assert cli.main(["explain", str(REPO / "examples" / "chat-16gb.llmspec")]) == 0
+    out = capsys.readouterr().out
+    assert 'deployment "home-chat" will be built' in out and "Binding constraint:" in out
 
 
 def test_build_of_a_malformed_spec_exits_2(tmp_path, capsys):
     bad = tmp_path / "bad.llmspec"
     bad.write_text('deployment "a" {\n  context = 24 GB\n  hardware {\n    gpu = none\n  }\n}\n')
-    assert cli.main(["build", str(bad)]) == 2
+    assert cli.main(["build", str(bad), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "E205" in err and "E400" not in err
+    assert "E205" in err
+    assert not (tmp_path / "out").exists()
 
 
 def _hcl_blocks(path: Path) -> list[str]:

@@ -175,7 +175,7 @@ def _engine_layouts(model: Model, topology: Topology) -> list[Layout]:
             continue
         pp = topology.nodes
         replicas = 1 if topology.nodes > 1 else per_node // tp
-        ep = tp * pp if model.is_moe and tp * pp > 1 else 1
+        ep = tp * replicas if model.is_moe and tp * replicas > 1 else 1  # vLLM: EP spans TP x DP
         options.append(Layout(tensor=tp, pipeline=pp, expert=ep, replicas=replicas,
                               devices=node0[:tp] if pp == 1 else topology.devices,
                               env=env if tp > 1 or pp > 1 else ()))
