@@ -1,0 +1,95 @@
+"""Docker Compose: the runtime's pinned image with GPUs reserved, a health check and a model cache."""
+
+from __future__ import annotations
+
+from ...artifacts import Artifact
+from ...plan import Plan
+from ..base import GENERATED, Container, Target
+from ..yamlout import cmap, dump, flow, script
+
+SERVICE_NAMES = {"vllm": "vllm", "llama.cpp": "llama-cpp", "ollama": "ollama", "sglang": "sglang"}
+SECRET = "api_key"
+
+
+class ComposeTarget(Target):
+    name = "compose"
+    GPU = CPU_ONLY = True
+
+    def __init__(self, runtime: Target) -> None:
+        super().__init__()
+        self.runtime_target = runtime
+
+    def emit(self, plan: Plan) -> list[Artifact]:
+        if max(plan.parallelism.nodes, plan.hardware.nodes) > 1:
+            self.unsupported("Compose runs on one host; this plan spans several nodes (see kubernetes/)",
+                             help="use the kubernetes manifests, or the Ray instructions in README.md")
+        box = self.runtime_target.container(plan)
+        service = SERVICE_NAMES[plan.runtime.name]
+        services = cmap()
+        if box.fetch_script:
+            services["model-download"] = self.fetch_service(box)
+        services[service] = self.service(plan, box)
+        doc = cmap(("name", plan.deployment), ("services", services))
+        if box.cache_volume:
+            doc["volumes"] = cmap((box.cache_volume, cmap()))
+        if plan.serving.api_key_env and box.secret_env:
+            doc["secrets"] = cmap((SECRET, cmap(("environment", plan.serving.api_key_env))),
+                                  comments={SECRET: f"read from ${plan.serving.api_key_env} when the stack starts"})
+        header = f"{GENERATED}\nDocker Compose for deployment \"{plan.deployment}\" ({plan.runtime.name} {plan.runtime.version})."
+        if plan.runtime.name == "ollama":
+            header += "\nAfter `docker compose up -d`, register the model with ollama/create.sh (it talks to the published port)."
+        return [self.file("compose.yaml", dump(doc, header))]
+
+    def fetch_service(self, box: Container):
+        """A one-shot service that downloads the GGUF into the cache volume with the image's own curl."""
+        svc = cmap(("image", box.image), ("entrypoint", flow(["/bin/sh", "-c"])),
+                   ("command", [script(box.fetch_script.replace("$", "$$"))]),
+                   ("environment", cmap(("HF_TOKEN", "${HF_TOKEN:-}"))),
+                   ("volumes", [f"{box.cache_volume}:{box.cache_path}"]), ("restart", "no"),
+                   comments={"environment": "sent only when set, for gated repos"})
+        return svc
+
+    def service(self, plan: Plan, box: Container):
+        svc = cmap(("image", box.image), comments={"image": "pinned tag, never latest"})
+        if box.entrypoint:
+            svc["entrypoint"] = flow(list(box.entrypoint))
+        if box.args:
+            svc["command"] = list(box.args)
+        self.api_key(plan, box, svc)
+        svc["ports"] = [f"{plan.serving.host}:{plan.serving.port}:{box.port}"]
+        svc.yaml_add_eol_comment("bound to the spec's serve.host (loopback unless it says otherwise)", "ports")
+        if box.env:
+            svc["environment"] = cmap(*sorted(box.env.items()))
+        svc["volumes"] = [f"{box.cache_volume}:{box.cache_path}", *box.local_files]
+        if box.fetch_script:
+            svc["depends_on"] = cmap(("model-download", cmap(("condition", "service_completed_successfully"))))
+            svc.yaml_add_eol_comment("starts once the GGUF is in the volume", "depends_on")
+        if box.ipc_host:
+            svc["ipc"] = "host"
+            svc.yaml_add_eol_comment("PyTorch workers share memory through /dev/shm", "ipc")
+        if box.ulimits:
+            svc["ulimits"] = cmap(*box.ulimits.items())
+        gpus = plan.hardware.gpus_per_node
+        if gpus:
+            device = cmap(("driver", "nvidia"), ("count", gpus), ("capabilities", flow(["gpu"])))
+            svc["deploy"] = cmap(("resources", cmap(("reservations", cmap(("devices", [device]))))))
+        svc["healthcheck"] = cmap(("test", flow(["CMD", *box.health_cmd])), ("interval", "30s"), ("timeout", "10s"),
+                                  ("retries", 5), ("start_period", f"{box.start_period_s}s"),
+                                  comments={"start_period": "model download and load can take many minutes"})
+        svc["restart"] = "unless-stopped"
+        return svc
+
+    def api_key(self, plan: Plan, box: Container, svc) -> None:
+        if not plan.serving.api_key_env:
+            return
+        if not box.secret_env:
+            if self.runtime_target.API_KEY:
+                self.unsupported(f"the {plan.runtime.name} container gets no API key here; "
+                                 "set it on the command line inside your own secret handling")
+            return
+        svc["secrets"] = [SECRET]
+        if plan.runtime.name == "vllm":
+            # vLLM reads VLLM_API_KEY from the environment: load it from the secret file, then hand over.
+            svc["entrypoint"] = flow(["/bin/sh", "-c",
+                                      f'VLLM_API_KEY="$$(cat /run/secrets/{SECRET})" exec vllm serve "$$@"', "vllm"])
+            svc.yaml_add_eol_comment("the image's `vllm serve`, with VLLM_API_KEY read from the secret", "entrypoint")

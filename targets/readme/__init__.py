@@ -1,0 +1,49 @@
+"""The build directory's README.md: how to start the deployment, what it uses per device, how to smoke-test it."""
+
+from __future__ import annotations
+
+from ...artifacts import Artifact
+from ...diagnostics import Diagnostic
+from ...plan import Plan
+from ..base import Target
+from ..kubernetes import dns_name
+
+GIB = 1024**3
+START = {
+    "vllm": "vllm/serve.sh",
+    "llama.cpp": "llama.cpp/llama-server.sh",
+    "sglang": "sglang/launch.sh",
+}
+
+
+class ReadmeTarget(Target):
+    name = "readme"
+
+    def emit(self, plan: Plan) -> list[Artifact]:
+        return self.emit_readme(plan, [plan.runtime.name], [], [])
+
+    def emit_readme(self, plan: Plan, targets: list[str], artifacts: list[Artifact],
+                    diagnostics: list[Diagnostic]) -> list[Artifact]:
+        text = self.render("README.md.j2", plan=plan, targets=targets, start=START.get(plan.runtime.name),
+                           files=sorted(a.path for a in artifacts), diagnostics=diagnostics,
+                           devices=[device_row(d) for d in plan.memory.devices], base_url=base_url(plan),
+                           nodes=max(plan.parallelism.nodes, plan.hardware.nodes),
+                           secret_name=f"{dns_name(plan.deployment)}-api-key")
+        return [Artifact(path="README.md", content=text)]
+
+
+def gib(n: int) -> str:
+    return f"{n / GIB:.2f}"
+
+
+def device_row(d) -> dict:
+    return {"device": d.device, "weights": gib(d.weights_bytes), "kv": gib(d.kv_cache_bytes),
+            "compute": gib(d.compute_bytes), "overhead": gib(d.overhead_bytes), "total": gib(d.total_bytes),
+            "capacity": gib(d.capacity_bytes)}
+
+
+def base_url(plan: Plan) -> str:
+    host = plan.serving.host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{plan.serving.port}"
