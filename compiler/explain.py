@@ -20,7 +20,7 @@ def _rate(v: float) -> str:
 
 
 def choice_lines(plan: Plan) -> list[tuple[str, str]]:
-    m, r, p = plan.model, plan.runtime, plan.parallelism
+    m, r = plan.model, plan.runtime
     where = m.path or (f"{m.repo}/{m.file}" if m.file else m.repo)
     rows = [
         ("model", f"{m.name} ({m.id})"),
@@ -28,7 +28,8 @@ def choice_lines(plan: Plan) -> list[tuple[str, str]]:
         ("license", m.license),
         ("runtime", f"{r.name} {r.version} (image {r.image})"),
         ("kv cache", plan.kv_cache.get("type", "")),
-        ("context", f"{format_tokens(plan.context)} tokens per request, {plan.slots} concurrent sequences"),
+        ("context", f"{format_tokens(plan.context)} tokens per request, {plan.slots} concurrent "
+                    f"sequence{'s' * (plan.slots != 1)}"),
         ("parallelism", parallelism_text(plan)),
         ("serving", f"{plan.serving.host}:{plan.serving.port} as '{plan.serving.served_name}'"
                     + (f", API key from ${plan.serving.api_key_env}" if plan.serving.api_key_env else "")),
@@ -39,7 +40,6 @@ def choice_lines(plan: Plan) -> list[tuple[str, str]]:
                                     f"acceptance ({s.source})"))
     for key, value in sorted(plan.settings.env.items()):
         rows.append(("env", f"{key}={value}"))
-    del p
     return rows
 
 
@@ -50,15 +50,16 @@ def parallelism_text(plan: Plan) -> str:
         return "CPU only (host RAM)"
     if p.nodes > 1:
         parts.append(f"{p.nodes} nodes")
-    parts.append(f"TP {p.tensor}")
+    if plan.runtime.name in ("vllm", "sglang"):
+        parts.append(f"TP {p.tensor}")
     if p.pipeline > 1:
         parts.append(f"PP {p.pipeline}")
     if p.expert > 1:
         parts.append(f"EP {p.expert}")
     if p.replicas > 1:
         parts.append(f"{p.replicas} replicas")
-    if p.split_mode and hw.gpus_per_node > 1 and plan.runtime.name in ("llama.cpp", "ollama"):
-        parts.append(f"{p.split_mode} split")
+    if plan.runtime.name in ("llama.cpp", "ollama"):
+        parts.append(f"{p.split_mode} split over {hw.gpus_per_node} GPUs" if hw.gpus_per_node > 1 else "1 GPU")
     if p.tensor_split:
         parts.append("tensor split " + ",".join(f"{x:g}" for x in p.tensor_split))
     if p.gpu_layers is not None:

@@ -13,6 +13,7 @@ import pytest
 
 from llmc import targets
 from llmc.artifacts import Artifact, write_atomically
+from llmc.driver import plan_artifacts
 from tests.support import plans
 from tests.support.example_plans import EXAMPLES, example_plans
 from tests.support.tools import REPO
@@ -20,9 +21,12 @@ from tests.support.tools import REPO
 GOLDEN = REPO / "tests" / "golden" / "targets"
 
 
-def rendered(plan, strict: bool = False) -> dict[str, str]:
-    """Every emitted file plus a diagnostics listing (what the targets could not express)."""
+def rendered(plan, strict: bool = False, with_plan: bool = False) -> dict[str, str]:
+    """Every emitted file plus a diagnostics listing (what the targets could not express);
+    `with_plan` adds plan.json and PLAN.md, as `llmc build` writes them."""
     artifacts, diagnostics = targets.emit_all(plan, strict=strict)
+    if with_plan:
+        artifacts = plan_artifacts(plan) + artifacts
     # A local() model's path is resolved to an absolute one by the solver: keep goldens checkout-independent.
     files = {a.path: a.content.replace(str(REPO), "$REPO") for a in artifacts}
     files["diagnostics.txt"] = "".join(f"{d.severity.value} {d.code}: {d.summary}\n" for d in diagnostics)
@@ -57,7 +61,7 @@ def test_examples_match_golden(example, update_golden):
         if plan is None:
             unsolved.append(name)
             continue
-        compare(rendered(plan), GOLDEN / "examples" / example.stem / name, update_golden)
+        compare(rendered(plan, with_plan=True), GOLDEN / "examples" / example.stem / name, update_golden)
     listing = GOLDEN / "examples" / example.stem / "unsolved.txt"
     text = "".join(f"{n}\n" for n in unsolved)
     if update_golden:
