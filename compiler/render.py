@@ -200,7 +200,8 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
         elif d.extra.get("file"):
             props = [f"file={_gh_escape(str(d.extra['file']), True)}"]
         props.append(f"title={_gh_escape(d.code, True)}")
-        out.append(f"::{command} {','.join(props)}::{_gh_escape(f'{d.code} {d.summary}')}\n")
+        message = _gh_escape(f"{d.code} {d.summary}") + (f"%0A{_gh_escape(d.help)}" if d.help else "")
+        out.append(f"::{command} {','.join(props)}::{message}\n")
     return "".join(out)
 
 

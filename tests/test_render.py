@@ -119,7 +119,7 @@ def test_check_formats_through_the_cli(tmp_path, capsys):
             json.loads(out)
     assert cli.main(["check", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "error[E205]" in err and "\x1b[" not in err and "checked 1 file: 1 error, 0 warnings" in err
+    assert "error[E205]" in err and "\x1b[" not in err and "checked 1 file, 0 feasible deployments: 1 error, 0 warnings" in err
 
 
 def test_explain_prints_the_page_and_suggests_codes(capsys):
