@@ -17,6 +17,9 @@ DRIFT = define_code("E701", "Committed artifacts differ from the spec")
 LOCKED = define_code("E702", "Locked plan would change")
 NO_BUILD = define_code("E703", "No committed build to compare with")
 
+# What `llmc smoke` writes into a build directory: results, not artifacts.
+SMOKE_OUTPUTS = ("smoke.json", "smoke.log")
+
 # The choices a lock pins: what a reviewer approved.
 LOCKED_FIELDS = (
     ("model", "id"), ("model", "format"), ("model", "repo"), ("model", "file"), ("model", "revision"),
@@ -76,7 +79,8 @@ def drift(directory: Path, plan: Plan, artifacts: list[Artifact], span=None) -> 
                       detail="--against expects the directory `llmc build` wrote for this deployment.",
                       help=f"run `llmc build -o {directory.parent}` and commit the result")]
     fresh = {a.path: a.content for a in artifacts}
-    committed = {p.relative_to(directory).as_posix(): p for p in sorted(directory.rglob("*")) if p.is_file()}
+    committed = {p.relative_to(directory).as_posix(): p for p in sorted(directory.rglob("*"))
+                 if p.is_file() and p.name not in SMOKE_OUTPUTS}
     lines = [f"- {path}: missing from the committed build" for path in sorted(set(fresh) - set(committed))]
     lines += [f"- {path}: committed but no longer generated" for path in sorted(set(committed) - set(fresh))]
     for path in sorted(set(fresh) & set(committed)):

@@ -200,7 +200,7 @@ def _gguf_format(meta: dict[str, Any], tensors: tuple[TensorInfo, ...] = ()) -> 
     except ValueError:
         return f"ftype{ftype}"
     name = name.removeprefix("MOSTLY_").lower()
-    return {"all_f32": "f32", "f16": "f16_gguf", "bf16": "bf16_gguf"}.get(name, name)
+    return {"all_f32": "f32_gguf", "f16": "f16_gguf", "bf16": "bf16_gguf"}.get(name, name)
 
 
 def _dominant_type(tensors: tuple[TensorInfo, ...]) -> str:
@@ -210,7 +210,7 @@ def _dominant_type(tensors: tuple[TensorInfo, ...]) -> str:
     if not by_type:
         return "unknown"
     name = max(sorted(by_type), key=by_type.get)
-    return {"f16": "f16_gguf", "bf16": "bf16_gguf"}.get(name, name)
+    return {"f32": "f32_gguf", "f16": "f16_gguf", "bf16": "bf16_gguf"}.get(name, name)
 
 
 # ---------------------------------------------------------------- Hugging Face folder
