@@ -145,8 +145,20 @@ def llama_layer_devices(n_layers: int, gpu_layers: int | None, capacities: list[
     return out
 
 
+_LAYER_BYTES_CACHE: dict[tuple, tuple[list[int], list[int]]] = {}
+
+
 def _layer_weight_bytes(model: Model, weights: WeightBytes) -> tuple[list[int], list[int]]:
-    """(bytes of each repeating layer without routed experts, bytes of its routed experts)."""
+    """(bytes of each repeating layer without routed experts, bytes of its routed experts).
+
+    Memoised: the solver asks for the same model and weights once per candidate layout and offload step."""
+    key = (model.id, model.n_layers, model.attention.pattern, model.moe, weights)
+    if key not in _LAYER_BYTES_CACHE:
+        _LAYER_BYTES_CACHE[key] = _split_layer_weight_bytes(model, weights)
+    return _LAYER_BYTES_CACHE[key]
+
+
+def _split_layer_weight_bytes(model: Model, weights: WeightBytes) -> tuple[list[int], list[int]]:
     from ..catalog.params import moe_layer_indices
 
     moe_layers = set(moe_layer_indices(model))
