@@ -10,9 +10,13 @@ from ..catalog import Catalog, load_catalog
 from ._report import emit
 
 
-def add_catalog_options(parser) -> None:
+def add_catalog_option(parser) -> None:
     parser.add_argument("--catalog", metavar="DIR", action="append", default=[], type=Path,
                         help="a directory of YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+
+
+def add_catalog_options(parser) -> None:
+    add_catalog_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 

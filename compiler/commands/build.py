@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..driver import build
+from ._catalog_args import add_catalog_option
 from ._report import add_format_option, emit
 
 
@@ -16,8 +17,7 @@ def register(sub) -> None:
                    help="refuse to change the choices of a plan.json already in DIR (reproducible builds)")
     p.add_argument("--strict", action="store_true",
                    help="treat what a target cannot express as an error instead of a warning")
-    p.add_argument("--catalog", metavar="DIR", action="append", default=[],
-                   help="YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+    add_catalog_option(p)
     add_format_option(p)
     p.set_defaults(func=run)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..driver import check, exit_code
+from ._catalog_args import add_catalog_option
 from ._report import add_format_option, emit, tally
 
 
@@ -14,8 +15,7 @@ def register(sub) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help=".llmspec files to check")
     p.add_argument("--against", metavar="DIR", help="a committed build directory to compare with (llmc build -o DIR)")
     p.add_argument("--strict", action="store_true", help="what a target cannot express is an error")
-    p.add_argument("--catalog", metavar="DIR", action="append", default=[],
-                   help="YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+    add_catalog_option(p)
     add_format_option(p)
     p.set_defaults(func=run)
 

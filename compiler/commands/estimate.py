@@ -6,14 +6,14 @@ import sys
 
 from ..driver import compile_file
 from ..explain import estimate_text
+from ._catalog_args import add_catalog_option
 from ._report import add_format_option, emit
 
 
 def register(sub) -> None:
     p = sub.add_parser("estimate", help="print memory per device and speed for the spec's best or pinned choice")
     p.add_argument("file", metavar="FILE", help="the .llmspec file")
-    p.add_argument("--catalog", metavar="DIR", action="append", default=[],
-                   help="YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+    add_catalog_option(p)
     add_format_option(p)
     p.set_defaults(func=run)
 
