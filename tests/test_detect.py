@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pynvml
-import pytest
 
 from llmc.catalog import load_catalog
 from llmc.commands.detect import DetectedGpu, hardware_block, match_gpu

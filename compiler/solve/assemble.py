@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import __version__
-from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Performance, Plan, Rejected, RuntimeRef,
+from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
 from ..units import format_duration
 from .candidates import Candidate, Rejection
@@ -54,23 +54,19 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
 def _model_ref(c: Candidate) -> ModelRef:
     m, v = c.model, c.variant
     parsers = m.parsers.get(c.runtime.name)
-    native = v is not None and v.repo == m.id
     source = "local" if v is None else ("gguf" if c.fmt.family == "gguf" else "hf")
     return ModelRef(
         id=m.id, name=m.name, format=c.fmt.id, source=source,
         repo=v.repo if v else None, file=v.file if v else None, revision=v.revision if v else None,
         path=m.source[0] if v is None else None,
-        quantization_flag=None if native or source != "hf" else _quantization_flag(c),
+        # Every quantized checkpoint in the catalog (AWQ, GPTQ, FP8, NVFP4) declares its method in its
+        # config.json, which vLLM and SGLang read; no --quantization flag is needed.
+        quantization_flag=None,
         architecture=m.architecture, license=m.license.id, chat_template=m.chat_template,
         tool_call_parser=parsers.tool_call if parsers else None,
         reasoning_parser=parsers.reasoning if parsers else None,
         stop=tuple(getattr(m, "stop", ()) or ()), max_context=m.max_context, n_layers=m.n_layers,
         moe=m.is_moe)
-
-
-def _quantization_flag(c: Candidate) -> str | None:
-    """Quantized checkpoints declare their method in config.json; vLLM reads it, so no flag is needed."""
-    return None
 
 
 def _image(ctx: Context, c: Candidate) -> str:

@@ -123,10 +123,12 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         return f"{runtime.name} needs a GPU"
     if deployment.nodes > 1 and not runtime.multi_node:
         return f"{runtime.name} does not serve one model across nodes"
-    if deployment.task == "agent" and not (model.parsers.get(runtime.name) or runtime.name in ("llama.cpp", "ollama")):
-        return f"no {runtime.name} tool-call parser for {model.name}"
-    if deployment.task == "agent" and not runtime.tool_calling:
-        return f"{runtime.name} has no tool calling"
+    if deployment.task == "agent":
+        if not runtime.tool_calling:
+            return f"{runtime.name} has no tool calling"
+        parsers = model.parsers.get(runtime.name)
+        if runtime.name in ("vllm", "sglang") and not (parsers and parsers.tool_call):
+            return f"no {runtime.name} tool-call parser for {model.name}"
     if deployment.task == "multimodal" and not runtime.vision:
         return f"{runtime.name} does not serve vision input"
     if not topology.cpu_only:

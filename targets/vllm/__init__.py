@@ -53,7 +53,7 @@ class VllmTarget(Target):
     def options(self, plan: Plan) -> list[Option]:
         """Every flag the plan decides, in a stable order."""
         self.check_unexpressed(plan)
-        par, st = plan.parallelism, plan.settings
+        st = plan.settings
         opts = [Option("--served-model-name", [plan.serving.served_name]),
                 Option("--host", plan.serving.host), Option("--port", plan.serving.port)]
         if plan.model.revision:
