@@ -15,7 +15,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.tiny_gguf import write_tiny_gguf  # noqa: E402
 
 EXAMPLE_MODEL = REPO / "examples" / "models" / "tiny-llama.gguf"
-SHAPE = dict(n_layer=4, n_embd=128, n_head=4, n_head_kv=2, n_ff=256, n_vocab=512, n_ctx_train=8192,
+SHAPE = dict(n_layer=4, n_embd=128, n_head=4, n_head_kv=2, n_ff=256, n_vocab=320, n_ctx_train=8192,
              weight_type="f16", seed=7)
 
 

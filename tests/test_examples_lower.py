@@ -113,3 +113,13 @@ def test_the_specs_in_the_docs_are_valid_and_canonical():
         assert spec is not None and diagnostics == [], diagnostics
         assert format_source(source)[0] == text
 
+
+
+def test_the_example_model_is_what_the_script_generates(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_example_model", REPO / "scripts" / "make-example-model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = module.main(tmp_path / "tiny-llama.gguf")
+    assert fresh.read_bytes() == (REPO / "examples" / "models" / "tiny-llama.gguf").read_bytes()

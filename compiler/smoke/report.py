@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
+from ..explain import parallelism_text
 from ..plan import Plan
 from ..units import format_bytes, format_duration
 
@@ -85,7 +86,7 @@ class SmokeReport:
 
 def plan_choice(plan: Plan) -> str:
     """The plan's choice in the words `Alternative.choice` uses: 'NAME FORMAT on RUNTIME, TP n'."""
-    return f"{plan.model.name} {plan.model.format} on {plan.runtime.name}, TP {plan.parallelism.tensor}"
+    return f"{plan.model.name} {plan.model.format} on {plan.runtime.name}, {parallelism_text(plan)}"
 
 
 def bytes_band(predicted: float, low: float, high: float) -> str:
