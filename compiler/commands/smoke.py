@@ -8,8 +8,6 @@ from pathlib import Path
 
 from ..diagnostics import DiagnosticsError
 from ._report import emit
-from ..smoke.report import render_table
-from ..smoke.run import SmokeOptions, run_smoke
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -49,6 +47,10 @@ def _count(text: str) -> int:
 
 
 def run(args) -> int:
+    # Imported here: the HTTP client is only needed when a smoke test runs, not by every llmc command.
+    from ..smoke.report import render_table
+    from ..smoke.run import SmokeOptions, run_smoke
+
     opts = SmokeOptions(build_dir=args.build_dir, timeout_s=args.timeout, requests=args.requests,
                         keep_running=args.keep_running, compose=args.compose, record=args.record)
     try:

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..catalog.schema import Gpu
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Effective per-direction bandwidth between two GPUs when no catalog figure exists (GB/s).
 # PCIe 4.0 x16 is 32 GB/s raw per direction, about 25 GB/s delivered; without P2P,
@@ -44,7 +47,7 @@ class Link:
 class Topology:
     devices: tuple[Device, ...]
     nodes: int
-    graph: nx.Graph
+    graph: "nx.Graph | None"      # None when no node has two GPUs: there are no links to describe
     cpu_host: Gpu | None = None   # set on a CPU-only host
 
     @property
@@ -65,6 +68,11 @@ class Topology:
     def link(self, a: int, b: int) -> Link:
         return self.graph.edges[a, b]["link"]
 
+    def _link_kinds(self) -> set[str]:
+        if self.graph is None:
+            return set()
+        return {data["link"].kind for *_, data in self.graph.edges(data=True)}
+
     def slowest_link(self, devices: tuple[Device, ...]) -> Link | None:
         """The weakest link inside a group: it sets the pace of every all-reduce."""
         links = [self.link(x.index, y.index) for i, x in enumerate(devices) for y in devices[i + 1:]]
@@ -72,12 +80,11 @@ class Topology:
 
     @property
     def p2p(self) -> bool:
-        kinds = {data["link"].kind for *_, data in self.graph.edges(data=True)}
-        return "pcie-host" not in kinds
+        return "pcie-host" not in self._link_kinds()
 
     @property
     def link_kind(self) -> str:
-        kinds = {data["link"].kind for *_, data in self.graph.edges(data=True)}
+        kinds = self._link_kinds()
         if not kinds:
             return "none"
         return "nvlink" if kinds == {"nvlink"} else "pcie"
@@ -86,18 +93,24 @@ class Topology:
 def build_topology(gpus: list[Gpu], nodes: int, *, link: str | None = None, p2p: bool | None = None,
                    cpu_host: Gpu | None = None) -> Topology:
     """`gpus` are the cards of one node in device order; every node has the same cards."""
+    devices = tuple(Device(index=node * len(gpus) + local, node=node, local=local, gpu=gpu)
+                    for node in range(nodes) for local, gpu in enumerate(gpus))
+    graph = _link_graph(devices, link, p2p) if len(gpus) > 1 else None
+    return Topology(devices=devices, nodes=nodes, graph=graph, cpu_host=None if gpus else cpu_host)
+
+
+def _link_graph(devices: tuple[Device, ...], link: str | None, p2p: bool | None) -> "nx.Graph":
+    # Imported here: networkx costs ~0.2 s to import, and a single card (or a CPU host) has no links.
+    import networkx as nx
+
     graph = nx.Graph()
-    devices = []
-    for node in range(nodes):
-        for local, gpu in enumerate(gpus):
-            device = Device(index=len(devices), node=node, local=local, gpu=gpu)
-            devices.append(device)
-            graph.add_node(device.index, device=device)
+    for device in devices:
+        graph.add_node(device.index, device=device)
     for a in devices:
         for b in devices:
             if a.index < b.index and a.node == b.node:
                 graph.add_edge(a.index, b.index, link=_link_between(a.gpu, b.gpu, link, p2p))
-    return Topology(devices=tuple(devices), nodes=nodes, graph=graph, cpu_host=None if gpus else cpu_host)
+    return graph
 
 
 def _link_between(a: Gpu, b: Gpu, link: str | None, p2p: bool | None) -> Link:
