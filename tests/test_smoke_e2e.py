@@ -93,7 +93,7 @@ def test_gemma_270m_built_by_llmc_passes_records_calibration_and_prints_json(tmp
     lines = record.read_text().splitlines()
     assert lines[0] == '{"earlier": "line"}'          # appended, never rewritten
     entry = json.loads(lines[1])
-    assert entry["plan_choice"] == f"{plan.model.name} {plan.model.format} on llama.cpp, TP 1"
+    assert entry["plan_choice"] == f"{plan.model.name} {plan.model.format} on llama.cpp, CPU only (host RAM)"
     assert entry["hardware"]["gpus_per_node"] == 0
     assert entry["predicted"]["kv_cache_bytes"] == plan.memory.devices[0].kv_cache_bytes
     assert entry["measured"]["kv_cache_bytes"] == figure(report, "kv_cache")["measured"]
