@@ -202,44 +202,18 @@ ALL = {
 
 # ---------------------------------------------------------------- llama.cpp KV bytes, independently of llmc.estimate
 
-BYTES_PER_BLOCK = {"f16": (2, 1), "f32": (4, 1), "q8_0": (34, 32), "q4_0": (18, 32)}
-
-
-def _pad256(n: int) -> int:
-    return -(-n // 256) * 256
-
-
 def llama_kv_bytes(gguf: Path, *, n_ctx: int, n_seq: int, unified: bool, k: str = "f16", v: str = "f16",
                    n_ubatch: int = 512) -> int:
-    """What llama-server allocates for its KV cache (src/llama-kv-cache.cpp, llama-context.cpp):
-    cells per stream = pad256(n_ctx / n_seq) (or all of n_ctx when unified); sliding-window layers keep
-    pad256(min(cells, window + n_ubatch)); a cell holds n_head_kv × head_dim K and V elements per layer."""
-    from gguf import GGUFReader
+    """llmc's own prediction (llmc.estimate.kv) of the KV cache llama-server allocates for this file:
+    the tests compare it with what the real server prints."""
+    from llmc.catalog import load_catalog
+    from llmc.catalog.local import import_local
+    from llmc.estimate.kv import kv_bytes
 
-    reader = GGUFReader(str(gguf))
-
-    def meta(key: str, default=None):
-        field = next((f for name, f in reader.fields.items() if name.endswith("." + key)), None)
-        return int(field.parts[field.data[0]][0]) if field is not None else default
-
-    arch_layers, heads_kv = meta("block_count"), meta("attention.head_count_kv")
-    head_k = meta("attention.key_length") or meta("embedding_length") // meta("attention.head_count")
-    head_v = meta("attention.value_length") or head_k
-    window = meta("attention.sliding_window")
-    n_ctx = _pad256(n_ctx)
-    streams, per_stream = (1, n_ctx) if unified else (n_seq, _pad256(n_ctx // n_seq))
-    sliding = [window is not None and (i + 1) % 6 != 0 for i in range(arch_layers)]  # gemma3: 5 local, 1 global
-
-    def cell(kind: str, dims: int) -> float:
-        size, block = BYTES_PER_BLOCK[kind]
-        return heads_kv * dims * size / block
-
-    total = 0
-    for is_swa in sliding:
-        cells = _pad256(min(per_stream, window * (n_seq if unified else 1) + min(n_ctx, n_ubatch))) if is_swa \
-            else per_stream
-        total += int(cells * streams * (cell(k, head_k) + cell(v, head_v)))
-    return total
+    catalog, _ = load_catalog()
+    model = import_local(Path(gguf)).model
+    return kv_bytes(model, catalog.kv_types[k], n_ctx=n_ctx, n_seq=n_seq, runtime="llama.cpp", unified=unified,
+                    n_ubatch=n_ubatch, kv_v=catalog.kv_types[v]).total_bytes
 
 
 def with_kv_bytes(plan: Plan, kv_bytes: int) -> Plan:
