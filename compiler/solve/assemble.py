@@ -106,8 +106,10 @@ def _speculative(c: Candidate) -> Speculative | None:
     s = c.speculative
     if s is None:
         return None
+    draft = c.draft
     return Speculative(method=s.method, num_tokens=s.num_tokens, acceptance=s.acceptance, speedup=s.speedup,
-                       source=s.source)
+                       source=s.source, draft_repo=draft.variant.repo if draft else None,
+                       draft_file=draft.variant.file if draft else None)
 
 
 def _targets(d) -> Targets:

@@ -65,7 +65,8 @@ class Candidate:
     layout: Layout
     context: int
     slots: int
-    speculative: object | None = None
+    speculative: object | None = None     # llmc.estimate.speculative.SpecSpeedup
+    draft: "Draft | None" = None           # the draft model, for speculative method "draft"
 
     @property
     def label(self) -> str:
@@ -75,6 +76,15 @@ class Candidate:
     @property
     def family(self) -> str:
         return self.model.name
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A small same-family model that proposes tokens for the target to verify."""
+
+    model: Model
+    variant: Variant
+    weight_bytes: int
 
 
 @dataclass

@@ -11,7 +11,9 @@ from dataclasses import dataclass, replace
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
 from ..estimate.speed import SpeedEstimate, estimate_speed
+from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
+from ..plan import MemoryPart
 from ..spec import Deployment
 from ..units import format_bytes, format_duration
 from .candidates import Candidate, Layout, with_offload
@@ -67,6 +69,18 @@ def memory_settings(c: Candidate) -> MemorySettings:
 def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
     return plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
                        parallel_view(c.layout), c.context, c.slots, memory_settings(c))
+
+
+def with_draft(mem: MemoryEstimate, draft) -> MemoryEstimate:
+    """The draft model's weights sit beside the target's on the first device (llama.cpp: -ngld all;
+    vLLM: draft_tensor_parallel_size 1). Its own KV cache is small and is not estimated."""
+    first = mem.devices[0]
+    part = MemoryPart(name="draft_weights", bytes=draft.weight_bytes, source=WEIGHTS_SOURCE,
+                      detail=f"draft model {draft.model.name} ({draft.variant.format})")
+    grown = first.model_copy(update={"weights_bytes": first.weights_bytes + draft.weight_bytes,
+                                     "total_bytes": first.total_bytes + draft.weight_bytes,
+                                     "parts": first.parts + (part,)})
+    return replace(mem, devices=(grown,) + mem.devices[1:])
 
 
 def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violation | None:

@@ -5,18 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..catalog.schema import Format, Model, Variant
-from ..estimate.speculative import speedup
 from ..estimate.from_file import weights_from_tensors
+from ..estimate.speculative import speedup
 from ..estimate.weights import WeightBytes, weight_bytes
-from .candidates import (Candidate, Rejection, context_for, kv_rejection, layouts, model_rejection,
+from ..catalog.params import param_counts
+from .candidates import (Candidate, Draft, Rejection, context_for, kv_rejection, layouts, model_rejection,
                          runtime_rejection)
+from .evaluate import (Context, Evaluation, estimate_speed_for, evaluate, fit_with_offload, memory_violation,
+                       speed_violation, with_draft)
 from .objective import candidate_quality
-from .evaluate import Context, Evaluation, estimate_speed_for, evaluate, fit_with_offload, speed_violation
 
 # KV types `auto` may pick, best quality first.
 AUTO_KV = ("f16", "fp8", "q8_0", "q4_0")
 # Speculative decoding pays off for a few concurrent streams; at large batch the target is compute-bound.
 SPECULATIVE_MAX_CONCURRENCY = 4
+# A draft model is worth loading only when it is much smaller than the target (the seed's rows: 1B and 7B
+# drafts for a 70B target).
+DRAFT_MAX_FRACTION = 8
 # The chosen plan plus its listed alternatives (distinct model × runtime).
 MAX_PLACES = 6
 
@@ -40,25 +45,21 @@ def search(ctx: Context, models, catalog, local=None) -> SearchResult:
     pending = [pair for model in models for pair in _search_model(ctx, model, catalog, local, result)]
     d = ctx.deployment
     if d.objective == "quality":
-        pending.sort(key=lambda pair: (-_quality_bound(pair[0], d.task), _tie(pair[0])))
+        pending.sort(key=lambda pair: (-candidate_quality(pair[0], d.task), _tie(pair[0])))
     else:
         pending.sort(key=lambda pair: _tie(pair[0]))
     places: dict[tuple[str, str], float] = {}
     for i, (candidate, weights) in enumerate(pending):
         if d.objective == "quality" and len(places) > MAX_PLACES:
             floor = sorted(places.values(), reverse=True)[MAX_PLACES]
-            if _quality_bound(candidate, d.task) < floor:
+            if candidate_quality(candidate, d.task) < floor:
                 _not_estimated(pending[i:], result)
                 break
         ev = _record(ctx, candidate, weights, catalog, result)
         if ev.feasible:
             key = (candidate.model.id, candidate.runtime.name)
-            places[key] = max(places.get(key, float("-inf")), _quality_bound(candidate, d.task))
+            places[key] = max(places.get(key, float("-inf")), candidate_quality(candidate, d.task))
     return result
-
-
-def _quality_bound(c: Candidate, task: str) -> float:
-    return candidate_quality(c, task)
 
 
 def _tie(c: Candidate) -> tuple:
@@ -151,27 +152,58 @@ def _record(ctx: Context, c: Candidate, weights: WeightBytes, catalog, result: S
 
 
 def _with_speculation(ctx: Context, ev: Evaluation, weights: WeightBytes, catalog) -> Evaluation | None:
+    """The first method that meets the TPOT target, in order of how well its speedup is sourced: the
+    model's own MTP heads, a draft model (the seed's measured table), n-gram (assumed acceptance)."""
     d = ctx.deployment
     c = ev.candidate
     if d.concurrency > SPECULATIVE_MAX_CONCURRENCY:
         return None
-    best = None
-    for method in _spec_methods(c):
-        spec = speedup(d.task, method)
-        speed = estimate_speed_for(ctx, c, weights, ev.memory, spec)
-        trial = Evaluation(replace(c, speculative=spec), ev.memory, speed, speed_violation(ctx, speed))
-        if trial.feasible and (best is None or speed.tpot_s.value < best.speed.tpot_s.value):
-            best = trial
-    return best
+    for method, draft in _spec_methods(c, catalog):
+        spec = speedup(d.task, method, draft_params_b=param_counts(draft.model)[0] / 1e9 if draft else None)
+        memory = with_draft(ev.memory, draft) if draft else ev.memory
+        if draft and memory_violation(ctx, c, memory):
+            continue
+        speed = estimate_speed_for(ctx, c, weights, memory, spec)
+        trial = Evaluation(replace(c, speculative=spec, draft=draft), memory, speed, speed_violation(ctx, speed))
+        if trial.feasible:
+            return trial
+    return None
 
 
-def _spec_methods(c: Candidate) -> list[str]:
-    methods = []
+def _spec_methods(c: Candidate, catalog) -> list[tuple[str, Draft | None]]:
+    methods: list[tuple[str, Draft | None]] = []
     if c.model.mtp_layers and "mtp" in c.runtime.speculative:
-        methods.append("mtp")
+        methods.append(("mtp", None))
+    if "draft" in c.runtime.speculative:
+        draft = draft_for(c, catalog)
+        if draft:
+            methods.append(("draft", draft))
     if "ngram" in c.runtime.speculative:
-        methods.append("ngram")
+        methods.append(("ngram", None))
     return methods
+
+
+def draft_for(c: Candidate, catalog) -> Draft | None:
+    """The smallest dense model with the target's tokenizer (vocabulary and chat template) and at most
+    1/8 of its parameters, in a checkpoint this runtime loads and of the target's format family."""
+    target_params = param_counts(c.model)[0]
+    options = []
+    for model in catalog.models.values():
+        if (model.id == c.model.id or model.is_moe or model.vocab_size != c.model.vocab_size
+                or model.chat_template != c.model.chat_template):
+            continue
+        params = param_counts(model)[0]
+        if params * DRAFT_MAX_FRACTION > target_params:
+            continue
+        for variant in model.variants:
+            fmt = catalog.formats.get(variant.format)
+            if fmt and fmt.family == c.fmt.family and c.runtime.name in fmt.runtimes \
+                    and (fmt.family != "gguf" or variant.file):
+                options.append((params, fmt.id != c.fmt.id, model.id, variant.format, model, variant, fmt))
+    if not options:
+        return None
+    *_, model, variant, fmt = min(options, key=lambda o: o[:4])
+    return Draft(model=model, variant=variant, weight_bytes=weight_bytes(model, fmt, catalog.formats).total_bytes)
 
 
 def _runtimes(ctx: Context, catalog):
