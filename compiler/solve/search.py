@@ -110,32 +110,29 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
         return []
     context = context_for(d, model)
     capacity = _total_capacity(ctx)
-    reasons: list[str] = []
+    reasons: list[tuple[str, str]] = []   # (constraint, why), for a model that keeps no candidate
     out = []
     for variant, fmt, weights in variants:
         if weights.total_bytes > capacity:
-            reasons.append(f"{fmt.id} weights ({weights.total_bytes / 2**30:.1f} GiB) exceed all GPU and host memory")
+            reasons.append(("memory", f"{fmt.id} weights ({weights.total_bytes / 2**30:.1f} GiB) "
+                                      "exceed all GPU and host memory"))
             continue
         for runtime in _runtimes(ctx, catalog):
             why = runtime_rejection(d, runtime, fmt, ctx.topology, model)
             if why:
-                reasons.append(why)
+                reasons.append(("runtime support", why))
                 continue
             for kv in _kv_types(ctx, catalog):
                 why = kv_rejection(kv, runtime, model, ctx.topology)
                 if why:
-                    reasons.append(why)
+                    reasons.append(("runtime support", why))
                     continue
                 for layout in layouts(runtime, model, ctx.topology):
                     out.append((Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv,
                                           layout=layout, context=context, slots=_slots(d, layout)), weights))
     if reasons and not out:
-        result.rejected.append(Rejection(model.name, _constraint_of(reasons[0]), reasons[0]))
+        result.rejected.append(Rejection(model.name, *reasons[0]))
     return out
-
-
-def _constraint_of(reason: str) -> str:
-    return "memory" if "exceed" in reason else "runtime support"
 
 
 def _record(ctx: Context, c: Candidate, weights: WeightBytes, catalog, result: SearchResult) -> Evaluation:
