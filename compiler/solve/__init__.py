@@ -17,8 +17,7 @@ from .search import SearchResult, search
 
 INFEASIBLE = define_code("E410", "No feasible deployment")
 
-# Without `hardware.memory`, a CPU-only host is assumed to have the catalog's default host RAM.
-__all__ = ["solve", "solve_deployment", "INFEASIBLE"]
+__all__ = ["solve", "INFEASIBLE"]
 
 
 def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[Plan | None, list[Diagnostic]]:
@@ -32,15 +31,8 @@ def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[
     return None, [infeasible(ctx, result, lambda d: _feasible(d, catalog, base_dir))]
 
 
-def solve_deployment(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> SearchResult | None:
-    """The raw search (for benchmarks and property tests)."""
-    resolved, _ = resolve(deployment, catalog, base_dir)
-    if resolved is None:
-        return None
-    return search(make_context(deployment, resolved.topology), resolved.models, catalog, resolved.local)
-
-
 def make_context(deployment: Deployment, topology) -> Context:
+    """Without `hardware.memory`, a CPU-only host has the catalog's default host RAM and a GPU host none."""
     given = deployment.hardware.memory is not None
     host = deployment.host_memory_bytes if given else (
         topology.cpu_host.memory_bytes if topology.cpu_only and topology.cpu_host else 0)
@@ -76,6 +68,7 @@ def _failed_families(result: SearchResult) -> list[Rejection]:
 
 
 def _feasible(deployment: Deployment, catalog, base_dir: Path) -> Plan | None:
+    """A relaxed copy of the spec, solved without looking for relaxations of its own."""
     resolved, _ = resolve(deployment, catalog, base_dir)
     if resolved is None:
         return None
