@@ -60,15 +60,14 @@ def parallel_view(layout: Layout) -> ParallelView:
                         gpu_layers=layout.gpu_layers, n_cpu_moe=layout.n_cpu_moe)
 
 
-def memory_settings(c: Candidate) -> MemorySettings:
-    # Plans always start llama.cpp with `-fa on` (needed by a quantized V cache, and the
-    # deterministic choice for the compute buffer estimate); vLLM/SGLang ignore it.
-    return MemorySettings(flash_attention=True)
+# Plans always start llama.cpp with `-fa on` (needed by a quantized V cache, and the deterministic
+# choice for the compute buffer estimate) and its default batch sizes; vLLM/SGLang ignore these.
+MEMORY_SETTINGS = MemorySettings(flash_attention=True)
 
 
 def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
     return plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
-                       parallel_view(c.layout), c.context, c.slots, memory_settings(c))
+                       parallel_view(c.layout), c.context, c.slots, MEMORY_SETTINGS)
 
 
 def with_draft(mem: MemoryEstimate, draft) -> MemoryEstimate:
