@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from llmc.catalog import Catalog, load_catalog  # noqa: E402
-from llmc.driver import load  # noqa: E402
+from llmc.driver import load_one  # noqa: E402
 from llmc.solve import solve  # noqa: E402
 
 RUNS = 3
@@ -58,8 +58,7 @@ def scaled(catalog: Catalog, factor: int) -> Catalog:
 def time_solver(catalog: Catalog, examples: list[Path]) -> float:
     start = time.perf_counter()
     for example in examples:
-        _, spec, _ = load(str(example))
-        for deployment in spec.deployments:
+        for deployment in load_one(str(example)).spec.deployments:
             solve(deployment, catalog, example.parent)
     return time.perf_counter() - start
 

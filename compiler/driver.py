@@ -43,24 +43,9 @@ class Loaded:
     diagnostics: list[Diagnostic]
     malformed: bool  # unreadable, or any front-end error
 
-
-@dataclass
-class FrontEnd:
-    files: list[Loaded] = field(default_factory=list)
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        return [d for f in self.files for d in f.diagnostics]
-
     @property
     def sources(self) -> dict[str, SourceFile]:
-        return {f.source.path: f.source for f in self.files if f.source is not None}
-
-    @property
-    def exit_code(self) -> int:
-        if any(f.malformed for f in self.files):
-            return EXIT_INPUT
-        return EXIT_FAILED if has_errors(self.diagnostics) else EXIT_OK
+        return {self.source.path: self.source} if self.source else {}
 
 
 def read(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
@@ -90,24 +75,12 @@ def load_source(source: SourceFile) -> tuple[Spec | None, list[Diagnostic], bool
     return spec, diagnostics + check_spec(spec), False
 
 
-def load(path: str) -> tuple[SourceFile | None, Spec | None, list[Diagnostic]]:
-    source, diagnostics = read(path)
-    if source is None:
-        return None, None, diagnostics
-    spec, more, _ = load_source(source)
-    return source, spec, diagnostics + more
-
-
 def load_one(path: str) -> Loaded:
     source, diagnostics = read(path)
     if source is None:
         return Loaded(path, None, None, diagnostics, True)
     spec, more, malformed = load_source(source)
     return Loaded(path, source, spec, diagnostics + more, malformed or has_errors(more))
-
-
-def front_end(paths: list[str]) -> FrontEnd:
-    return FrontEnd([load_one(p) for p in paths])
 
 
 INPUT_ERROR_CODES = ("E0", "E1", "E2", "E3", "E401")
@@ -137,7 +110,7 @@ class Compilation:
 
     @property
     def sources(self) -> dict[str, SourceFile]:
-        return {self.loaded.source.path: self.loaded.source} if self.loaded.source else {}
+        return self.loaded.sources
 
     @property
     def exit_code(self) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from llmc import cli
-from llmc.driver import front_end
+from llmc.driver import load_one
 from llmc.render import render_full
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +38,7 @@ def test_there_are_enough_cases():
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_rendering_matches_snapshot(case, update_golden, monkeypatch):
     monkeypatch.chdir(REPO)
-    result = front_end([_relative(case)])
+    result = load_one(_relative(case))
     rendered = render_full(result.diagnostics, result.sources, colour=False)
     snapshot = case.with_suffix(".out")
     if update_golden:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from llmc import cli
-from llmc.driver import front_end, load_source
+from llmc.driver import exit_code, load_one, load_source
 from llmc.format import format_source
 from llmc.source import SourceFile
 from ruamel.yaml import YAML
@@ -28,9 +28,9 @@ def test_there_are_enough_examples():
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_example_lowers_to_golden_spec(example, update_golden, monkeypatch):
     monkeypatch.chdir(REPO)
-    result = front_end([f"examples/{example.name}"])
-    assert result.diagnostics == [] and result.exit_code == 0
-    spec = result.files[0].spec
+    result = load_one(f"examples/{example.name}")
+    assert result.diagnostics == [] and exit_code(result.diagnostics) == 0
+    spec = result.spec
     text = json.dumps(spec.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
     golden = GOLDEN / f"{example.stem}.json"
     if update_golden:
@@ -55,7 +55,7 @@ def test_examples_name_only_catalog_gpus():
     known = {record["name"] for record in records["gpus"]}
     assert "RTX 4090" in known
     for example in EXAMPLES:
-        spec = front_end([str(example)]).files[0].spec
+        spec = load_one(str(example)).spec
         for deployment in spec.deployments:
             for group in deployment.hardware.gpu or ():
                 assert group.name in known, f"{example.name}: {group.name}"
@@ -67,7 +67,7 @@ def test_check_accepts_all_examples_at_once(capsys):
 
 
 def test_the_examples_cover_the_language():
-    specs = [front_end([str(e)]).files[0].spec for e in EXAMPLES]
+    specs = [load_one(str(e)).spec for e in EXAMPLES]
     deployments = [d for s in specs for d in s.deployments]
     assert any(len(s.deployments) > 1 for s in specs)
     assert any(d.hardware.gpu is None for d in deployments)

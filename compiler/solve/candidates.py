@@ -7,7 +7,7 @@ formats and KV types; only what survives is estimated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ..catalog.schema import Format, KvType, Model, Runtime, Variant
 from ..spec import Deployment
@@ -93,14 +93,7 @@ class Rejection:
     constraint: str
     detail: str = ""
     rank: int = 0          # how far the candidate got: higher = closer to feasible
-
-
-@dataclass
-class Space:
-    """What survived pruning, and why the rest did not."""
-
-    candidates: list[Candidate] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
+    blocked_by: str = ""   # the value that ruled it out, when a relaxation could allow it (a license id)
 
 
 def context_for(deployment: Deployment, model: Model) -> int:
@@ -112,7 +105,8 @@ def context_for(deployment: Deployment, model: Model) -> int:
 def model_rejection(deployment: Deployment, model: Model) -> Rejection | None:
     """The first model-level constraint that rules the whole model out, if any."""
     if not license_allowed(deployment, model):
-        return Rejection(model.name, "license", f"{model.license.id} is not in the allowed licenses")
+        return Rejection(model.name, "license", f"{model.license.id} is not in the allowed licenses",
+                         blocked_by=model.license.id)
     if deployment.task == "multimodal" and "vision" not in model.modalities and "image" not in model.modalities:
         return Rejection(model.name, "task", "the multimodal task needs a model with vision input")
     if deployment.task == "agent" and not any(p.tool_call for p in model.parsers.values()):

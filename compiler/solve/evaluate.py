@@ -144,28 +144,30 @@ def evaluate(ctx: Context, c: Candidate, weights: WeightBytes) -> Evaluation:
 
 
 def fit_with_offload(ctx: Context, c: Candidate, weights: WeightBytes) -> Evaluation | None:
-    """llama.cpp only: the most layers (or the fewest CPU expert layers) that fit the GPUs."""
+    """llama.cpp only: the most layers (or the fewest CPU expert layers) that fit the GPUs.
+
+    The search estimates memory only; speed is estimated once, for the boundary it finds."""
     if c.runtime.name not in ("llama.cpp", "ollama") or ctx.topology.cpu_only or not ctx.host_ram_bytes:
         return None
     n = c.model.n_layers
+    found = None
     if c.model.is_moe:
-        found = _search(lambda k: evaluate(ctx, replace(c, layout=with_offload(c.layout, n_cpu_moe=k)), weights),
-                        lo=1, hi=n, fewest=True)
-        if found:
-            return found
-    return _search(lambda k: evaluate(ctx, replace(c, layout=with_offload(c.layout, gpu_layers=k)), weights),
-                   lo=0, hi=n - 1, fewest=False)
+        found = _boundary(ctx, lambda k: replace(c, layout=with_offload(c.layout, n_cpu_moe=k)), weights,
+                          lo=1, hi=n, fewest=True)
+    if found is None:
+        found = _boundary(ctx, lambda k: replace(c, layout=with_offload(c.layout, gpu_layers=k)), weights,
+                          lo=0, hi=n - 1, fewest=False)
+    return evaluate(ctx, found, weights) if found is not None else None
 
 
-def _search(run, lo: int, hi: int, fewest: bool) -> Evaluation | None:
-    """Binary search for the boundary where memory starts (or stops) fitting."""
+def _boundary(ctx: Context, candidate_for, weights: WeightBytes, lo: int, hi: int, fewest: bool) -> Candidate | None:
+    """Binary search for the candidate at the boundary where memory starts (or stops) fitting."""
     best = None
     while lo <= hi:
         mid = (lo + hi) // 2
-        ev = run(mid)
-        fits = ev.violation is None or ev.violation.constraint != "memory"
-        if fits:
-            best = ev
+        candidate = candidate_for(mid)
+        if memory_violation(ctx, candidate, estimate_memory(ctx, candidate, weights)) is None:
+            best = candidate
             hi, lo = (mid - 1, lo) if fewest else (hi, mid + 1)
         else:
             hi, lo = (hi, mid + 1) if fewest else (mid - 1, lo)

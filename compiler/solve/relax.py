@@ -85,7 +85,7 @@ def _host_ram(d: Deployment, ctx, result, try_spec):
 def _license(d: Deployment, ctx, result, try_spec):
     if d.license.kind == "any":
         return None
-    blocked = sorted({r.detail.split(" ")[0] for r in result.rejected if r.constraint == "license"})
+    blocked = sorted({r.blocked_by for r in result.rejected if r.constraint == "license"})
     for lic in blocked:
         ids = tuple(d.license.ids) + (Word(value=lic, span=d.span),)
         relaxed = Licenses(kind="list", ids=ids, span=d.license.span) if d.license.kind == "list" else \
