@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .base import number, shell_quote
+from .base import number
+from .escape import Escaped, sh
 
 
 class Raw(str):
-    """A shell word written as is (a "$VARIABLE" reference), never quoted."""
+    """A shell word the target writes itself (a "$VARIABLE" reference), never quoted: never user data."""
 
 
-def word(token: str) -> str:
-    return token if isinstance(token, Raw) else shell_quote(token)
+def word(token: str) -> Escaped:
+    return Escaped(token) if isinstance(token, Raw) else sh(token)
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class Option:
             return [self.flag, self.value]
         return [self.flag, str(self.value)]
 
-    def shell(self) -> str:
-        return " ".join(word(t) for t in self.argv())
+    def shell(self) -> Escaped:
+        return Escaped(" ".join(word(t) for t in self.argv()))
 
 
 def argv(options: list[Option]) -> list[str]:

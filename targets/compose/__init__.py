@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import GENERATED, Container, Target
+from ..base import GENERATED, Container, Target, bracketed
+from ..escape import compose_literal
 from ..yamlout import cmap, dump, flow, script
 
 SERVICE_NAMES = {"vllm": "vllm", "llama.cpp": "llama-cpp", "ollama": "ollama", "sglang": "sglang"}
@@ -43,7 +44,7 @@ class ComposeTarget(Target):
     def fetch_service(self, box: Container):
         """A one-shot service that downloads the GGUF into the cache volume with the image's own curl."""
         svc = cmap(("image", box.image), ("entrypoint", flow(["/bin/sh", "-c"])),
-                   ("command", [script(box.fetch_script.replace("$", "$$"))]),
+                   ("command", [script(compose_literal(box.fetch_script))]),
                    ("environment", cmap(("HF_TOKEN", "${HF_TOKEN:-}"))),
                    ("volumes", [f"{box.cache_volume}:{box.cache_path}"]), ("restart", "no"),
                    comments={"environment": "sent only when set, for gated repos"})
@@ -54,13 +55,13 @@ class ComposeTarget(Target):
         if box.entrypoint:
             svc["entrypoint"] = flow(list(box.entrypoint))
         if box.args:
-            svc["command"] = list(box.args)
+            svc["command"] = [compose_literal(a) for a in box.args]
         self.api_key(plan, box, svc)
-        svc["ports"] = [f"{plan.serving.host}:{plan.serving.port}:{box.port}"]
+        svc["ports"] = [f"{bracketed(plan.serving.host)}:{plan.serving.port}:{box.port}"]
         svc.yaml_add_eol_comment("bound to the spec's serve.host (loopback unless it says otherwise)", "ports")
         if box.env:
-            svc["environment"] = cmap(*sorted(box.env.items()))
-        svc["volumes"] = [f"{box.cache_volume}:{box.cache_path}", *box.local_files]
+            svc["environment"] = cmap(*((k, compose_literal(v)) for k, v in sorted(box.env.items())))
+        svc["volumes"] = [f"{box.cache_volume}:{box.cache_path}", *(bind_mount(src, dst) for src, dst in box.local_files)]
         if box.fetch_script:
             svc["depends_on"] = cmap(("model-download", cmap(("condition", "service_completed_successfully"))))
             svc.yaml_add_eol_comment("starts once the GGUF is in the volume", "depends_on")
@@ -93,3 +94,9 @@ class ComposeTarget(Target):
             svc["entrypoint"] = flow(["/bin/sh", "-c",
                                       f'VLLM_API_KEY="$$(cat /run/secrets/{SECRET})" exec vllm serve "$$@"', "vllm"])
             svc.yaml_add_eol_comment("the image's `vllm serve`, with VLLM_API_KEY read from the secret", "entrypoint")
+
+
+def bind_mount(source: str, target: str):
+    """The long volume syntax: a host path may hold `:` (the short syntax's separator) or `$`."""
+    return cmap(("type", "bind"), ("source", compose_literal(source)), ("target", compose_literal(target)),
+                ("read_only", True))

@@ -13,6 +13,7 @@ import re
 from ...artifacts import Artifact
 from ...plan import Plan
 from ..base import GENERATED, Container, Target
+from ..escape import kubernetes_literal, sh
 from ..yamlout import cmap, dump, script
 
 GIB = 1024**3
@@ -55,9 +56,9 @@ class KubernetesTarget(Target):
         if command or box.entrypoint:
             c["command"] = list(command or box.entrypoint or ())
         if args if args is not None else box.args:
-            c["args"] = list(args if args is not None else box.args)
+            c["args"] = list(args) if args is not None else [kubernetes_literal(a) for a in box.args]
         c["ports"] = [cmap(("name", "http"), ("containerPort", box.port))]
-        env = [cmap(("name", k), ("value", v)) for k, v in sorted(box.env.items())]
+        env = [cmap(("name", k), ("value", kubernetes_literal(v))) for k, v in sorted(box.env.items())]
         if plan.serving.api_key_env and plan.runtime.name == "vllm":
             env.append(cmap(("name", "VLLM_API_KEY"), ("valueFrom", cmap(("secretKeyRef", cmap(
                 ("name", f"{dns_name(plan.deployment)}-api-key"), ("key", SECRET_KEY)))))))
@@ -81,7 +82,7 @@ class KubernetesTarget(Target):
         token = cmap(("name", "HF_TOKEN"), ("valueFrom", cmap(("secretKeyRef", cmap(
             ("name", f"{name}-hf-token"), ("key", "token"), ("optional", True))))))
         return cmap(("name", "model-download"), ("image", box.image), ("command", ["/bin/sh", "-c"]),
-                    ("args", [script(box.fetch_script)]), ("env", [token]),
+                    ("args", [script(kubernetes_literal(box.fetch_script))]), ("env", [token]),
                     ("volumeMounts", [cmap(("name", "model-cache"), ("mountPath", box.cache_path))]),
                     comments={"env": "an optional Secret for gated repos"})
 
@@ -139,7 +140,7 @@ class KubernetesTarget(Target):
                     ("spec", spec))
 
     def leader_worker_set(self, plan: Plan, name: str, box: Container, nodes: int):
-        serve = " ".join(_sh(a) for a in ("vllm", "serve", *box.args))
+        serve = kubernetes_literal(" ".join(sh(a) for a in ("vllm", "serve", *box.args)))
         leader_cmd = f"{RAY_SCRIPT} leader --ray_cluster_size=$(LWS_GROUP_SIZE); {serve}"
         worker_cmd = f"{RAY_SCRIPT} worker --ray_address=$(LWS_LEADER_ADDRESS)"
         leader = self.container(plan, "vllm-leader", box, args=[leader_cmd], command=["sh", "-c"])
@@ -155,13 +156,6 @@ class KubernetesTarget(Target):
         spec = cmap(("replicas", 1), ("leaderWorkerTemplate", template))
         return cmap(("apiVersion", "leaderworkerset.x-k8s.io/v1"), ("kind", "LeaderWorkerSet"),
                     ("metadata", cmap(("name", name))), ("spec", spec))
-
-def _sh(arg: str) -> str:
-    """Quote for `sh -c`, keeping $(LWS_*) references working."""
-    if re.fullmatch(r"[\w@%+=:,./-]+", arg):
-        return arg
-    return "'" + arg.replace("'", "'\"'\"'") + "'"
-
 
 def dns_name(name: str) -> str:
     """An RFC 1123 label from a deployment name."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...artifacts import Artifact
 from ...plan import Plan
 from ..base import Container, Target, kv_type, number, template_override
+from ..escape import sh
 from ..options import Option, Raw
 
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
@@ -108,7 +109,7 @@ class LlamaCppTarget(Target):
         args = tuple(t for o in opts for t in o.argv())
         if plan.speculative is not None and plan.speculative.method == "draft" and len(files) > 1:
             args = tuple(f"/models/{files[1].relative}" if t == '"$DRAFT_MODEL"' else t for t in args)
-        local = tuple(f"{m.path}:/models/{m.relative}:ro" for m in files if m.path)
+        local = tuple((m.path, f"/models/{m.relative}") for m in files if m.path)
         return Container(image=plan.runtime.image, args=args, port=8080,
                          health_cmd=("curl", "-f", "http://localhost:8080/health"), health_path="/health",
                          cache_volume="models", cache_path="/models", env=dict(sorted(plan.settings.env.items())),
@@ -149,8 +150,9 @@ def fetch_script(files: list[ModelFile]) -> str | None:
         if m.path:
             continue
         target = f"/models/{m.relative}"
-        lines.append(f'[ -f "{target}" ] || {{ mkdir -p "{target.rsplit("/", 1)[0]}" && '
-                     f'curl -fL --retry 3 "$@" -o "{target}.part" "{m.url}" && mv "{target}.part" "{target}"; }}')
+        lines.append(f'[ -f {sh(target)} ] || {{ mkdir -p {sh(target.rsplit("/", 1)[0])} && '
+                     f'curl -fL --retry 3 "$@" -o {sh(target + ".part")} {sh(m.url)} && '
+                     f'mv {sh(target + ".part")} {sh(target)}; }}')
     if not lines:
         return None
     auth = 'if [ -n "${HF_TOKEN:-}" ]; then set -- -H "Authorization: Bearer $HF_TOKEN"; else set --; fi'

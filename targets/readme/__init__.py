@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...artifacts import Artifact
 from ...diagnostics import Diagnostic
 from ...plan import Plan
-from ..base import Target
+from ..base import Target, bracketed
 from ..kubernetes import dns_name
 
 GIB = 1024**3
@@ -28,7 +28,7 @@ class ReadmeTarget(Target):
                            files=sorted(a.path for a in artifacts), diagnostics=diagnostics,
                            devices=[device_row(d) for d in plan.memory.devices], base_url=base_url(plan),
                            nodes=max(plan.parallelism.nodes, plan.hardware.nodes),
-                           secret_name=f"{dns_name(plan.deployment)}-api-key")
+                           secret_name=f"{dns_name(plan.deployment)}-api-key", hello_request=hello_request(plan))
         return [Artifact(path="README.md", content=text)]
 
 
@@ -42,8 +42,13 @@ def device_row(d) -> dict:
             "capacity": gib(d.capacity_bytes)}
 
 
+def hello_request(plan: Plan) -> dict:
+    return {"model": plan.serving.served_name, "messages": [{"role": "user", "content": "Say hello."}],
+            "max_tokens": 16}
+
+
 def base_url(plan: Plan) -> str:
     host = plan.serving.host
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
-    return f"http://{host}:{plan.serving.port}"
+    return f"http://{bracketed(host)}:{plan.serving.port}"

@@ -4,7 +4,8 @@
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
 MODELS_DIR="${LLMC_MODELS_DIR:-./models}"
-MODEL="${LLMC_MODEL:-/models/tiny.gguf}"
+MODEL=/models/tiny.gguf
+MODEL="${LLMC_MODEL:-$MODEL}"
 exec "${LLAMA_SERVER:-llama-server}" \
   -m "$MODEL" \
   -a tiny \

@@ -9,10 +9,11 @@ set -a
 . "$HERE/ollama.env"
 set +a
 MODELS_DIR="${LLMC_MODELS_DIR:-./models}"
-MODEL="${LLMC_MODEL:-$MODELS_DIR/unsloth/gemma-3-270m-it-GGUF/gemma-3-270m-it-Q4_K_M.gguf}"
+MODEL="$MODELS_DIR"/unsloth/gemma-3-270m-it-GGUF/gemma-3-270m-it-Q4_K_M.gguf
+MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then
   # Download once from Hugging Face (HF_TOKEN is sent when set, for gated repos).
-  echo "downloading https://huggingface.co/unsloth/gemma-3-270m-it-GGUF/resolve/main/gemma-3-270m-it-Q4_K_M.gguf" >&2
+  echo downloading https://huggingface.co/unsloth/gemma-3-270m-it-GGUF/resolve/main/gemma-3-270m-it-Q4_K_M.gguf >&2
   mkdir -p "$(dirname "$MODEL")"
   AUTH=()
   if [ -n "${HF_TOKEN:-}" ]; then AUTH=(-H "Authorization: Bearer $HF_TOKEN"); fi
@@ -20,6 +21,6 @@ if [ ! -f "$MODEL" ]; then
   mv "$MODEL.part" "$MODEL"
 fi
 # The Modelfile names the GGUF relative to itself.
-ln -sf "$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")" "$HERE/gemma-3-270m-it-Q4_K_M.gguf"
+ln -sf "$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")" "$HERE"/gemma-3-270m-it-Q4_K_M.gguf
 cd "$HERE"
 exec "${OLLAMA:-ollama}" create gemma-chat -f Modelfile

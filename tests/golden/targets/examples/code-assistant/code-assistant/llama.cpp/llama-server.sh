@@ -4,10 +4,11 @@
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
 MODELS_DIR="${LLMC_MODELS_DIR:-./models}"
-MODEL="${LLMC_MODEL:-$MODELS_DIR/Qwen/Qwen3.5-35B-A3B-GGUF/Qwen3.5-35B-A3B-Q4_K_M.gguf}"
+MODEL="$MODELS_DIR"/Qwen/Qwen3.5-35B-A3B-GGUF/Qwen3.5-35B-A3B-Q4_K_M.gguf
+MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then
   # Download once from Hugging Face (HF_TOKEN is sent when set, for gated repos).
-  echo "downloading https://huggingface.co/Qwen/Qwen3.5-35B-A3B-GGUF/resolve/main/Qwen3.5-35B-A3B-Q4_K_M.gguf" >&2
+  echo downloading https://huggingface.co/Qwen/Qwen3.5-35B-A3B-GGUF/resolve/main/Qwen3.5-35B-A3B-Q4_K_M.gguf >&2
   mkdir -p "$(dirname "$MODEL")"
   AUTH=()
   if [ -n "${HF_TOKEN:-}" ]; then AUTH=(-H "Authorization: Bearer $HF_TOKEN"); fi

@@ -4,7 +4,8 @@
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
 MODELS_DIR="${LLMC_MODELS_DIR:-./models}"
-MODEL="${LLMC_MODEL:-$REPO/examples/models/tiny-llama.gguf}"
+MODEL=$REPO/examples/models/tiny-llama.gguf
+MODEL="${LLMC_MODEL:-$MODEL}"
 exec "${LLAMA_SERVER:-llama-server}" \
   -m "$MODEL" \
   -a edge-assistant \

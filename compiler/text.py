@@ -1,0 +1,31 @@
+"""Text that reaches a terminal or a one-line context: control characters shown, never acted on.
+
+Values from specs, catalog records and model files (a GGUF's `general.name`) may hold newlines,
+ANSI escapes or bidirectional overrides. Shown raw, they clear a terminal, end a comment line in a
+generated script, or reorder what a reviewer reads. `printable` writes each such character as a
+visible escape (`\\x1b`, `\\n`, `\\u202e`); every other character, non-ASCII letters included, stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, the Unicode line and paragraph separators, and the bidi embedding,
+# override and isolate controls ("Trojan Source", CVE-2021-42574).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}.get(code) or (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str, keep: str = "\n\t") -> str:
+    """`text` with every control character outside `keep` written as a visible escape."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: no character of it can end a comment or a shell line."""
+    return printable(text, keep="")
