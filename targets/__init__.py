@@ -12,6 +12,7 @@ from ..diagnostics import Diagnostic, Severity, define_code, error
 from ..plan import Plan
 from .base import E501, Target
 from .compose import ComposeTarget
+from .escape import UnsafeValue
 from .kubernetes import KubernetesTarget
 from .llamacpp import LlamaCppTarget
 from .ollama import OllamaTarget
@@ -20,6 +21,7 @@ from .sglang import SglangTarget
 from .vllm import VllmTarget
 
 E502 = define_code("E502", "A target failed to render the plan", "llmc.targets")
+E504 = define_code("E504", "A value cannot be written safely into an artifact", "llmc.targets")
 
 RUNTIME_TARGETS: dict[str, type[Target]] = {
     t.runtime: t for t in (VllmTarget, LlamaCppTarget, OllamaTarget, SglangTarget) if t.runtime
@@ -53,6 +55,9 @@ def emit_all(plan: Plan, strict: bool = False) -> tuple[list[Artifact], list[Dia
     try:
         for target in targets:
             artifacts += target.emit(plan)
+    except UnsafeValue as exc:
+        return [], [error(E504, f"{exc}; nothing was written",
+                          help="fix the value where it comes from: the spec, the catalog record or the model file")]
     except Exception as exc:  # noqa: BLE001 - a user never sees a traceback, only E502
         return [], [error(E502, f"target failed to render the plan: {exc}",
                           help="this is a bug in llmc; please report it with plan.json")]

@@ -67,7 +67,8 @@ def modelfile(value: object, quoted: bool = False) -> Escaped:
     needs_quotes = quoted or not text or "\n" in text or "\r" in text or text != text.strip() or text[0] == '"'
     if not needs_quotes:
         return Escaped(text)
-    return Escaped(f'"""{text}"""' if '"' in text else f'"{text}"')
+    multi_line = '"' in text or "\n" in text or "\r" in text
+    return Escaped(f'"""{text}"""' if multi_line else f'"{text}"')
 
 
 def compose_literal(value: str) -> str:

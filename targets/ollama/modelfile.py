@@ -80,9 +80,11 @@ def _check_parameter(args: str, errors: list[str], warnings: list[str]) -> None:
 
 
 def _unquote(value: str) -> str:
+    """parser.go `unquote`: strip one pair of triple or of single double-quotes; no escapes inside."""
     value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
+    for quote in ('"""', '"'):
+        if value.startswith(quote) and len(value) >= 2 * len(quote) and value.endswith(quote):
+            return value[len(quote):-len(quote)]
     return value
 
 
@@ -106,6 +108,11 @@ def _commands(text: str, errors: list[str]):
         yield instruction, args
 
 
+def instructions(text: str) -> list[tuple[str, str]]:
+    """(instruction in lower case, value as Ollama reads it) for every instruction."""
+    return [(name.lower(), _unquote(args)) for name, args in _commands(text, [])]
+
+
 def parameters(text: str) -> dict[str, list[str]]:
     """PARAMETER values by name (for tests and the equivalent llama-server command)."""
     found: dict[str, list[str]] = {}
@@ -116,4 +123,4 @@ def parameters(text: str) -> dict[str, list[str]]:
     return found
 
 
-__all__ = ["check", "parameters", "warnings_of", "PARAMETERS"]
+__all__ = ["check", "instructions", "parameters", "warnings_of", "PARAMETERS"]
