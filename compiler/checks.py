@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 
 from .diagnostics import Diagnostic, Label, define_code, error, warning
+from .source import Span
 from .spec import Deployment, Spec, Word
 from .units import format_duration, format_tokens
 
@@ -66,6 +67,59 @@ def count_below_one(d: Deployment) -> Iterator[Diagnostic]:
         if group.count < 1:
             yield error("E221", f"a GPU count must be at least 1, not {group.count}", span=group.span,
                         label="below 1", help="remove the group, or write `gpu = none` for a CPU-only host")
+
+
+def _hours(seconds: float) -> str:
+    return format_duration(seconds) if seconds < 3600 else f"{seconds / 3600:g} h"
+
+
+# The largest value each field may take (docs/language.md, "Ranges"): far past any real deployment,
+# small enough that every estimate stays finite and the solver's search stays small.
+MAX_TOKENS = 16 * 1024**2
+LIMITS: dict[str, tuple[float, Callable[[float], str]]] = {
+    "workload.concurrency": (100_000, str),
+    "workload.prompt": (MAX_TOKENS, format_tokens),
+    "workload.output": (MAX_TOKENS, format_tokens),
+    "context": (MAX_TOKENS, format_tokens),
+    "hardware.memory": (64 * 1024**4, lambda b: f"{b / 1024**4:g} TiB"),
+    "hardware.nodes": (1024, str),
+    "hardware.gpu": (256, lambda n: f"{n:g} GPUs per node"),
+    "latency.ttft": (86_400.0, _hours),
+    "latency.tpot": (86_400.0, _hours),
+    "latency.decode": (1e9, lambda r: f"{r:g} tok/s"),
+    "latency.throughput": (1e9, lambda r: f"{r:g} tok/s"),
+}
+
+
+def _amounts(d: Deployment) -> Iterator[tuple[str, float, Span]]:
+    w, h, lat = d.workload, d.hardware, d.latency
+    for name, node in (("workload.concurrency", w.concurrency), ("workload.prompt", w.prompt),
+                       ("workload.output", w.output), ("context", d.context), ("hardware.memory", h.memory),
+                       ("hardware.nodes", h.nodes)):
+        if node is not None:
+            yield name, node.value, node.span
+    if h.gpu:
+        yield "hardware.gpu", sum(g.count for g in h.gpu), d.hardware.gpu_span
+    for name in ("ttft", "tpot", "decode", "throughput"):
+        bound = getattr(lat, name)
+        if bound is not None:
+            amount = bound.value.seconds if name in ("ttft", "tpot") else bound.value.tok_s
+            yield f"latency.{name}", amount, bound.value.span
+
+
+@rule("E229", "Value out of range")
+def out_of_range(d: Deployment) -> Iterator[Diagnostic]:
+    for name, amount, span in _amounts(d):
+        limit, show = LIMITS[name]
+        if not amount <= limit:  # also catches a value too large to be a finite float
+            shown = show(amount) if amount < 1e15 else "a number that large"  # int < float compares exactly
+            yield error("E229", f"`{name}` is {shown}; the most llmc plans for is {show(limit)}", span=span,
+                        label="out of range", detail="Every numeric field has a documented range "
+                        "(docs/language.md); values past it are typing mistakes, and would make the estimates "
+                        "meaningless.", help=f"write at most {show(limit)}")
+        elif name in ("workload.prompt", "workload.output", "context") and amount < 1:
+            yield error("E229", f"`{name}` must be at least 1 token", span=span, label="out of range",
+                        help="write a positive token count")
 
 
 @rule("E222", "Port out of range")

@@ -16,7 +16,8 @@ from typing import Any
 from lark import Tree
 from pydantic import ValidationError
 
-from .diagnostics import Diagnostic, Label, define_code, error, has_errors
+from .diagnostics import Diagnostic, Label, define_code, error, has_errors, warning
+from .names import DNS_LABEL
 from .source import SourceFile, Span
 from .spec import (
     KV_CACHE_TYPES,
@@ -50,10 +51,11 @@ from .values import (
     lower_bytes,
     lower_emit,
     lower_gpu,
+    lower_host,
     lower_int,
     lower_license,
     lower_model,
-    lower_text,
+    lower_served_name,
     lower_tokens,
     unquote,
 )
@@ -69,8 +71,8 @@ E_DUPLICATE_DEPLOYMENT = define_code("E208", "Deployment name used twice", __nam
 E_NO_DEPLOYMENT = define_code("E209", "No deployment in the file", __name__)
 E_MISSING = define_code("E210", "Required field missing", __name__)
 E_OUTSIDE = define_code("E214", "Field outside a deployment block", __name__)
+W_ALWAYS_MET = define_code("W230", "Lower bound of zero", __name__)
 
-DEPLOYMENT_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 def lower(source: SourceFile, tree: Tree) -> tuple[Spec | None, list[Diagnostic]]:
@@ -138,12 +140,12 @@ def _deployment_name(ctx: Ctx, stmt: Stmt, seen: dict[str, Span]) -> str | None:
                          help='write `deployment "my-service" {`'))
         return None
     name, span = unquote(stmt.label.value), ctx.span(stmt.label)
-    if not DEPLOYMENT_NAME.fullmatch(name):
-        fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "my-service"
+    if not DNS_LABEL.fullmatch(name):
+        fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower())[:63].strip("-") or "my-service"
         ctx.report(error(E_BAD_NAME, f"`{name}` is not a valid deployment name", span=span,
                          label="invalid name", detail="Deployment names are lower-case letters, digits and `-`, "
-                         "starting with a letter or digit; they name directories, containers and Kubernetes "
-                         "objects.", help=f'write "{fixed}"'))
+                         "starting and ending with a letter or digit, at most 63 characters (an RFC 1123 label): "
+                         "they name directories, containers and Kubernetes objects.", help=f'write "{fixed}"'))
         return None
     if name in seen:
         ctx.report(error(E_DUPLICATE_DEPLOYMENT, f"deployment `{name}` is defined twice", span=span,
@@ -277,7 +279,7 @@ HARDWARE_SCHEMA = {"gpu": "attribute", "memory": "attribute", "nodes": "attribut
 HARDWARE_LOWERERS = {"gpu": lower_gpu, "memory": lower_bytes, "nodes": lower_int,
                      "link": closed_word(LINKS, "link"), "p2p": lower_bool}
 SERVE_SCHEMA = {"port": "attribute", "host": "attribute", "api_key": "attribute", "name": "attribute"}
-SERVE_LOWERERS = {"port": lower_int, "host": lower_text, "api_key": lower_api_key, "name": lower_text}
+SERVE_LOWERERS = {"port": lower_int, "host": lower_host, "api_key": lower_api_key, "name": lower_served_name}
 
 
 def lower_workload(ctx: Ctx, stmt: Stmt) -> Workload | None:
@@ -285,7 +287,15 @@ def lower_workload(ctx: Ctx, stmt: Stmt) -> Workload | None:
 
 
 def lower_latency(ctx: Ctx, stmt: Stmt) -> Latency | None:
-    return _build(ctx, Latency, stmt, **_block_values(ctx, stmt, LATENCY_SCHEMA, LATENCY_LOWERERS, "latency"))
+    values = _block_values(ctx, stmt, LATENCY_SCHEMA, LATENCY_LOWERERS, "latency")
+    for name in ("decode", "throughput"):
+        bound = values.get(name)
+        if bound is not None and bound.value.tok_s == 0:
+            ctx.report(warning(W_ALWAYS_MET, f"`{name} {bound.op} 0 tok/s` is always met", span=bound.span,
+                               label="no constraint", detail="Any server decodes faster than 0 tok/s, so this "
+                               "bound is ignored.", help=f"remove it, or give `{name}` the speed you need"))
+            del values[name]
+    return _build(ctx, Latency, stmt, **values)
 
 
 def lower_hardware(ctx: Ctx, stmt: Stmt) -> Hardware | None:

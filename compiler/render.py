@@ -16,6 +16,7 @@ from importlib.resources.abc import Traversable
 
 from .diagnostics import CODES, Diagnostic, Severity
 from .source import SourceFile, Span
+from .text import one_line, printable
 
 FORMATS = ("full", "concise", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -50,18 +51,27 @@ def render_full(diagnostics: Sequence[Diagnostic], sources: Sources, colour: boo
     return "".join(full_one(d, sources, colour) + "\n" for d in diagnostics)
 
 
+def _clean(d: Diagnostic) -> Diagnostic:
+    """The diagnostic with every text that may quote the input made safe for a terminal."""
+    labels = tuple(lb.model_copy(update={"message": one_line(lb.message)}) for lb in d.labels)
+    extra = {**d.extra, "label": one_line(str(d.extra["label"]))} if "label" in d.extra else d.extra
+    return d.model_copy(update={"summary": one_line(d.summary), "detail": printable(d.detail, keep="\n"),
+                                "help": one_line(d.help) if d.help else d.help, "labels": labels, "extra": extra})
+
+
 def full_one(d: Diagnostic, sources: Sources, colour: bool = False) -> str:
     paint = _Paint(colour)
+    d = _clean(d)
     sev = d.severity.value
     lines = [paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {d.summary}")]
     spans = [s for s in [d.span, *(label.span for label in d.labels)] if s is not None]
     width = max((len(str(s.line)) for s in spans), default=1)
     pad = " " * width
     if d.span is not None:
-        lines.append(f"{pad}{paint('gutter', '-->')} {d.span}")
+        lines.append(f"{pad}{paint('gutter', '-->')} {one_line(str(d.span))}")
         lines += _snippet(d, sources, width, paint)
     elif d.extra.get("file"):
-        lines.append(f"{pad}{paint('gutter', '-->')} {d.extra['file']}")
+        lines.append(f"{pad}{paint('gutter', '-->')} {one_line(str(d.extra['file']))}")
     notes = [("note", d.detail), ("help", d.help or "")]
     if any(text for _, text in notes):
         lines.append(f"{pad} {paint('gutter', '|')}")
@@ -87,7 +97,7 @@ def _snippet(d: Diagnostic, sources: Sources, width: int, paint: _Paint) -> list
     for file in dict.fromkeys(m.span.file for m in marks):
         in_file = [m for m in marks if m.span.file == file]
         if file != d.span.file:
-            out.append(f"{' ' * width}{paint('gutter', ':::')} {in_file[0].span}")
+            out.append(f"{' ' * width}{paint('gutter', ':::')} {one_line(str(in_file[0].span))}")
         if file in sources:  # a span into a file we do not have (say, a catalog) shows only its location
             out += _file_snippet(in_file, sources[file], width, paint)
     return out
@@ -101,7 +111,7 @@ def _file_snippet(marks: list[_Mark], source: SourceFile, width: int, paint: _Pa
         if previous is not None and line > previous + 1:
             out.append(paint("gutter", "..."))
         text = source.line(line)
-        shown = text.replace("\t", TAB)
+        shown = "".join(_cell(c) for c in text)
         out.append(f"{paint('gutter', str(line).rjust(width))} {bar}" + (f" {shown}" if shown else ""))
         for mark in sorted((m for m in marks if m.span.line == line), key=lambda m: (not m.primary, m.span.col)):
             out.append(f"{' ' * width} {bar} " + _underline(mark, text, paint).rstrip())
@@ -117,9 +127,14 @@ def _underline(mark: _Mark, text: str, paint: _Paint) -> str:
     return " " * start + paint(style, char * (end - start) + (f" {mark.message}" if mark.message else ""))
 
 
+def _cell(char: str) -> str:
+    """How one source character is shown: a tab as four spaces, a control character as its escape."""
+    return TAB if char == "\t" else one_line(char)
+
+
 def _display_col(text: str, col: int) -> int:
-    """0-based display offset of a 1-based column: tabs shown as four spaces, wide characters as two cells."""
-    before = text[: max(col - 1, 0)].replace("\t", TAB)
+    """0-based display offset of a 1-based column: each character as `_cell` shows it, wide ones as two cells."""
+    before = "".join(_cell(c) for c in text[: max(col - 1, 0)])
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in before) + max(col - 1 - len(text), 0)
 
 
@@ -133,7 +148,8 @@ def _where(d: Diagnostic) -> str:
 
 def render_concise(diagnostics: Sequence[Diagnostic], sources: Sources | None = None, colour: bool = False) -> str:
     paint = _Paint(colour)
-    return "".join(f"{_where(d)}: {paint(d.severity.value, d.code)} {d.summary}\n" for d in diagnostics)
+    return "".join(f"{one_line(_where(d))}: {paint(d.severity.value, d.code)} {one_line(d.summary)}\n"
+                   for d in diagnostics)
 
 
 def _span_dict(span: Span | None) -> dict | None:
@@ -185,7 +201,7 @@ def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def _gh_escape(text: str, property: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = printable(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"), keep="")
     return text.replace(":", "%3A").replace(",", "%2C") if property else text
 
 

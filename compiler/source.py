@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -32,9 +34,13 @@ class SourceFile(BaseModel):
     path: str
     text: str
 
+    @cached_property
+    def _lines(self) -> list[str]:
+        # "\n" alone ends a line, as spans count lines (splitlines would also split at \x0c, \x85, U+2028 ...)
+        return [line.removesuffix("\r") for line in self.text.split("\n")]
+
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
 
     def span_at(self, offset: int, length: int = 1) -> Span:
         """A span from a character offset, for errors that only know an offset."""

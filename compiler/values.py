@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from lark import Token, Tree
 
 from .diagnostics import Diagnostic, define_code, error
+from .names import is_env_name, is_host, is_served_name, looks_like_secret
 from .parse import node_span, split_number, token_span
 from .source import SourceFile, Span
 from .spec import (
@@ -42,6 +43,9 @@ E_COMPARISON = define_code("E211", "Wrong comparison for a bound", __name__)
 E_CALL = define_code("E212", "Unknown function or wrong arguments", __name__)
 E_INLINE_SECRET = define_code("E215", "API key written inline", __name__)
 E_NOT_WHOLE = define_code("E216", "Not a whole number", __name__)
+E_ENV_NAME = define_code("E217", "Not an environment variable name", __name__)
+E_HOST = define_code("E218", "Not a host address or name", __name__)
+E_SERVED_NAME = define_code("E219", "Invalid served model name", __name__)
 
 # Weight formats the catalog knows (lower-case; users may write Q4_K_M, as GGUF file names do).
 QUANTIZATIONS = ("f16", "bf16", "fp8", "nvfp4", "awq", "gptq", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q5_k_s",
@@ -368,7 +372,48 @@ def lower_api_key(ctx: Ctx, stmt: Stmt) -> Text | None:
     if stmt.value.data != "call":
         _wrong_kind(ctx, stmt, '`env("NAME")`', help='write `api_key = env("LLMC_API_KEY")`')
         return None
-    return _call(ctx, stmt, "env")
+    name = _call(ctx, stmt, "env")
+    if name is None:
+        return None
+    if looks_like_secret(name.value):
+        ctx.report(error(E_INLINE_SECRET, "`env(...)` holds what looks like the API key itself", span=name.span,
+                         label="a secret, not a variable name", detail="`env(\"NAME\")` names the environment "
+                         "variable that holds the key; the key itself never belongs in a spec, which is committed "
+                         "and reviewed.", help='revoke the key, then write `api_key = env("LLMC_API_KEY")` and '
+                         'export LLMC_API_KEY'))
+        return None
+    if not is_env_name(name.value):
+        fixed = re.sub(r"[^A-Za-z0-9_]", "_", name.value).lstrip("0123456789") or "LLMC_API_KEY"
+        ctx.report(error(E_ENV_NAME, f"`{name.value}` is not an environment variable name", span=name.span,
+                         label="not a variable name", detail="A variable name is letters, digits and `_`, not "
+                         "starting with a digit (POSIX); a shell reads `LLMC-API-KEY` as `$LLMC` followed by text.",
+                         help=f'write `env("{fixed}")`'))
+        return None
+    return name
+
+
+def lower_host(ctx: Ctx, stmt: Stmt) -> Text | None:
+    host = lower_text(ctx, stmt)
+    if host is None or is_host(host.value):
+        return host
+    shown = host.value.strip("[]")
+    hint = f'write "{shown}" (without brackets)' if is_host(shown) else 'write an address such as "127.0.0.1" or "0.0.0.0"'
+    ctx.report(error(E_HOST, f"`{host.value}` is not an IP address or a host name", span=host.span,
+                     label="not an address", detail="`host` is the address the server binds: an IPv4 or IPv6 "
+                     "address, or a host name of letters, digits, `-` and `.`.", help=hint))
+    return None
+
+
+def lower_served_name(ctx: Ctx, stmt: Stmt) -> Text | None:
+    name = lower_text(ctx, stmt)
+    if name is None or is_served_name(name.value):
+        return name
+    fixed = re.sub(r"[^A-Za-z0-9_.:/-]+", "-", name.value).strip("-_.:/")[:128] or "my-model"
+    ctx.report(error(E_SERVED_NAME, f"`{name.value}` is not a served model name", span=name.span,
+                     label="invalid name", detail="Clients send this name as `model`; every runtime must accept it: "
+                     "letters, digits and `_ . : / -`, starting with a letter or digit, at most 128 characters.",
+                     help=f'write "{fixed}"'))
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -23,9 +23,8 @@ import json
 import re
 import shlex
 
+from ..names import is_env_name
 from ..text import one_line
-
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Escaped(str):
@@ -49,7 +48,7 @@ def line(value: object) -> Escaped:
 
 def envname(value: object) -> Escaped:
     text = str(value)
-    if not ENV_NAME.fullmatch(text):
+    if not is_env_name(text):
         raise UnsafeValue(f"{text!r} is not an environment variable name")
     return Escaped(text)
 

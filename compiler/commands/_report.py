@@ -9,6 +9,13 @@ from collections.abc import Mapping, Sequence
 from ..diagnostics import Diagnostic, Severity
 from ..render import FORMATS, render
 from ..source import SourceFile
+from ..text import printable
+
+
+def out(text: str, stream=None) -> None:
+    """Write report text to stdout (or `stream`): what the input supplied (a model's name, a path) may
+    hold control characters, which are shown escaped, never sent to the terminal."""
+    (stream or sys.stdout).write(printable(text))
 
 
 def add_format_option(parser) -> None:

@@ -6,14 +6,13 @@ With no NVIDIA driver or GPU it says so plainly and exits 1.
 from __future__ import annotations
 
 import os
-import sys
 from collections import Counter
 from dataclasses import asdict, dataclass
 
 from ..catalog import Catalog
 from ..diagnostics import define_code, error
 from ._catalog_args import add_catalog_options, open_catalog, print_json
-from ._report import emit
+from ._report import emit, out
 
 E308 = define_code("E308", "No GPU detected", "commands.detect")
 
@@ -47,7 +46,7 @@ def run(args) -> int:
     if args.json:
         print_json({"gpus": [asdict(g) for g in gpus], "hardware": block})
     else:
-        sys.stdout.write(block)
+        out(block)
     return 0
 
 

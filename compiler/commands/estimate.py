@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 
 from ..driver import compile_file
 from ..explain import estimate_text
 from ._catalog_args import add_catalog_option
-from ._report import add_format_option, emit
+from ._report import add_format_option, emit, out
 
 
 def register(sub) -> None:
@@ -23,5 +22,5 @@ def run(args) -> int:
     emit(result.diagnostics, result.sources, args.format)
     for item in result.deployments:
         if item.plan is not None:
-            sys.stdout.write(estimate_text(item.plan) + "\n")
+            out(estimate_text(item.plan) + "\n")
     return result.exit_code

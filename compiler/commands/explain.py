@@ -9,7 +9,7 @@ from ..driver import EXIT_INPUT, EXIT_OK, compile_file
 from ..explain import explain_text
 from ..render import docs_page, documented_codes
 from ..suggest import closest
-from ._report import emit
+from ._report import emit, out
 
 
 def register(sub) -> None:
@@ -28,7 +28,7 @@ def run(args) -> int:
         quoted = [f"'{h}'" for h in hints]
         hint = f"; did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?" if len(quoted) > 1 else \
             (f"; did you mean {quoted[0]}?" if quoted else "")
-        print(f"llmc: no diagnostic code `{args.code}`{hint}", file=sys.stderr)
+        out(f"llmc: no diagnostic code `{args.code}`{hint}\n", sys.stderr)
         return EXIT_INPUT
     sys.stdout.write(page if page.endswith("\n") else page + "\n")
     return EXIT_OK
@@ -39,5 +39,5 @@ def _explain_plan(path: str) -> int:
     emit(result.diagnostics, result.sources)
     for item in result.deployments:
         if item.plan is not None:
-            sys.stdout.write(explain_text(item.plan))
+            out(explain_text(item.plan))
     return result.exit_code

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 
 from ..catalog.schema import Gpu
 from ..catalog.tables import fmt_num, text_table
 from ._catalog_args import add_catalog_options, open_catalog, print_json
+from ._report import out
 
 HEADERS = ["GPU", "MEMORY", "BANDWIDTH", "BF16", "FP8", "FP4", "ARCH", "CC", "LINK", "ALIASES", "VERIFIED"]
 
@@ -24,7 +24,7 @@ def run(args) -> int:
     if args.json:
         print_json([g.model_dump(mode="json") for g in [*gpus, *hosts]])
         return 0
-    sys.stdout.write(text_table(HEADERS, [_row(g) for g in [*gpus, *hosts]]))
+    out(text_table(HEADERS, [_row(g) for g in [*gpus, *hosts]]))
     return 0
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 from ..catalog import Catalog, license_allows, model_tasks, unknown_gpu
 from ..catalog.params import param_counts
@@ -12,7 +11,7 @@ from ..catalog.tables import text_table
 from ..estimate.weights import weight_bytes
 from ..units import format_bytes, format_tokens
 from ._catalog_args import add_catalog_options, open_catalog, print_json
-from ._report import emit
+from ._report import emit, out
 
 TASKS = ("chat", "code", "reasoning", "agent", "long-context", "multimodal")
 # Weights may use this share of the GPUs' memory for `--fits`: the rest is KV cache, activations, CUDA context.
@@ -49,7 +48,7 @@ def run(args) -> int:
     if args.json:
         print_json([_as_json(m, s) for m, s in rows])
     else:
-        sys.stdout.write(text_table(["MODEL", "PARAMS", "CONTEXT", "ATTENTION", "NATIVE", "SMALLEST", "LICENSE", "VERIFIED"],
+        out(text_table(["MODEL", "PARAMS", "CONTEXT", "ATTENTION", "NATIVE", "SMALLEST", "LICENSE", "VERIFIED"],
                                     [_row(m, s) for m, s in rows]))
     return 0
 

@@ -1,0 +1,60 @@
+"""The grammars of the names llmc writes into generated files, in one place.
+
+Each of these values ends up in a shell script, a manifest or a URL; a value outside its grammar is
+rejected where it enters (spec, catalog record), so the targets only ever escape well-formed names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+# POSIX: "names ... consist solely of underscores, digits, and alphabetics from the portable character
+# set; the first character ... is not a digit" (XBD 8.1; the shell's `name`, XCU 2.2.2).
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# RFC 1123 host name labels; the whole name at most 253 characters (RFC 1035 2.3.4).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
+# A Kubernetes object name and a deployment name: an RFC 1123 label (lower case, at most 63).
+DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# What clients send as "model": vLLM --served-model-name, llama-server -a, an Ollama model name
+# (`[namespace/]model[:tag]`, types/model/name.go: letters, digits, `_ . -`, `:` before a tag).
+SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
+# A Hugging Face repo id: `owner/name`, each part letters, digits, `-_.` (huggingface_hub validate_repo_id:
+# at most 96 characters, no `--` or `..`, not starting or ending with `-` or `.`).
+REPO_ID = re.compile(r"(?!.*(--|\.\.))[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9_](?:[\w.-]{0,94}[A-Za-z0-9_])?")
+# Prefixes of real credentials (OpenAI/Anthropic sk-, Hugging Face hf_, GitHub, Slack, AWS, GitLab,
+# Google API keys, JWTs): a value like these in `env(...)` is the secret itself, not a variable's name.
+_SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|xox[abpr]-"
+                     r"|AKIA[0-9A-Z]{16}|glpat-|AIza[\w-]{30,}|eyJ[\w-]{8,}\.")
+
+
+def is_env_name(text: str) -> bool:
+    return bool(ENV_NAME.fullmatch(text))
+
+
+def is_host(text: str) -> bool:
+    """An IPv4 or IPv6 address, or a host name."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return len(text) <= 253 and bool(HOSTNAME.fullmatch(text))
+
+
+def is_served_name(text: str) -> bool:
+    return bool(SERVED_NAME.fullmatch(text))
+
+
+def is_repo_id(text: str) -> bool:
+    return len(text) <= 96 * 2 + 1 and bool(REPO_ID.fullmatch(text))
+
+
+def looks_like_secret(text: str) -> bool:
+    """A credential pasted where a name belongs: a known key prefix, or 32+ characters of mixed-case
+    letters and digits with no `_` between words, as random tokens are and variable names are not."""
+    if _SECRET.match(text):
+        return True
+    random_like = (len(text) >= 32 and "_" not in text and re.search("[a-z]", text) and re.search("[A-Z]", text)
+                   and re.search("[0-9]", text))
+    return bool(random_like)
