@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .artifacts import Artifact, write_atomically
+from .artifacts import Artifact, ensure_replaceable, write_atomically
 from .catalog import Catalog, load_catalog
 from .checks import check as check_spec
-from .diagnostics import Diagnostic, define_code, error, has_errors
+from .diagnostics import Diagnostic, DiagnosticsError, define_code, error, has_errors
 from .drift import drift, lock_violations
 from .explain import plan_markdown
 from .lower import lower
@@ -164,9 +164,20 @@ def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked
             result.diagnostics += lock_violations(out / item.deployment.name, item.plan, item.deployment.name_span)
         if has_errors(result.diagnostics):
             return result
-    for item in result.deployments:
-        write_atomically(out / item.deployment.name, item.artifacts)
+    # Every directory is checked before any is written: a refused one leaves the others untouched too.
+    if _each_directory(result, out, lambda directory, _: ensure_replaceable(directory)):
+        _each_directory(result, out, lambda directory, item: write_atomically(directory, item.artifacts))
     return result
+
+
+def _each_directory(result: Compilation, out: Path, action) -> bool:
+    """Run `action(directory, item)` for every deployment; its diagnostics go to `result`. True if all succeeded."""
+    for item in result.deployments:
+        try:
+            action(out / item.deployment.name, item)
+        except DiagnosticsError as exc:
+            result.diagnostics += [_at(d, item.deployment.name_span) for d in exc.diagnostics]
+    return not has_errors(result.diagnostics)
 
 
 def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict: bool = False) -> list[Compilation]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from ..diagnostics import has_errors
+from ..artifacts import write_file_atomically
+from ..diagnostics import DiagnosticsError, has_errors
 from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, read
 from ..format import format_source
 from ._report import emit
@@ -40,20 +39,10 @@ def _one(path: str, check_only: bool) -> int:
     if check_only:
         print(f"would reformat {path}", file=sys.stderr)
         return EXIT_FAILED
-    write_atomically(Path(path), formatted)
+    try:
+        write_file_atomically(Path(path), formatted)
+    except DiagnosticsError as exc:
+        emit(exc.diagnostics, {})
+        return EXIT_INPUT
     print(f"reformatted {path}", file=sys.stderr)
     return EXIT_OK
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write beside the file and rename over it, keeping its permissions: never a half-written spec."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
