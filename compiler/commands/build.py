@@ -6,7 +6,7 @@ import sys
 
 from ..driver import build
 from ._catalog_args import add_catalog_option
-from ._report import add_format_option, emit
+from ._report import add_format_option, emit, out
 
 
 def register(sub) -> None:
@@ -28,7 +28,6 @@ def run(args) -> int:
     if result.exit_code == 0 and args.format in ("full", "concise"):
         for item in result.deployments:
             plan = item.plan
-            print(f"{item.deployment.name}: {plan.model.name} {plan.model.format} on {plan.runtime.name} "
-                  f"→ {args.output.rstrip('/')}/{item.deployment.name}/ ({len(item.artifacts)} files)",
-                  file=sys.stderr)
+            out(f"{item.deployment.name}: {plan.model.name} {plan.model.format} on {plan.runtime.name} "
+                f"→ {args.output.rstrip('/')}/{item.deployment.name}/ ({len(item.artifacts)} files)\n", sys.stderr)
     return result.exit_code

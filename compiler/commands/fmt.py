@@ -9,7 +9,7 @@ from ..artifacts import write_file_atomically
 from ..diagnostics import DiagnosticsError, has_errors
 from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, read
 from ..format import format_source
-from ._report import emit
+from ._report import emit, out
 
 
 def register(sub) -> None:
@@ -37,12 +37,12 @@ def _one(path: str, check_only: bool) -> int:
     if formatted == source.text:
         return EXIT_OK
     if check_only:
-        print(f"would reformat {path}", file=sys.stderr)
+        out(f"would reformat {path}\n", sys.stderr)
         return EXIT_FAILED
     try:
         write_file_atomically(Path(path), formatted)
     except DiagnosticsError as exc:
         emit(exc.diagnostics, {})
         return EXIT_INPUT
-    print(f"reformatted {path}", file=sys.stderr)
+    out(f"reformatted {path}\n", sys.stderr)
     return EXIT_OK
