@@ -18,14 +18,15 @@ FRAGMENTS = ("$(pwned)", "`pwned`", "'; pwned; '", '"; pwned; "', "\n pwned\n", 
              "&anchor", "*alias", "!!python/object", "%0A", "\u2028")
 hostile_text = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=6), max_size=6).map("".join)
 
-DIGITS = ("0", "1", "2", "7", "8", "63", "64", "255", "256", "1023", "1024", "65535", "65536", "100000",
-          "100001", "4294967296", "9" * 40, "9" * 400, "0.5", "1.5", "0.0000001", "1e3")
-SIGN = st.sampled_from(("", "", "", "-"))
-number_text = st.builds(lambda s, d: s + d, SIGN, st.sampled_from(DIGITS))
-token_unit = st.sampled_from(("", "k", "M", " tokens", "k tokens"))
-byte_unit = st.sampled_from((" GiB", " MiB", " TiB", " GB", " B", ""))
+EDGES = ("0", "-1", "63", "64", "255", "256", "257", "1023", "1024", "1025", "65535", "65536", "100000",
+         "100001", "4294967296", "9" * 40, "9" * 400, "0.5", "1.5", "0.0000001", "1e3", "-0")
+# One number in four is at an edge, so that many specs get past the checks into the solver and targets.
+ORDINARY = ("1", "2", "4", "8", "16", "32", "100")
+number_text = st.integers(0, 3).flatmap(lambda i: st.sampled_from(EDGES if i == 0 else ORDINARY))
+token_unit = st.sampled_from(("k", "k", "", "M", " tokens", "k tokens"))
+byte_unit = st.sampled_from((" GiB", " GiB", " MiB", " TiB", " GB", " B", ""))
 time_unit = st.sampled_from(("ms", "s", "us", "min"))
-GPUS = ('"RTX 4090"', '"H100 SXM"', '"RTX 3090"', '"A100 80GB"', '"L40S"', '"no such gpu"')
+GPUS = ('"RTX 4090"', '"H100 SXM"', '"RTX 3090"', '"A100 80GB"', '"L40S"', '"RTX 4060 Ti 16GB"', '"no such gpu"')
 
 
 def lexer_string(text: str) -> str:
@@ -37,10 +38,14 @@ def lexer_string(text: str) -> str:
 def hostile_specs(draw) -> str:
     """A spec whose every field is drawn at its edges; strings are hostile."""
     lines = ['deployment "fuzz" {', "  workload {"]
-    lines.append(f"    concurrency = {draw(number_text)}")
-    lines.append(f"    prompt = {draw(number_text)}{draw(token_unit)}")
-    lines.append(f"    output = {draw(number_text)}{draw(token_unit)}")
-    lines += ["  }", f"  context = {draw(number_text)}{draw(token_unit)}", "  latency {"]
+    for field in ("concurrency", "prompt", "output"):
+        if draw(st.booleans()):
+            unit = "" if field == "concurrency" else draw(token_unit)
+            lines.append(f"    {field} = {draw(number_text)}{unit}")
+    lines.append("  }")
+    if draw(st.booleans()):
+        lines.append(f"  context = {draw(number_text)}{draw(token_unit)}")
+    lines.append("  latency {")
     if draw(st.booleans()):
         lines.append(f"    ttft <= {draw(number_text)}{draw(time_unit)}")
     if draw(st.booleans()):
@@ -50,19 +55,20 @@ def hostile_specs(draw) -> str:
     lines += ["  }", "  hardware {"]
     gpu = draw(st.sampled_from(("none", *GPUS)))
     lines.append("    gpu = none" if gpu == "none" else f"    gpu = {draw(number_text)} x {gpu}")
-    lines.append(f"    memory = {draw(number_text)}{draw(byte_unit)}")
+    if gpu == "none" or draw(st.booleans()):
+        lines.append(f"    memory = {draw(number_text)}{draw(byte_unit)}")
     if draw(st.booleans()):
         lines.append(f"    nodes = {draw(number_text)}")
     lines += ["  }", "  serve {"]
     for field in ("host", "name"):
-        if draw(st.booleans()):
+        if draw(st.integers(0, 3)) == 0:
             lines.append(f"    {field} = {lexer_string(draw(hostile_text))}")
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)) == 0:
         lines.append(f"    api_key = env({lexer_string(draw(hostile_text))})")
     if draw(st.booleans()):
         lines.append(f"    port = {draw(number_text)}")
     lines.append("  }")
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)) == 0:
         lines.append(f"  model = local({lexer_string(draw(hostile_text))})")
     lines.append("}")
     return "\n".join(lines) + "\n"
