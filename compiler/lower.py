@@ -141,11 +141,12 @@ def _deployment_name(ctx: Ctx, stmt: Stmt, seen: dict[str, Span]) -> str | None:
         return None
     name, span = unquote(stmt.label.value), ctx.span(stmt.label)
     if not DNS_LABEL.fullmatch(name):
-        fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower())[:63].strip("-") or "my-service"
+        fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower()).lstrip("0123456789-")[:63].rstrip("-") or "my-service"
         ctx.report(error(E_BAD_NAME, f"`{name}` is not a valid deployment name", span=span,
                          label="invalid name", detail="Deployment names are lower-case letters, digits and `-`, "
-                         "starting and ending with a letter or digit, at most 63 characters (an RFC 1123 label): "
-                         "they name directories, containers and Kubernetes objects.", help=f'write "{fixed}"'))
+                         "starting with a letter, ending with a letter or digit, at most 63 characters (an RFC "
+                         "1035 label): they name directories, containers and Kubernetes objects as they are.",
+                         help=f'write "{fixed}"'))
         return None
     if name in seen:
         ctx.report(error(E_DUPLICATE_DEPLOYMENT, f"deployment `{name}` is defined twice", span=span,

@@ -15,8 +15,9 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # RFC 1123 host name labels; the whole name at most 253 characters (RFC 1035 2.3.4).
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
-# A Kubernetes object name and a deployment name: an RFC 1123 label (lower case, at most 63).
-DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# A deployment name, which names Kubernetes objects as it is: a Service name is an RFC 1035 label
+# (lower case letters, digits and `-`, starting with a letter, not ending with `-`, at most 63).
+DNS_LABEL = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
 # What clients send as "model": vLLM --served-model-name, llama-server -a, an Ollama model name
 # (`[namespace/]model[:tag]`, types/model/name.go: letters, digits, `_ . -`, `:` before a tag).
 SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
