@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from tests.support import smoke_plans as sp
-from tests.support.smoke_run import (alive, group_members, processes_running, run_smoke, smoke_env, smoke_json,
+from tests.support.smoke_run import (alive, group_members, plain_env, processes_running, run_smoke, smoke_json,
                                      start_smoke)
 from tests.support.tiny_gguf import write_tiny_gguf
 
@@ -39,7 +39,7 @@ def test_port_already_taken_starts_nothing(tmp_path, tiny):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", port))
         holder.listen()
-        rc, proc = run_smoke(build_dir)
+        rc, proc = run_smoke(build_dir, env=plain_env())   # nothing starts: no llama-server needed
         holder.getsockname()  # the holder's socket is untouched: still open and bound to the port
         assert holder.getsockname()[1] == port
     assert rc == 1
@@ -72,7 +72,7 @@ def test_server_never_healthy_hits_the_deadline_and_its_whole_group_is_killed(tm
     build_dir = build(tmp_path, plan, script=sp.fake_server_script(port, stubborn_child=True))
     bystander = subprocess.Popen(["sleep", "120"])   # not started by llmc smoke: it must survive
     try:
-        rc, proc = run_smoke(build_dir, "--timeout", "6")
+        rc, proc = run_smoke(build_dir, "--timeout", "6", env=plain_env())   # the fake server: no llama-server
         pid = proc.server_pid()
         assert rc == 1
         report = smoke_json(build_dir)
@@ -137,8 +137,7 @@ def test_compose_without_docker_compose_is_reported_and_starts_nothing(tmp_path,
     plan = sp.cpu_llama_plan(tiny, port=sp.free_port(), context=1024, slots=1)
     build_dir = sp.write_build_dir(tmp_path / "build", plan, compose=True)
     assert (build_dir / "compose.yaml").is_file()
-    env = smoke_env()
-    env["PATH"] = str(tmp_path / "no-docker-here")      # no docker on PATH
+    env = plain_env(PATH=str(tmp_path / "no-docker-here"))      # no docker on PATH (and nothing starts)
     rc, proc = run_smoke(build_dir, "--compose", env=env)
     assert rc == 1
     report = smoke_json(build_dir)

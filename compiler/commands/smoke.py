@@ -10,6 +10,8 @@ from ..diagnostics import DiagnosticsError
 from ._report import emit
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+MAX_TIMEOUT_S = 7 * 24 * 3600
+MAX_REQUESTS = 100_000
 
 
 def register(sub) -> None:
@@ -19,8 +21,8 @@ def register(sub) -> None:
                                    "and concurrency, and compare memory and latency with the plan. Writes "
                                    "BUILD_DIR/smoke.json and BUILD_DIR/smoke.log. Always stops what it started.")
     p.add_argument("build_dir", metavar="BUILD_DIR", type=Path, help="a directory written by `llmc build`")
-    p.add_argument("--timeout", type=_positive, default=300.0, metavar="S",
-                   help="seconds to wait for health, and for each request (default 300)")
+    p.add_argument("--timeout", type=_seconds, default=300.0, metavar="S",
+                   help="seconds for the whole run: the wait for health and all the requests (default 300)")
     p.add_argument("--requests", type=_count, default=None, metavar="N",
                    help="requests to send (default: twice the workload's concurrency, at least 4)")
     p.add_argument("--keep-running", action="store_true",
@@ -32,17 +34,23 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (0 < value <= MAX_TIMEOUT_S):   # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0 and at most {MAX_TIMEOUT_S} (a week)")
     return value
 
 
 def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= MAX_REQUESTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 to {MAX_REQUESTS}")
     return value
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,23 +15,48 @@ from ..diagnostics import Diagnostic, DiagnosticsError, error
 from ..plan import Plan
 from . import codes
 
-NATIVE_SCRIPTS = {"llama.cpp": "llama.cpp/llama-server.sh", "vllm": "vllm/serve.sh", "sglang": "sglang/serve.sh"}
+NATIVE_SCRIPTS = {"llama.cpp": "llama.cpp/llama-server.sh", "vllm": "vllm/serve.sh", "sglang": "sglang/launch.sh"}
 COMPOSE_FILES = ("compose/compose.yaml", "compose.yaml", "compose/docker-compose.yaml", "docker-compose.yaml")
 LOG_VERBOSITY_ENV = "LLAMA_ARG_LOG_VERBOSITY"   # llama.cpp common/arg.cpp: the env twin of -lv
 LLAMA_BUFFER_VERBOSITY = 4                       # library INFO lines (the buffer sizes) print at 4 and above
+MAX_PLAN_BYTES = 16 * 2**20                      # a plan is tens of KiB; this bounds what a wrong path reads
 
 
 def load_plan(build_dir: Path) -> Plan:
     path = build_dir / "plan.json"
     try:
-        return Plan.from_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
+        text = read_small_file(path, MAX_PLAN_BYTES)
+    except (OSError, ValueError) as exc:
         raise DiagnosticsError([error(codes.E601, f"cannot read {path}", detail=str(exc),
                                       help="pass the directory `llmc build` wrote (it holds plan.json)")])
+    try:
+        plan = Plan.from_json(text)
     except ValidationError as exc:
+        first = exc.errors()[0]
         raise DiagnosticsError([error(codes.E601, f"{path} is not a plan this llmc understands",
-                                      detail=str(exc).splitlines()[0],
+                                      detail=f"{'.'.join(map(str, first['loc'])) or 'plan'}: {first['msg']}",
                                       help="rebuild it with this version of llmc: `llmc build SPEC`")])
+    port = plan.serving.port
+    if not 1 <= port <= 65535:
+        raise DiagnosticsError([error(codes.E601, f"{path} names port {port}, which is not a TCP port",
+                                      detail="serving.port must be 1 to 65535",
+                                      help="set `port` in the spec's serve block and rebuild: `llmc build SPEC`")])
+    return plan
+
+
+def read_small_file(path: Path, limit: int) -> str:
+    """The UTF-8 text of a regular file of at most `limit` bytes; OSError or ValueError saying why not."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)   # O_NONBLOCK: opening a FIFO does not wait for a writer
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ValueError(f"{path} is larger than {limit // 2**20} MiB")
+    return data.decode("utf-8")
 
 
 def native_script(build_dir: Path, plan: Plan) -> Path:

@@ -7,7 +7,7 @@ from ..diagnostics import define_code
 MODULE = "llmc.smoke"
 E601 = define_code("E601", "Build directory has no usable plan.json", MODULE)
 E602 = define_code("E602", "No launchable artifact in the build directory", MODULE)
-E603 = define_code("E603", "Server port already in use", MODULE)
+E603 = define_code("E603", "Server port in use or not available", MODULE)
 E604 = define_code("E604", "Server exited during startup", MODULE)
 E605 = define_code("E605", "Server not healthy before the deadline", MODULE)
 E606 = define_code("E606", "Requests failed", MODULE)

@@ -1,14 +1,18 @@
 """Start a build's server and tear it down again, touching nothing else.
 
-The server runs in a session of its own (`start_new_session`), so its process group id is its
-pid and every child it spawns is in that group. Teardown signals that group only, and only while
-the leader is still unreaped: an unreaped leader (even a zombie) keeps the pid, and with it the
-group id, from being reused by an unrelated process. Liveness is read with `waitid(WNOWAIT)`,
-which never reaps.
+The server runs in a session of its own (`start_new_session`), so its process group id is its pid.
+But a server (or a launcher script's child) may start a session of its own with `setsid`, or
+double-fork a daemon, and leave that group; so the smoke process is also a child subreaper while the
+server runs (llmc.smoke.proctree), and teardown signals every process below it that the launch
+started, as well as the group. The group is signalled only while the leader is unreaped (an unreaped
+leader, even a zombie, keeps its pid and group id from being reused); every other process only
+through a pidfd, after its start time shows it is the one that was found. Liveness of the leader is
+read with `waitid(WNOWAIT)`, which never reaps.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -19,34 +23,47 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import proctree
+from .proctree import Proc
+
 TERM_GRACE_S = 10.0
 STRAGGLER_GRACE_S = 2.0
+KILL_GRACE_S = 2.0
 COMPOSE_DOWN_TIMEOUT_S = 120.0
 
 
-def port_free(host: str, port: int) -> bool:
-    """True when nothing listens on host:port.
+def port_free(host: str | None, port: int) -> bool:
+    """True when nothing listens on host:port (None: the wildcard address), on any address the host names,
+    in its own family (IPv4 or IPv6); OSError when the host does not resolve or cannot be bound here.
 
     SO_REUSEADDR as servers set it: connections of an earlier run lingering in TIME_WAIT do not
     block the port, a listener does.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    return all(_bindable(family, kind, proto, address) for family, kind, proto, _, address in addresses)
+
+
+def _bindable(family: int, kind: int, proto: int, address: tuple) -> bool:
+    with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
-        except OSError:
-            return False
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
     return True
 
 
 @dataclass
 class Launched:
-    """A server process (and its process group) that this run started."""
+    """A server process, and every process below it, that this run started."""
 
     popen: subprocess.Popen
     command: list[str]
     log_path: Path
+    foreign: frozenset[tuple[int, int]] = frozenset()   # (pid, start) of this process's earlier children
+    subreaper: bool = False                              # whether orphans of the tree come back to this process
     _reaped: bool = field(default=False, repr=False)
 
     @property
@@ -71,21 +88,37 @@ class Launched:
     def running(self) -> bool:
         return self.exit_code() is None
 
-    def stop(self, grace_s: float = TERM_GRACE_S) -> None:
-        """SIGTERM the leader (a launcher script forwards it), then the rest of its group, then SIGKILL; reap.
+    def others(self) -> list[Proc]:
+        """The processes the launch started, other than the leader: those below the leader, and those
+        re-parented to this process (the subreaper) after their parents exited."""
+        table = proctree.process_table()
+        leader = table.get(self.pid)
+        if leader is None:
+            return []
+        orphans = [p.pid for p in table.values() if p.ppid == os.getpid() and p.pid != self.pid
+                   and p.start >= leader.start and (p.pid, p.start) not in self.foreign]
+        return [*(table[pid] for pid in orphans), *proctree.descendants(table, [self.pid, *orphans])]
 
-        Every signal is sent while the leader is unreaped, so the pid and group id are still ours.
+    def stop(self, grace_s: float = TERM_GRACE_S) -> None:
+        """SIGTERM the leader (a launcher script forwards it), then the rest of the tree, then SIGKILL; reap.
+
+        Every signal to the group is sent while the leader is unreaped, so its group id is still ours.
         """
         if self._reaped:
             return
         if self.running():
             os.kill(self.pid, signal.SIGTERM)
         self._wait(self.running, grace_s)
-        self._signal_group(signal.SIGTERM)          # what the leader left behind
+        self._signal_rest(signal.SIGTERM)          # what the leader left behind
         self._wait(self._others_alive, STRAGGLER_GRACE_S)
-        self._signal_group(signal.SIGKILL)
+        self._signal_rest(signal.SIGKILL)
+        deadline = time.monotonic() + KILL_GRACE_S
+        while self._tree_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            self._signal_rest(signal.SIGKILL)      # again: a process may fork between the walk and the kill
         self.popen.wait()
         self._reaped = True
+        proctree.set_subreaper(False)
 
     @staticmethod
     def _wait(condition: Callable[[], bool], seconds: float) -> None:
@@ -94,35 +127,43 @@ class Launched:
             time.sleep(0.05)
 
     def _others_alive(self) -> bool:
-        """Whether a live process other than the leader is in the group (Linux /proc; elsewhere assume so)."""
-        proc = Path("/proc")
-        if not proc.is_dir():
-            return True
-        for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == self.pid:
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == self.pgid and fields[0] != "Z":
-                return True
-        return False
+        """Whether a process of the launch other than the leader still runs (without /proc: assume so)."""
+        return not proctree.PROC.is_dir() or self._tree_alive()
 
-    def _signal_group(self, sig: int) -> None:
+    def _tree_alive(self) -> bool:
+        """Whether a process of the tree other than the leader still runs; collects those that exited."""
+        others = self.others()
+        for proc in others:
+            if proc.zombie and proc.ppid == os.getpid():
+                proctree.reap(proc)   # re-parented to this process; the leader is Popen's to reap
+        return any(not p.zombie for p in others)
+
+    def _signal_rest(self, sig: int) -> None:
         try:
-            os.killpg(self.pgid, sig)
+            os.killpg(self.pgid, sig)   # the group, also where /proc is missing
         except ProcessLookupError:
             pass
+        for proc in self.others():
+            if not proc.zombie:
+                proctree.send_signal(proc, sig)
 
 
 def start_process(command: list[str], *, cwd: Path, env: Mapping[str, str], log_path: Path) -> Launched:
-    """Run `command` in a new session with stdout and stderr going to `log_path`."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "wb") as log:
+    """Run `command` in a new session with stdout and stderr going to `log_path` (created 0600)."""
+    subreaper = proctree.set_subreaper(True)
+    foreign = frozenset((p.pid, p.start) for p in proctree.process_table().values() if p.ppid == os.getpid())
+    with open_log(log_path) as log:
         popen = subprocess.Popen(command, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT, start_new_session=True)
-    return Launched(popen=popen, command=command, log_path=log_path)
+    return Launched(popen=popen, command=command, log_path=log_path, foreign=foreign, subreaper=subreaper)
+
+
+def open_log(path: Path):
+    """`path` emptied for writing, readable by its owner only: a server may print its secrets there."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 @dataclass

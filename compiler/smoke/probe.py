@@ -6,6 +6,7 @@ While it waits it shows the elapsed time, what it is waiting for (the URL and th
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -15,7 +16,11 @@ from typing import TextIO
 
 import httpx
 
+from .deadline import Deadline, DeadlinePassed, within
+
 POLL_INTERVAL_S = 0.25
+POLL_TIMEOUT_S = 2.0
+MAX_ANSWER_BYTES = 4096
 PLAIN_PROGRESS_EVERY_S = 5.0
 
 
@@ -49,7 +54,12 @@ def tail_lines(path: Path, n: int, max_bytes: int = 65536) -> list[str]:
 
 def ask_health(client: httpx.Client, url: str) -> tuple[bool, str]:
     try:
-        response = client.get(url)
+        with client.stream("GET", url) as response:
+            head = bytearray()
+            for chunk in response.iter_raw():   # as sent, not decompressed; only the start is shown
+                head += chunk
+                if len(head) > MAX_ANSWER_BYTES:
+                    break
     except httpx.ConnectError:
         return False, "connection refused"
     except httpx.TimeoutException:
@@ -58,21 +68,19 @@ def ask_health(client: httpx.Client, url: str) -> tuple[bool, str]:
         return False, f"{type(exc).__name__}"
     if response.status_code == 200:
         return True, "200"
-    return False, f"{response.status_code} {_message(response)}".strip()
+    return False, f"{response.status_code} {_message(bytes(head))}".strip()
 
 
-def _message(response: httpx.Response) -> str:
+def _message(head: bytes) -> str:
     try:
-        body = response.json()
-    except ValueError:
-        return response.text[:80]
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])
-        if body.get("status"):
-            return str(body["status"])
-    return ""
+        body = json.loads(head)
+    except (ValueError, RecursionError):
+        return head[:80].decode("utf-8", "replace")
+    if not isinstance(body, dict):
+        return ""
+    err = body.get("error")
+    message = err.get("message") if isinstance(err, dict) else body.get("status")
+    return message[:120] if isinstance(message, str) else ""
 
 
 class Progress:
@@ -105,27 +113,31 @@ class Progress:
         self._width = 0
 
 
-def wait_healthy(url: str, *, deadline_s: float, exit_code: Callable[[], int | None], log_path: Path,
+def wait_healthy(url: str, *, deadline: Deadline, exit_code: Callable[[], int | None], log_path: Path,
                  progress: Progress) -> HealthResult:
-    """Poll `url` until it answers 200, the server exits, or `deadline_s` passes."""
+    """Poll `url` until it answers 200, the server exits, or the deadline passes."""
     start = time.monotonic()
     answer = "not asked yet"
-    with httpx.Client(timeout=httpx.Timeout(2.0), trust_env=False) as client:
+    with httpx.Client(timeout=httpx.Timeout(POLL_TIMEOUT_S), headers={"Accept-Encoding": "identity"},
+                      trust_env=False) as client:
         while True:
             elapsed = time.monotonic() - start
             code = exit_code()
             if code is not None:
                 progress.done()
                 return HealthResult(False, elapsed, "exited", answer, code)
-            healthy, answer = ask_health(client, url)
+            try:
+                healthy, answer = within(deadline.sooner(POLL_TIMEOUT_S), lambda: ask_health(client, url))
+            except DeadlinePassed:
+                healthy, answer = False, "no answer (timeout)"
             elapsed = time.monotonic() - start
             if healthy:
                 progress.update(elapsed, f"healthy: {url}")
                 progress.done()
                 return HealthResult(True, elapsed, "healthy", answer)
-            if elapsed >= deadline_s:
+            if deadline.passed():
                 progress.done()
                 return HealthResult(False, elapsed, "deadline", answer)
             last = last_log_line(log_path)
             progress.update(elapsed, f"waiting for {url} ({answer}) | log: {last}", state=answer)
-            time.sleep(POLL_INTERVAL_S)
+            time.sleep(min(POLL_INTERVAL_S, deadline.remaining()))

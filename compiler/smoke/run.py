@@ -27,8 +27,10 @@ from ..plan import Plan
 from . import codes
 from .build_dir import (LOG_VERBOSITY_ENV, compose_file, compose_override, docker_compose, load_plan, native_script,
                         server_env)
-from .launch import ComposeProject, Interrupted, Launched, port_free, shielded, signals_raise, start_process
-from .load import Endpoint, LoadResult, run_load
+from .deadline import Deadline, DeadlinePassed, within
+from .launch import (ComposeProject, Interrupted, Launched, open_log, port_free, shielded, signals_raise,
+                     start_process)
+from .load import MAX_BODY_BYTES, Endpoint, LoadResult, read_head, run_load
 from .measure import GpuSampler, MemoryFigure, prometheus_values, runtime_figures, runtime_memory
 from .probe import HealthResult, Progress, tail_lines, wait_healthy
 from .report import (FAIL, PASS, SKIP, Check, SmokeReport, append_record, calibration_record, plan_choice,
@@ -42,6 +44,9 @@ METRICS = {"llama.cpp": ("llamacpp:prompt_tokens_total", "llamacpp:tokens_predic
            "vllm": ("vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:prompt_tokens_total",
                     "vllm:generation_tokens_total")}
 SMOKE_JSON, SMOKE_LOG = "smoke.json", "smoke.log"
+METRICS_TIMEOUT_S = 5.0
+WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}   # a server listening on all addresses
+REDACTED = "<redacted>"
 
 
 @dataclass
@@ -74,15 +79,13 @@ class Session:
         self.metrics_text = ""
         self._scratch: Path | None = None
         self.launch_target: Path | None = None
+        self.deadline = Deadline.after(opts.timeout_s)   # one for the health wait and the requests together
 
     # --- the steps --------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        host = self.plan.serving.host
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        return f"http://{host}:{self.plan.serving.port}"
+        return http_url(self.plan.serving.host, self.plan.serving.port)
 
     def run(self) -> None:
         self.launch_target = (compose_file(self.build_dir) if self.opts.compose
@@ -107,8 +110,14 @@ class Session:
 
     def check_port(self) -> bool:
         s = self.plan.serving
-        if port_free(s.host if s.host not in ("", "::") else "0.0.0.0", s.port):
-            return True
+        try:
+            if port_free(s.host or None, s.port):
+                return True
+        except OSError as exc:
+            self.fail("started", codes.E603, f"cannot listen on {s.host} port {s.port}: {exc.strerror or exc}",
+                      detail="the plan's serving.host is not an address of this machine, or the port is reserved",
+                      help="serve on an address of this machine (127.0.0.1, ::1, 0.0.0.0, ::) and rebuild")
+            return False
         self.fail("started", codes.E603, f"port {s.port} on {s.host} is already in use",
                   detail="another process listens there; llmc smoke starts nothing and stops nothing it did not start",
                   help=f"stop what listens on port {s.port} (e.g. `ss -ltnp 'sport = :{s.port}'` shows it), "
@@ -127,7 +136,8 @@ class Session:
                       help="check the script's first line (#!) and that it is executable")
             return False
         self.report.launch = {"mode": "native", "command": [str(script)], "pid": self.process.pid,
-                              "pgid": self.process.pgid, "log_verbosity_env": env.get(LOG_VERBOSITY_ENV)}
+                              "pgid": self.process.pgid, "subreaper": self.process.subreaper,
+                              "log_verbosity_env": env.get(LOG_VERBOSITY_ENV)}
         self.say(f"started {script} (pid {self.process.pid}, process group {self.process.pgid}); "
                  f"log: {self.log_path}")
         return True
@@ -139,7 +149,7 @@ class Session:
             self.report.add(Check("started", FAIL, docker.summary, code=docker.code))
             self.report.diagnostics.append(docker)
             return False
-        self.log_path.write_text("", encoding="utf-8")
+        open_log(self.log_path).close()
         self.project = ComposeProject(docker, file, f"llmc-smoke-{os.getpid()}-{secrets.token_hex(3)}", self.log_path,
                                       override=compose_override(self.plan, file, self.scratch()))
         self.report.launch = {"mode": "compose", "file": str(file), "project": self.project.project}
@@ -153,7 +163,7 @@ class Session:
 
     def wait(self) -> HealthResult:
         url = self.base_url + self.plan.runtime.health_path
-        health = wait_healthy(url, deadline_s=self.opts.timeout_s, exit_code=self.exit_code,
+        health = wait_healthy(url, deadline=self.deadline, exit_code=self.exit_code,
                               log_path=self.log_path, progress=self.progress)
         self.report.launch["health"] = {"url": url, "elapsed_s": round(health.elapsed_s, 3),
                                         "last_answer": health.last_answer}
@@ -185,18 +195,26 @@ class Session:
                  f"~{prompt_tokens} prompt tokens, {w.output_tokens} output tokens each")
         start = time.monotonic()
         self.load = run_load(endpoint, requests=count, concurrency=concurrency, prompt_tokens=prompt_tokens,
-                             max_tokens=w.output_tokens, timeout_s=self.opts.timeout_s,
+                             max_tokens=w.output_tokens, deadline=self.deadline,
                              on_progress=lambda done, total: self.progress.update(
                                  time.monotonic() - start, f"requests finished: {done}/{total}", state=done))
         self.progress.done()
         self.report.load = load_summary(self.load, note)
         errors = self.load.errors
-        code = self.exit_code_after_errors() if errors else self.exit_code()
+        code = self.exit_code_after_errors() if errors > self.load.cut else self.exit_code()
         if code is not None:
             self.fail("answered", codes.E606, f"the server exited with code {code} during the requests",
                       detail=f"{errors} of {count} requests failed; first error: {first_error(self.load)}",
                       help="the log tail below shows why it stopped (out of memory, a crash, or it was killed)")
             return False
+        if self.load.cut:
+            self.fail("answered", codes.E606, f"the --timeout deadline ({self.opts.timeout_s:g}s) passed with "
+                      f"{self.load.cut} of {count} requests unfinished",
+                      detail=f"--timeout bounds the health wait and the requests together; the server was "
+                             f"healthy after {self.report.launch['health']['elapsed_s']:g}s",
+                      help="raise --timeout if the server is just slow (count the load time and every request), "
+                           "or read the log for why it answers so slowly")
+            return True
         if errors:
             self.fail("answered", codes.E606, f"{errors} of {count} requests failed",
                       detail=f"first error: {first_error(self.load)}",
@@ -218,13 +236,21 @@ class Session:
         self.report.runtime_metrics = prometheus_values(self.metrics_text, METRICS.get(self.plan.runtime.name, ()))
 
     def read_metrics(self) -> str:
+        """The runtime's /metrics page; empty when it has none, or it does not come by the deadline."""
+        headers = {"Accept-Encoding": "identity",
+                   **Endpoint(self.base_url, "", "", api_key_for(self.plan, self.opts.env)).headers()}
+
+        def fetch() -> str:
+            with (httpx.Client(timeout=METRICS_TIMEOUT_S, headers=headers, trust_env=False) as client,
+                  client.stream("GET", self.base_url + "/metrics") as response):
+                page = read_head(response, MAX_BODY_BYTES)
+            ok = response.status_code == 200 and len(page) <= MAX_BODY_BYTES
+            return page.decode("utf-8", "replace") if ok else ""
+
         try:
-            with httpx.Client(timeout=5.0, trust_env=False) as client:
-                response = client.get(self.base_url + "/metrics", headers=Endpoint(
-                    self.base_url, "", "", api_key_for(self.plan, self.opts.env)).headers())
-        except httpx.HTTPError:
+            return within(self.deadline.sooner(METRICS_TIMEOUT_S), fetch)
+        except (DeadlinePassed, httpx.HTTPError):
             return ""
-        return response.text if response.status_code == 200 else ""
 
     # --- interruption, teardown, output ----------------------------------------------------------
 
@@ -257,7 +283,8 @@ class Session:
 
     def finish(self) -> SmokeReport:
         if not self.report.passed and (self.process is not None or self.project is not None):
-            self.report.log_tail = tail_lines(self.log_path, LOG_TAIL_LINES)
+            self.report.log_tail = redact(tail_lines(self.log_path, LOG_TAIL_LINES),
+                                          api_key_for(self.plan, self.opts.env))
         if self.build_dir.is_dir():
             write_json(self.report, self.build_dir / SMOKE_JSON)
         if self.opts.record is not None and self.load is not None and not self.load.errors:
@@ -332,8 +359,21 @@ def fit_prompt(plan: Plan) -> tuple[int, str]:
 
 
 def api_key_for(plan: Plan, env: Mapping[str, str]) -> str | None:
+    """The key smoke sends in its Authorization header; the server reads it from its environment
+    (the launcher hands it on as a file or an environment variable), never from smoke's argv."""
     name = plan.serving.api_key_env
     return env.get(name) if name else None
+
+
+def redact(lines: list[str], secret: str | None) -> list[str]:
+    """`lines` with `secret` blanked out: a runtime may print its API key (SGLang logs its server_args)."""
+    return [line.replace(secret, REDACTED) for line in lines] if secret else lines
+
+
+def http_url(host: str, port: int) -> str:
+    """The URL that reaches a server listening on host:port, with an IPv6 address in brackets."""
+    host = WILDCARDS.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def first_error(load: LoadResult) -> str:

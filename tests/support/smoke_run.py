@@ -18,10 +18,14 @@ STARTED = re.compile(r"started .* \(pid (\d+), process group (\d+)\)")
 
 
 def smoke_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["LLAMA_SERVER"] = str(tools.llama_server())
-    env.pop("LLAMA_ARG_LOG_VERBOSITY", None)
-    return env
+    return plain_env(LLAMA_SERVER=str(tools.llama_server()))
+
+
+def plain_env(**extra: str) -> dict[str, str]:
+    """This environment less the log verbosity smoke sets itself, plus `extra`; alone, it is enough for a
+    run against tests/support/fake_server.py (no llama-server is built)."""
+    env = {k: v for k, v in os.environ.items() if k != "LLAMA_ARG_LOG_VERBOSITY"}
+    return {**env, **extra}
 
 
 @dataclass
@@ -80,13 +84,23 @@ def smoke_json(build_dir: Path) -> dict:
     return json.loads((build_dir / "smoke.json").read_text())
 
 
-def alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
+def alive(pid: int, start: int | None = None) -> bool:
+    """True while `pid` exists and is not a zombie (and, given `start`, is the process that started then)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z" and (start is None or int(fields[19]) == start)
+
+
+def start_time(pid: int) -> int | None:
+    """Field 22 of /proc/<pid>/stat: with the pid, it names one process even after the pid is reused."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def _stat(pid: int) -> list[str] | None:
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
 
 
 def group_members(pgid: int) -> list[int]:
