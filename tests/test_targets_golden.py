@@ -148,7 +148,8 @@ def test_sglang_key_that_packaging_cannot_carry_is_reported():
     plan = plan.model_copy(update={"serving": plan.serving.model_copy(update={"api_key_env": "SG_KEY"}),
                                    "emit": ("compose", "kubernetes")})
     files = rendered(plan)
-    assert '--api-key "${SG_KEY}"' in files["sglang/launch.sh"]
+    assert '--config "$KEY_DIR/api-key.yaml"' in files["sglang/launch.sh"]
+    assert "--api-key" not in files["sglang/launch.sh"]
     assert "compose: the sglang container gets no API key" in files["diagnostics.txt"]
     assert "kubernetes: the sglang pod gets no API key" in files["diagnostics.txt"]
 

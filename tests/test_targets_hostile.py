@@ -112,13 +112,17 @@ def test_vllm_script(tmp_path, stub_env):
 
 def test_sglang_script(tmp_path, stub_env):
     plan = hostile(plans.sglang_qwen())
-    run_script(write(plan, tmp_path / "build") / "sglang" / "launch.sh", stub_env, tmp_path)
+    plan = plan.model_copy(update={"serving": plan.serving.model_copy(update={"api_key_env": "LLMC_KEY"})})
+    key = KEY.replace("\n", " ")  # one line: the script refuses a key that is not
+    run_script(write(plan, tmp_path / "build") / "sglang" / "launch.sh", stub_env, tmp_path, LLMC_KEY=key)
     [call] = only_runtime_ran(stub_env, "python3")
     argv = call["argv"]
     assert argv[1:3] == ["-m", "sglang.launch_server"]
     assert after(argv, "--model-path") == "org/" + PAYLOAD
     assert after(argv, "--served-model-name") == PAYLOAD
     assert call["env"]["LLMC_TEST"] == PAYLOAD
+    assert key not in " ".join(argv) and YAML(typ="safe").load(call["config"]) == {"api-key": key}
+    assert not Path(after(argv, "--config")).exists()  # removed when the server exits
 
 
 def test_ollama_files(tmp_path, stub_env):

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..diagnostics import DiagnosticsError
-from ._report import emit
+from ._report import emit, out
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 MAX_TIMEOUT_S = 7 * 24 * 3600
@@ -66,6 +66,6 @@ def run(args) -> int:
     except DiagnosticsError as exc:  # an unusable build directory: nothing was started
         emit(exc.diagnostics, {}, args.format)
         return EXIT_INPUT
-    sys.stdout.write(report.to_json() if args.format == "json" else render_table(report))
+    out(report.to_json() if args.format == "json" else render_table(report))
     sys.stdout.flush()
     return EXIT_OK if report.passed else EXIT_FAILED

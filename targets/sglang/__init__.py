@@ -62,8 +62,6 @@ class SglangTarget(Target):
             opts.append(Option("--reasoning-parser", plan.model.reasoning_parser))
         if template_override(plan):
             opts.append(Option("--chat-template", template_override(plan)))
-        if plan.serving.api_key_env:
-            opts.append(Option("--api-key", Raw(f'"${{{plan.serving.api_key_env}}}"')))
         opts.append(Option("--enable-metrics", True))
         return opts
 
@@ -92,7 +90,7 @@ class SglangTarget(Target):
 
     def container(self, plan: Plan) -> Container:
         opts = self.options(plan, host="0.0.0.0", port=30000)
-        args = tuple(t for o in opts for t in o.argv() if o.flag != "--api-key")
+        args = tuple(t for o in opts for t in o.argv())
         return Container(image=plan.runtime.image, args=args, port=30000,
                          entrypoint=("python3", "-m", "sglang.launch_server"),
                          health_cmd=("curl", "-f", "http://localhost:30000/health"), health_path="/health",

@@ -16,8 +16,11 @@ STUB = """#!{python}
 import json, os, sys
 argv = [os.path.basename(sys.argv[0]), *sys.argv[1:]]
 env = {{k: os.environ.get(k) for k in os.environ.get("STUB_ENV", "").split(",") if k}}
+call = {{"argv": argv, "env": env}}
+if "--config" in argv:  # a file handed over for the length of the call: keep what it said
+    call["config"] = open(argv[argv.index("--config") + 1]).read()
 with open(os.environ["STUB_LOG"], "a") as log:
-    log.write(json.dumps({{"argv": argv, "env": env}}) + "\\n")
+    log.write(json.dumps(call) + "\\n")
 if argv[0] == "curl" and "-o" in argv:
     open(argv[argv.index("-o") + 1], "w").close()
 """
@@ -37,7 +40,8 @@ def install(directory: Path) -> dict[str, str]:
 
 
 def calls(env: dict[str, str]) -> list[dict]:
-    """Every stub call so far: {"argv": [...], "env": {NAME: value}} for the names in STUB_ENV."""
+    """Every stub call so far: {"argv": [...], "env": {NAME: value}} for the names in STUB_ENV, and "config":
+    the text of a `--config FILE` argument."""
     return [json.loads(line) for line in Path(env["STUB_LOG"]).read_text().splitlines()]
 
 
