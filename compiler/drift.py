@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .artifacts import Artifact
+from .artifacts import MARKER, Artifact
 from .diagnostics import Diagnostic, define_code, error
 from .plan import Plan
 
 DRIFT = define_code("E701", "Committed artifacts differ from the spec")
 LOCKED = define_code("E702", "Locked plan would change")
 NO_BUILD = define_code("E703", "No committed build to compare with")
+UNREADABLE = define_code("E704", "Committed plan.json unreadable")
+
+# A plan.json is a few kilobytes, five levels deep; far beyond that it is not one llmc wrote.
+MAX_PLAN_BYTES = 16 << 20
+MAX_PLAN_DEPTH = 64
 
 # What `llmc smoke` writes into a build directory: results, not artifacts.
 SMOKE_OUTPUTS = ("smoke.json", "smoke.log")
@@ -49,19 +54,56 @@ def _short(value) -> str:
 
 
 def read_committed_plan(directory: Path) -> dict | None:
+    """The committed plan.json, None when there is none; OSError, TypeError or ValueError when it is unreadable."""
     path = directory / "plan.json"
+    if not path.exists():
+        return None
     if not path.is_file():
-        return None
+        raise ValueError("not a regular file")
+    size = path.stat().st_size
+    if size > MAX_PLAN_BYTES:
+        raise ValueError(f"{size} bytes; a plan.json llmc writes is a few kilobytes")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+        plan = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_non_finite)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(plan, dict):
+        raise TypeError(f"the top level is a JSON {'array' if isinstance(plan, list) else 'value'}, not an object")
+    if _depth(plan) > MAX_PLAN_DEPTH:
+        raise ValueError(f"JSON nested more than {MAX_PLAN_DEPTH} levels deep")
+    for key in ("model", "runtime"):
+        if not isinstance(plan.get(key), dict):
+            raise TypeError(f"'{key}' is not an object: not a plan llmc wrote")
+    return plan
+
+
+def _non_finite(name: str):
+    raise ValueError(f"{name} is not valid JSON (llmc writes plans with finite numbers only)")
+
+
+def _depth(value) -> int:
+    """Nesting depth, level by level (no recursion)."""
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
+    return depth
+
+
+def _committed_plan(directory: Path, span) -> tuple[dict | None, list[Diagnostic]]:
+    try:
+        return read_committed_plan(directory), []
+    except (OSError, TypeError, ValueError) as exc:
+        path = directory / "plan.json"
+        return None, [error(UNREADABLE, f"cannot read the committed {path}", span=span, detail=str(exc),
+                            help="restore it from version control, or run `llmc build` and commit the fresh plan",
+                            path=str(path))]
 
 
 def lock_violations(directory: Path, plan: Plan, span=None) -> list[Diagnostic]:
-    committed = read_committed_plan(directory)
+    committed, problems = _committed_plan(directory, span)
     if committed is None:
-        return []
+        return problems
     changes = changed_choices(committed, json.loads(plan.to_json()))
     if not changes:
         return []
@@ -81,17 +123,25 @@ def drift(directory: Path, plan: Plan, artifacts: list[Artifact], span=None) -> 
     fresh = {a.path: a.content for a in artifacts}
     committed = {p.relative_to(directory).as_posix(): p for p in sorted(directory.rglob("*"))
                  if p.is_file() and p.name not in SMOKE_OUTPUTS}
+    committed.pop(MARKER, None)  # the build's own list of the files it wrote, not an artifact
     lines = [f"- {path}: missing from the committed build" for path in sorted(set(fresh) - set(committed))]
     lines += [f"- {path}: committed but no longer generated" for path in sorted(set(committed) - set(fresh))]
     for path in sorted(set(fresh) & set(committed)):
-        if committed[path].read_text(encoding="utf-8", errors="replace") != fresh[path]:
+        if not _same_content(committed[path], fresh[path]):
             lines.append(f"- {path}: content differs")
-    old = read_committed_plan(directory)
-    choices = changed_choices(old, json.loads(plan.to_json())) if old else []
     if not lines:
         return []
+    old, problems = _committed_plan(directory, span)
+    choices = changed_choices(old, json.loads(plan.to_json())) if old else []
     detail = "Files:\n" + "\n".join(lines)
     if choices:
         detail += "\n\nChanged choices:\n" + "\n".join(f"- {c}" for c in choices)
-    return [error(DRIFT, f"committed build for '{plan.deployment}' is out of date", span=span, detail=detail,
-                  help=f"run `llmc build` and commit {directory}", files=lines, changes=choices)]
+    return problems + [error(DRIFT, f"committed build for '{plan.deployment}' is out of date", span=span,
+                             detail=detail, help=f"run `llmc build` and commit {directory}", files=lines,
+                             changes=choices)]
+
+
+def _same_content(path: Path, content: str) -> bool:
+    """Sizes first, so that a huge committed file is never read."""
+    expected = content.encode("utf-8")
+    return path.stat().st_size == len(expected) and path.read_bytes() == expected

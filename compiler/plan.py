@@ -207,10 +207,12 @@ class Plan(Node):
         return self.context * self.slots
 
     def to_json(self) -> str:
-        """Canonical plan.json: sorted keys, two-space indent, trailing newline."""
+        """Canonical plan.json: sorted keys, two-space indent, trailing newline. Strict JSON: the solver
+        never chooses a candidate with a non-finite estimate, so a NaN or infinity here is a bug and raises."""
         import json
 
-        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.model_dump(mode="json", by_alias=True), indent=2, sort_keys=True,
+                          allow_nan=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Plan":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ..diagnostics import Diagnostic, define_code, error
 from ..suggest import closest, normalize
@@ -245,14 +245,37 @@ def _apply_overlays(raw: _Raw, diagnostics: list[Diagnostic]) -> set[str]:
                                          else "add the model under `models:` first",
                                          file=path, record=model_id))
                 continue
-            record, origin = models[model_id]
             try:
-                models[model_id] = ({**record, **_overlay_fields(section, value)}, origin)
-            except (TypeError, ValueError, AttributeError) as exc:
+                fields = _overlay_fields(section, value)
+            except ValueError as exc:
                 broken.add(model_id)
                 diagnostics.append(error(E302, f"{section} entry for '{model_id}' in '{path}' is malformed",
                                          detail=str(exc), file=path, record=model_id))
+                continue
+            problems = _overlay_problems(fields)
+            if problems:
+                broken.add(model_id)
+                diagnostics.append(error(E302, f"{section} entry for '{model_id}' in '{path}' is invalid",
+                                         detail=problems, file=path, record=model_id))
+                continue
+            record, origin = models[model_id]
+            models[model_id] = ({**record, **fields}, origin)
     return broken
+
+
+def _overlay_problems(fields: dict[str, Any]) -> str | None:
+    """Each overlay field validated alone, so that an error names the overlay's file, not the model's."""
+    for name, value in fields.items():
+        try:
+            _model_field(name).validate_python(value)
+        except ValidationError as exc:
+            return _problems(exc, name)
+    return None
+
+
+@functools.cache
+def _model_field(name: str) -> TypeAdapter:
+    return TypeAdapter(Model.model_fields[name].annotation)
 
 
 def _overlay_fields(section: str, value: Any) -> dict[str, Any]:
@@ -273,10 +296,14 @@ def _overlay_fields(section: str, value: Any) -> dict[str, Any]:
 
 
 def _invalid(section: str, key: str, path: str, exc: ValidationError) -> Diagnostic:
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}" for e in exc.errors()[:6])
     return error(E302, f"invalid {section[:-1] if section.endswith('s') else section} record '{key}' in '{path}'",
-                 detail=problems, help="fix the fields named above; every record needs a non-empty `source`",
+                 detail=_problems(exc), help="fix the fields named above; every record needs a non-empty `source`",
                  file=path, record=key)
+
+
+def _problems(exc: ValidationError, *field: str) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in (*field, *e['loc'])) or '(record)'}: {e['msg']}"
+                     for e in exc.errors()[:6])
 
 
 def _fallback_cpu_host() -> Gpu:

@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from ..diagnostics import DiagnosticsError, define_code, error
-from .gguf_header import read_header
-from .schema import Attention, License, LinearAttention, Mla, Model, Moe
+from .gguf_header import SkippedArray, SkippedString, read_header
+from .schema import (
+    MAX_CONTEXT,
+    MAX_LAYERS,
+    MAX_WIDTH,
+    Attention,
+    License,
+    LinearAttention,
+    Mla,
+    Model,
+    Moe,
+)
 
 E305 = define_code("E305", "Local model not found", "catalog.local")
 E306 = define_code("E306", "Unreadable GGUF file", "catalog.local")
@@ -44,6 +54,21 @@ HF_LAYER_KIND = {"full_attention": "full", "sliding_attention": "sliding", "chun
                  "linear_attention": "linear"}
 
 SAFETENSORS_DTYPE_FORMAT = {"BF16": "bf16", "F16": "f16", "F32": "f32", "F8_E4M3": "fp8", "F8_E5M2": "fp8"}
+
+# The sizes a GGUF header or config.json may state (inclusive): the catalog schema's sane bounds
+# (schema.py MAX_*), checked here already so that a message names the file's own key, and before any
+# size is divided by or sets the length of a per-layer tuple. Sizes that may be absent (an MLP width,
+# an expert count) are checked against _or_zero(...).
+LAYERS = (1, MAX_LAYERS)
+WIDTH = (1, MAX_WIDTH)        # hidden size, heads, head dims, vocabulary, experts, MLP widths, ranks
+CONTEXT = (1, MAX_CONTEXT)    # trained context, sliding window, attention chunk, sparse top-k
+
+MAX_CONFIG_BYTES = 16 << 20               # real config.json files are under 100 kB
+MAX_SAFETENSORS_HEADER = 100_000_000      # the safetensors crate's MAX_HEADER_SIZE
+MAX_TENSOR_NAME = 1024                    # real names are under 100 bytes
+
+JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+              type(None): "null"}
 
 
 class TensorInfo(NamedTuple):
@@ -77,6 +102,58 @@ def import_local(path: Path) -> LocalModel:
     return import_gguf(path)
 
 
+# ---------------------------------------------------------------- checked numbers
+
+Range = tuple[int, int]
+
+
+def _or_zero(limits: Range) -> Range:
+    """For sizes that may be absent (0)."""
+    return (0, limits[1])
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, SkippedArray):
+        return f"an array of {int(value)} values"
+    if isinstance(value, SkippedString):
+        return f"a string of {int(value)} bytes"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _int(value: Any, name: str, limits: Range) -> int:
+    """A number from a header or config.json as an int within `limits`; else a ValueError naming it."""
+    if value is None:
+        raise ValueError(f"{name} is missing")
+    if isinstance(value, (bool, SkippedArray, SkippedString)) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} is {_show(value)}, not a number")
+    if isinstance(value, float) and not value.is_integer():  # NaN and infinities included
+        raise ValueError(f"{name} = {value!r} is not a whole number")
+    low, high = limits
+    if not low <= value <= high:
+        raise ValueError(f"{name} = {_show(value)} is outside the sane range {low:,}..{high:,}")
+    return int(value)
+
+
+def _largest(value: Any) -> Any:
+    """Per-layer arrays (head_count_kv of hybrid models, 0 on their recurrent layers) -> the largest value."""
+    if isinstance(value, list) and value and all(isinstance(v, (int, float)) for v in value):
+        return max(value)
+    return value
+
+
+def _field(d: dict[str, Any], keys: str | tuple[str, ...], limits: Range, fallback: Any = None) -> int:
+    """The first of `keys` that `d` states (absent or 0: not stated) within `limits`; else `fallback`.
+
+    A fallback is checked like a stated value; without one, the first key must be stated.
+    """
+    keys = (keys,) if isinstance(keys, str) else keys
+    for key in keys:
+        if value := _largest(d.get(key)):
+            return _int(value, key, limits)
+    return _int(_largest(d.get(keys[0])) if fallback is None else fallback, keys[0], limits)
+
+
 # ---------------------------------------------------------------- GGUF
 
 def import_gguf(path: Path) -> LocalModel:
@@ -90,102 +167,110 @@ def import_gguf(path: Path) -> LocalModel:
     tensors = tuple(TensorInfo(t.name, t.type_name, t.shape, t.n_bytes) for t in header.tensors)
     try:
         model = _gguf_model(meta, tensors, path)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DiagnosticsError([error(E306, f"GGUF file '{path}' lacks the metadata llmc needs",
-                                      detail=f"{type(exc).__name__}: {exc}", path=str(path))]) from None
+    except (TypeError, ValueError) as exc:
+        raise DiagnosticsError([error(E306, f"GGUF file '{path}' lacks the metadata llmc needs or states "
+                                            "impossible sizes", detail=str(exc), path=str(path))]) from None
     return LocalModel(model=model, format=_gguf_format(meta, tensors), tensors=tensors,
                       weight_bytes=sum(t.n_bytes for t in tensors), kind="gguf", path=path)
 
 
-def _first(value: Any) -> Any:
-    """Per-layer arrays (head_count_kv on some models) -> the most common value's representative: the max."""
-    if isinstance(value, list):
-        return max(value) if value else None
-    return value
+class _Meta:
+    """A GGUF header's `<arch>.*` keys, read as checked numbers."""
+
+    def __init__(self, fields: dict[str, Any]):
+        arch = fields.get("general.architecture")
+        if not isinstance(arch, str) or not arch:
+            raise ValueError(f"general.architecture is {_show(arch)}, not an architecture name")
+        self.fields, self.arch = fields, arch
+
+    def get(self, name: str) -> Any:
+        return self.fields.get(f"{self.arch}.{name}")
+
+    def size(self, names: str | tuple[str, ...], limits: Range, fallback: Any = None) -> int:
+        names = (names,) if isinstance(names, str) else names
+        return _field(self.fields, tuple(f"{self.arch}.{n}" for n in names), limits, fallback)
 
 
 def _gguf_model(meta: dict[str, Any], tensors: tuple[TensorInfo, ...], path: Path) -> Model:
-    arch = meta["general.architecture"]
-
-    def key(name: str, default: Any = None) -> Any:
-        return _first(meta.get(f"{arch}.{name}", default))
-
-    n_layers = int(key("block_count"))
-    hidden = int(key("embedding_length"))
-    n_heads = int(key("attention.head_count"))
-    n_kv = int(key("attention.head_count_kv", n_heads))
-    head_dim = int(key("attention.key_length") or hidden // n_heads)
+    m = _Meta(meta)
+    n_layers = m.size("block_count", LAYERS)
+    hidden = m.size("embedding_length", WIDTH)
+    n_heads = m.size("attention.head_count", WIDTH)
     names = {t.name: t for t in tensors}
     embd = names.get("token_embd.weight")
-    vocab = int(embd.shape[1]) if embd else int(key("vocab_size", 0))
+    if embd is not None and len(embd.shape) >= 2:
+        vocab = _int(embd.shape[1], "token_embd.weight's vocabulary dimension", WIDTH)
+    else:
+        vocab = m.size("vocab_size", WIDTH)
+    name = meta.get("general.name")
     return Model(
-        id=str(path), name=str(meta.get("general.name") or path.stem), family=arch, architecture=arch,
-        n_layers=n_layers, hidden_size=hidden, n_heads=n_heads, n_kv_heads=n_kv, head_dim=head_dim,
-        vocab_size=vocab, intermediate_size=int(key("feed_forward_length") or 0),
-        attention=_gguf_attention(meta, arch, n_layers), moe=_gguf_moe(meta, arch),
-        tie_word_embeddings="output.weight" not in names, max_context=int(key("context_length") or 0),
+        id=str(path), name=name if isinstance(name, str) and name else path.stem, family=m.arch,
+        architecture=m.arch, n_layers=n_layers, hidden_size=hidden, n_heads=n_heads,
+        n_kv_heads=m.size("attention.head_count_kv", WIDTH, n_heads),
+        head_dim=m.size("attention.key_length", WIDTH, hidden // n_heads),
+        vocab_size=vocab, intermediate_size=m.size("feed_forward_length", _or_zero(WIDTH), 0),
+        attention=_gguf_attention(m, n_layers), moe=_gguf_moe(m),
+        tie_word_embeddings="output.weight" not in names, max_context=m.size("context_length", CONTEXT),
         license=LOCAL_LICENSE, source=(str(path),), verified=True,
         notes=f"read from the GGUF header of {path.name}",
-        mtp_layers=int(key("nextn_predict_layers") or 0),
+        mtp_layers=m.size("nextn_predict_layers", _or_zero(LAYERS), 0),
     )
 
 
-def _gguf_attention(meta: dict[str, Any], arch: str, n_layers: int) -> Attention:
-    window = meta.get(f"{arch}.attention.sliding_window")
-    mla = _gguf_mla(meta, arch)
+def _gguf_attention(m: _Meta, n_layers: int) -> Attention:
+    window = m.size("attention.sliding_window", _or_zero(CONTEXT), 0)
+    mla = _gguf_mla(m)
     base = "mla" if mla else "full"
-    interval = meta.get(f"{arch}.full_attention_interval")
-    if interval:  # hybrid linear attention (qwen3next / qwen35): full attention at i % interval == interval-1
-        n = int(interval)
-        return Attention(pattern=("linear",) * (n - 1) + ("full",), linear=_gguf_linear(meta, arch))
+    # hybrid linear attention (qwen3next / qwen35): full attention at i % interval == interval-1
+    if interval := m.size("full_attention_interval", _or_zero(LAYERS), 0):
+        return Attention(pattern=("linear",) * (interval - 1) + ("full",), linear=_gguf_linear(m))
     if not window:
         return Attention(pattern=(base,), mla=mla)
-    pattern = meta.get(f"{arch}.attention.sliding_window_pattern")
-    if isinstance(pattern, list):
+    pattern = m.get("attention.sliding_window_pattern")
+    if isinstance(pattern, list) and pattern:
         kinds = tuple("sliding" if bool(x) else "full" for x in pattern[:n_layers])
-        return Attention(pattern=kinds, sliding_window=int(window))
-    n, dense_first = SWA_PATTERN.get(arch, (0, False))
-    if isinstance(pattern, int):
-        n = pattern
-    if n <= 0:  # llama.cpp: pattern 0 = every layer sliding
-        return Attention(pattern=("sliding",), sliding_window=int(window))
+        return Attention(pattern=kinds, sliding_window=window)
+    n, dense_first = SWA_PATTERN.get(m.arch, (0, False))
+    if pattern is not None:
+        n = m.size("attention.sliding_window_pattern", _or_zero(LAYERS), 0)
+    if n == 0:  # llama.cpp: pattern 0 = every layer sliding
+        return Attention(pattern=("sliding",), sliding_window=window)
     kinds = tuple(("sliding" if i % n != 0 else "full") if dense_first else ("sliding" if i % n < n - 1 else "full")
                   for i in range(n))
-    return Attention(pattern=kinds, sliding_window=int(window))
+    return Attention(pattern=kinds, sliding_window=window)
 
 
-def _gguf_mla(meta: dict[str, Any], arch: str) -> Mla | None:
-    rank = meta.get(f"{arch}.attention.kv_lora_rank")
+def _gguf_mla(m: _Meta) -> Mla | None:
+    rank = m.size("attention.kv_lora_rank", _or_zero(WIDTH), 0)
     if not rank:
         return None
-    rope = int(meta.get(f"{arch}.rope.dimension_count") or 64)
-    k_mla = int(meta.get(f"{arch}.attention.key_length_mla") or meta.get(f"{arch}.attention.key_length") or rope + 128)
-    v_mla = int(meta.get(f"{arch}.attention.value_length_mla") or meta.get(f"{arch}.attention.value_length") or 128)
-    q_rank = meta.get(f"{arch}.attention.q_lora_rank")
-    return Mla(kv_lora_rank=int(rank), qk_rope_head_dim=rope, qk_nope_head_dim=k_mla - rope, v_head_dim=v_mla,
-               q_lora_rank=int(q_rank) if q_rank else None)
+    rope = m.size("rope.dimension_count", WIDTH, 64)
+    k_mla = m.size(("attention.key_length_mla", "attention.key_length"), WIDTH, rope + 128)
+    v_mla = m.size(("attention.value_length_mla", "attention.value_length"), WIDTH, 128)
+    nope = _int(k_mla - rope, f"{m.arch}.attention.key_length_mla - rope.dimension_count", WIDTH)
+    return Mla(kv_lora_rank=rank, qk_rope_head_dim=rope, qk_nope_head_dim=nope, v_head_dim=v_mla,
+               q_lora_rank=m.size("attention.q_lora_rank", _or_zero(WIDTH), 0) or None)
 
 
-def _gguf_linear(meta: dict[str, Any], arch: str) -> LinearAttention:
-    k_heads = int(meta[f"{arch}.ssm.group_count"])
-    v_heads = int(meta[f"{arch}.ssm.time_step_rank"])
-    inner = int(meta[f"{arch}.ssm.inner_size"])
-    return LinearAttention(num_k_heads=k_heads, num_v_heads=v_heads, head_k_dim=int(meta[f"{arch}.ssm.state_size"]),
-                           head_v_dim=inner // v_heads, conv_kernel=int(meta.get(f"{arch}.ssm.conv_kernel") or 4))
+def _gguf_linear(m: _Meta) -> LinearAttention:
+    v_heads = m.size("ssm.time_step_rank", WIDTH)
+    inner = m.size("ssm.inner_size", WIDTH)
+    return LinearAttention(num_k_heads=m.size("ssm.group_count", WIDTH), num_v_heads=v_heads,
+                           head_k_dim=m.size("ssm.state_size", WIDTH),
+                           head_v_dim=_int(inner // v_heads, f"{m.arch}.ssm.inner_size / time_step_rank", WIDTH),
+                           conv_kernel=m.size("ssm.conv_kernel", WIDTH, 4))
 
 
-def _gguf_moe(meta: dict[str, Any], arch: str) -> Moe | None:
-    experts = meta.get(f"{arch}.expert_count")
+def _gguf_moe(m: _Meta) -> Moe | None:
+    experts = m.size("expert_count", _or_zero(WIDTH), 0)
     if not experts:
         return None
-    shared = int(meta.get(f"{arch}.expert_shared_count") or 0)
-    shared_ff = meta.get(f"{arch}.expert_shared_feed_forward_length")
-    return Moe(num_experts=int(experts), experts_per_token=int(meta.get(f"{arch}.expert_used_count") or 1),
-               expert_intermediate_size=int(_first(meta.get(f"{arch}.expert_feed_forward_length"))
-                                            or _first(meta[f"{arch}.feed_forward_length"])),
-               shared_experts=shared, shared_intermediate_size=int(shared_ff) if shared_ff else None,
-               first_dense_layers=int(meta.get(f"{arch}.leading_dense_block_count") or 0),
-               layer_step=int(meta.get(f"{arch}.interleave_moe_layer_step") or 1))
+    return Moe(num_experts=experts, experts_per_token=m.size("expert_used_count", (1, experts), 1),
+               expert_intermediate_size=m.size(("expert_feed_forward_length", "feed_forward_length"), WIDTH),
+               shared_experts=m.size("expert_shared_count", _or_zero(WIDTH), 0),
+               shared_intermediate_size=m.size("expert_shared_feed_forward_length", _or_zero(WIDTH), 0) or None,
+               first_dense_layers=m.size("leading_dense_block_count", _or_zero(LAYERS), 0),
+               layer_step=m.size("interleave_moe_layer_step", LAYERS, 1))
 
 
 def _gguf_format(meta: dict[str, Any], tensors: tuple[TensorInfo, ...] = ()) -> str:
@@ -193,10 +278,10 @@ def _gguf_format(meta: dict[str, Any], tensors: tuple[TensorInfo, ...] = ()) -> 
     import gguf
 
     ftype = meta.get("general.file_type")
-    if ftype is None:
+    if type(ftype) is not int:
         return _dominant_type(tensors)
     try:
-        name = gguf.LlamaFileType(int(ftype)).name
+        name = gguf.LlamaFileType(ftype).name
     except ValueError:
         return f"ftype{ftype}"
     name = name.removeprefix("MOSTLY_").lower()
@@ -217,24 +302,45 @@ def _dominant_type(tensors: tuple[TensorInfo, ...]) -> str:
 
 def import_hf(folder: Path) -> LocalModel:
     config_path = folder / "config.json"
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not config_path.exists():
         raise DiagnosticsError([error(E307, f"'{folder}' has no config.json",
                                       help="give a Hugging Face model folder (config.json, *.safetensors) or a .gguf file",
-                                      path=str(folder))]) from None
-    except (OSError, ValueError) as exc:
+                                      path=str(folder))])
+    try:
+        config = _json_object(_read_small(config_path, MAX_CONFIG_BYTES))
+    except (OSError, TypeError, ValueError) as exc:
         raise DiagnosticsError([error(E307, f"cannot read '{config_path}'", detail=str(exc), path=str(config_path))]) from None
     tensors = _safetensors_tensors(folder)
     try:
         model = _hf_model(config, folder)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DiagnosticsError([error(E307, f"'{config_path}' lacks the fields llmc needs",
-                                      detail=f"{type(exc).__name__}: {exc}",
-                                      help="needs num_hidden_layers, hidden_size, num_attention_heads, vocab_size",
+        weight_format = _hf_format(config, tensors)
+    except (TypeError, ValueError) as exc:
+        raise DiagnosticsError([error(E307, f"'{config_path}' lacks the fields llmc needs or states impossible sizes",
+                                      detail=str(exc),
+                                      help="needs num_hidden_layers, hidden_size, num_attention_heads, vocab_size, max_position_embeddings",
                                       path=str(config_path))]) from None
-    return LocalModel(model=model, format=_hf_format(config, tensors), tensors=tensors,
+    return LocalModel(model=model, format=weight_format, tensors=tensors,
                       weight_bytes=sum(t.n_bytes for t in tensors), kind="hf", path=folder)
+
+
+def _read_small(path: Path, limit: int) -> bytes:
+    if not path.is_file():
+        raise ValueError("not a regular file")
+    size = path.stat().st_size
+    if size > limit:
+        raise ValueError(f"{size} bytes, more than the {limit} a model's metadata file can sensibly hold")
+    return path.read_bytes()
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
+    """Strict UTF-8 JSON whose top level is an object; ValueError or TypeError otherwise."""
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(value, dict):
+        raise TypeError(f"the top level is {JSON_KINDS[type(value)]}, not an object")
+    return value
 
 
 def _text_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -245,88 +351,111 @@ def _text_config(config: dict[str, Any]) -> dict[str, Any]:
 def _hf_model(config: dict[str, Any], folder: Path) -> Model:
     c = _text_config(config)
     model_type = str(c.get("model_type") or config.get("model_type") or "unknown")
-    n_layers = int(c["num_hidden_layers"])
-    hidden = int(c["hidden_size"])
-    n_heads = int(c["num_attention_heads"])
-    n_kv = int(c.get("num_key_value_heads") or c.get("num_attention_groups") or n_heads)
+    n_layers = _field(c, "num_hidden_layers", LAYERS)
+    hidden = _field(c, "hidden_size", WIDTH)
+    n_heads = _field(c, "num_attention_heads", WIDTH)
     mla = _hf_mla(c)
-    head_dim = int(c.get("head_dim") or (mla.qk_nope_head_dim + mla.qk_rope_head_dim if mla else hidden // n_heads))
-    moe = _hf_moe(c)
-    intermediate = int(c.get("intermediate_size_mlp") or c.get("intermediate_size") or 0)
+    context = _field(c, ("max_position_embeddings", "max_seq_len"), CONTEXT)
     return Model(
         id=str(folder), name=folder.name, family=model_type, architecture=HF_ARCH.get(model_type, model_type),
-        n_layers=n_layers, hidden_size=hidden, n_heads=n_heads, n_kv_heads=n_kv, head_dim=head_dim,
-        vocab_size=int(c["vocab_size"]), intermediate_size=intermediate,
-        attention=_hf_attention(c, n_layers, mla), moe=moe,
+        n_layers=n_layers, hidden_size=hidden, n_heads=n_heads,
+        n_kv_heads=_field(c, ("num_key_value_heads", "num_attention_groups"), WIDTH, n_heads),
+        head_dim=_field(c, "head_dim", WIDTH, mla.qk_nope_head_dim + mla.qk_rope_head_dim if mla else hidden // n_heads),
+        vocab_size=_field(c, "vocab_size", WIDTH),
+        intermediate_size=_field(c, ("intermediate_size_mlp", "intermediate_size"), _or_zero(WIDTH), 0),
+        attention=_hf_attention(c, n_layers, mla, context), moe=_hf_moe(c),
         tie_word_embeddings=bool(c.get("tie_word_embeddings", config.get("tie_word_embeddings", False))),
-        max_context=int(c.get("max_position_embeddings") or c.get("max_seq_len") or 0),
-        native_format=_hf_native_format(config), license=LOCAL_LICENSE,
+        max_context=context, native_format=_hf_native_format(config), license=LOCAL_LICENSE,
         modalities=("text", "vision") if config.get("vision_config") else ("text",),
-        mtp_layers=int(c.get("num_nextn_predict_layers") or c.get("mtp_num_hidden_layers") or c.get("num_mtp_modules") or 0),
-        source=(str(folder / "config.json"),), verified=True, notes=f"read from {folder / 'config.json'}",
+        mtp_layers=_field(c, ("num_nextn_predict_layers", "mtp_num_hidden_layers", "num_mtp_modules"),
+                          _or_zero(LAYERS), 0),
+        # the folder, not its config.json: the plan serves the model from the record's first source
+        source=(str(folder),), verified=True, notes=f"read from {folder / 'config.json'}",
     )
 
 
 def _hf_mla(c: dict[str, Any]) -> Mla | None:
-    if not c.get("kv_lora_rank"):
+    rank = _field(c, "kv_lora_rank", _or_zero(WIDTH), 0)
+    if not rank:
         return None
-    return Mla(kv_lora_rank=int(c["kv_lora_rank"]), qk_rope_head_dim=int(c["qk_rope_head_dim"]),
-               qk_nope_head_dim=int(c["qk_nope_head_dim"]), v_head_dim=int(c["v_head_dim"]),
-               q_lora_rank=int(c["q_lora_rank"]) if c.get("q_lora_rank") else None)
+    return Mla(kv_lora_rank=rank, qk_rope_head_dim=_field(c, "qk_rope_head_dim", _or_zero(WIDTH)),
+               qk_nope_head_dim=_field(c, "qk_nope_head_dim", WIDTH), v_head_dim=_field(c, "v_head_dim", WIDTH),
+               q_lora_rank=_field(c, "q_lora_rank", _or_zero(WIDTH), 0) or None)
 
 
-def _hf_attention(c: dict[str, Any], n_layers: int, mla: Mla | None) -> Attention:
-    linear = None
-    if c.get("linear_num_value_heads"):
-        linear = LinearAttention(num_k_heads=int(c["linear_num_key_heads"]), num_v_heads=int(c["linear_num_value_heads"]),
-                                 head_k_dim=int(c["linear_key_head_dim"]), head_v_dim=int(c["linear_value_head_dim"]),
-                                 conv_kernel=int(c.get("linear_conv_kernel_dim") or 4))
+def _hf_linear(c: dict[str, Any]) -> LinearAttention | None:
+    v_heads = _field(c, "linear_num_value_heads", _or_zero(WIDTH), 0)
+    if not v_heads:
+        return None
+    return LinearAttention(num_k_heads=_field(c, "linear_num_key_heads", WIDTH), num_v_heads=v_heads,
+                           head_k_dim=_field(c, "linear_key_head_dim", WIDTH),
+                           head_v_dim=_field(c, "linear_value_head_dim", WIDTH),
+                           conv_kernel=_field(c, "linear_conv_kernel_dim", WIDTH, 4))
+
+
+def _hf_attention(c: dict[str, Any], n_layers: int, mla: Mla | None, context: int) -> Attention:
+    linear = _hf_linear(c)
     gate = bool(c.get("attn_output_gate", False))
-    window = c.get("sliding_window") if c.get("use_sliding_window", True) is not False else None
-    dsa = int(c["index_topk"]) if c.get("index_topk") else None
+    window = _field(c, "sliding_window", _or_zero(CONTEXT), 0) if c.get("use_sliding_window", True) is not False else 0
+    dsa = _field(c, "index_topk", _or_zero(CONTEXT), 0) or None
     layer_types = c.get("layer_types")
     if isinstance(layer_types, list) and layer_types:
-        kinds = tuple(HF_LAYER_KIND.get(t, "full") for t in layer_types[:n_layers])
-        kinds = _shortest_period(kinds)
-        return Attention(pattern=kinds, sliding_window=int(window) if "sliding" in kinds and window else None,
+        kinds = _shortest_period(tuple(_layer_kind(t) for t in layer_types[:n_layers]))
+        if "linear" in kinds and linear is None:
+            raise ValueError("layer_types has linear_attention layers, but linear_num_value_heads is missing")
+        return Attention(pattern=kinds, sliding_window=window if "sliding" in kinds and window else None,
                          linear=linear, output_gate=gate, dsa_topk=dsa)
-    if c.get("full_attention_interval") and linear:
-        n = int(c["full_attention_interval"])
-        return Attention(pattern=("linear",) * (n - 1) + ("full",), linear=linear, output_gate=gate)
+    interval = _field(c, "full_attention_interval", _or_zero(LAYERS), 0)
+    if interval and linear:
+        return Attention(pattern=("linear",) * (interval - 1) + ("full",), linear=linear, output_gate=gate)
     if mla:
         return Attention(pattern=("mla",), mla=mla, dsa_topk=dsa)
-    if c.get("attention_chunk_size"):  # Llama 4: 3 chunked : 1 full (llama.cpp src/models/llama4.cpp)
-        return Attention(pattern=("sliding", "sliding", "sliding", "full"), sliding_window=int(c["attention_chunk_size"]))
-    pattern_n = c.get("sliding_window_pattern") or c.get("_sliding_window_pattern")
+    if chunk := _field(c, "attention_chunk_size", _or_zero(CONTEXT), 0):
+        # Llama 4: 3 chunked : 1 full (llama.cpp src/models/llama4.cpp)
+        return Attention(pattern=("sliding", "sliding", "sliding", "full"), sliding_window=chunk)
+    pattern_n = _field(c, ("sliding_window_pattern", "_sliding_window_pattern"), _or_zero(LAYERS), 0)
     if window and pattern_n:
-        n = int(pattern_n)
-        return Attention(pattern=("sliding",) * (n - 1) + ("full",), sliding_window=int(window))
-    if window and int(window) < int(c.get("max_position_embeddings") or 0):
-        return Attention(pattern=("sliding",), sliding_window=int(window))
+        return Attention(pattern=("sliding",) * (pattern_n - 1) + ("full",), sliding_window=window)
+    if window and window < context:
+        return Attention(pattern=("sliding",), sliding_window=window)
     return Attention(output_gate=gate)
 
 
+def _layer_kind(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"layer_types holds {_show(name)}, not a layer type name")
+    return HF_LAYER_KIND.get(name, "full")
+
+
 def _shortest_period(kinds: tuple[str, ...]) -> tuple[str, ...]:
-    """(s, f, s, f, ...) -> (s, f): the smallest prefix that repeats over all layers."""
-    for size in range(1, len(kinds) + 1):
-        if all(kinds[i] == kinds[i % size] for i in range(len(kinds))):
-            return kinds[:size]
-    return kinds
+    """(s, f, s, f, ...) -> (s, f): the smallest prefix that repeats over all layers.
+
+    That is the length minus the longest border (a proper prefix that is also a suffix), found in
+    linear time with the KMP failure function.
+    """
+    border = [0] * len(kinds)
+    for i in range(1, len(kinds)):
+        k = border[i - 1]
+        while k and kinds[i] != kinds[k]:
+            k = border[k - 1]
+        border[i] = k + (kinds[i] == kinds[k])
+    return kinds[:len(kinds) - border[-1]] if kinds else kinds
 
 
 def _hf_moe(c: dict[str, Any]) -> Moe | None:
-    experts = c.get("num_experts") or c.get("num_local_experts") or c.get("n_routed_experts") or c.get("moe_num_experts")
+    experts = _field(c, ("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"),
+                     _or_zero(WIDTH), 0)
     if not experts:
         return None
-    width = c.get("moe_intermediate_size") or c.get("intermediate_size")
-    if c.get("intermediate_size_mlp"):  # Llama 4: intermediate_size is the expert width
-        width = c["intermediate_size"]
-    shared = int(c.get("n_shared_experts") or (1 if c.get("shared_expert_intermediate_size") else 0))
-    return Moe(num_experts=int(experts), experts_per_token=int(c.get("num_experts_per_tok") or c.get("moe_top_k") or 1),
-               expert_intermediate_size=int(width), shared_experts=shared,
-               shared_intermediate_size=int(c["shared_expert_intermediate_size"]) if c.get("shared_expert_intermediate_size") else None,
-               first_dense_layers=int(c.get("first_k_dense_replace") or 0),
-               layer_step=int(c.get("interleave_moe_layer_step") or c.get("decoder_sparse_step") or 1))
+    # Llama 4: intermediate_size is the expert width when intermediate_size_mlp is the dense one
+    width = ("intermediate_size",) if c.get("intermediate_size_mlp") else ("moe_intermediate_size", "intermediate_size")
+    shared_width = _field(c, "shared_expert_intermediate_size", _or_zero(WIDTH), 0)
+    return Moe(num_experts=experts, experts_per_token=_field(c, ("num_experts_per_tok", "moe_top_k"), (1, experts), 1),
+               expert_intermediate_size=_field(c, width, WIDTH),
+               shared_experts=_field(c, "n_shared_experts", _or_zero(WIDTH), 1 if shared_width else 0),
+               shared_intermediate_size=shared_width or None,
+               first_dense_layers=_field(c, "first_k_dense_replace", _or_zero(LAYERS), 0),
+               layer_step=_field(c, ("interleave_moe_layer_step", "decoder_sparse_step"), LAYERS, 1))
 
 
 def _hf_native_format(config: dict[str, Any]) -> str:
@@ -334,8 +463,9 @@ def _hf_native_format(config: dict[str, Any]) -> str:
     if isinstance(quant, dict):
         method = str(quant.get("quant_method", "")).lower()
         if method == "compressed-tensors":
-            bits = {g.get("weights", {}).get("num_bits") for g in (quant.get("config_groups") or {}).values()
-                    if isinstance(g, dict)}
+            groups = quant.get("config_groups")
+            bits = [g["weights"].get("num_bits") for g in (groups.values() if isinstance(groups, dict) else ())
+                    if isinstance(g, dict) and isinstance(g.get("weights"), dict)]
             return "int4" if 4 in bits else "int8" if 8 in bits else "bf16"
         if method in ("fp8", "mxfp4", "awq", "gptq"):
             return method
@@ -357,15 +487,43 @@ def _safetensors_tensors(folder: Path) -> tuple[TensorInfo, ...]:
     tensors: list[TensorInfo] = []
     for file in sorted(folder.glob("*.safetensors")):
         try:
-            with file.open("rb") as handle:
-                (length,) = struct.unpack("<Q", handle.read(8))
-                header = json.loads(handle.read(length))
-        except (OSError, ValueError, struct.error) as exc:
+            tensors += _safetensors_header(file)
+        except (OSError, TypeError, ValueError) as exc:
             raise DiagnosticsError([error(E307, f"cannot read the safetensors header of '{file}'", detail=str(exc),
                                           path=str(file))]) from None
-        for name, info in header.items():
-            if name == "__metadata__":
-                continue
-            start, end = info["data_offsets"]
-            tensors.append(TensorInfo(name, str(info["dtype"]).lower(), tuple(info["shape"]), int(end) - int(start)))
     return tuple(sorted(tensors))
+
+
+def _safetensors_header(file: Path) -> list[TensorInfo]:
+    """8-byte little-endian length, that many bytes of JSON, then the data the offsets point into."""
+    if not file.is_file():
+        raise ValueError("not a regular file")
+    size = file.stat().st_size
+    with file.open("rb") as handle:
+        prefix = handle.read(8)
+        if len(prefix) < 8:
+            raise ValueError(f"{size} bytes: too short for the 8-byte header length")
+        (length,) = struct.unpack("<Q", prefix)
+        if length > min(size - 8, MAX_SAFETENSORS_HEADER):
+            raise ValueError(f"the header claims {length} bytes; the file has {size} "
+                             f"(and headers stop at {MAX_SAFETENSORS_HEADER})")
+        header = _json_object(handle.read(length))
+    data_size = size - 8 - length
+    return [_safetensor(name, info, data_size) for name, info in header.items() if name != "__metadata__"]
+
+
+def _safetensor(name: str, info: Any, data_size: int) -> TensorInfo:
+    if len(name) > MAX_TENSOR_NAME:
+        raise ValueError(f"a tensor name of {len(name)} characters (at most {MAX_TENSOR_NAME})")
+    if not isinstance(info, dict):
+        raise TypeError(f"tensor {name}: {_show(info)} is not an object")
+    dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+    if not isinstance(dtype, str):
+        raise TypeError(f"tensor {name}: dtype {_show(dtype)} is not a string")
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise ValueError(f"tensor {name}: shape {_show(shape)} is not a list of sizes")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(type(o) is int for o in offsets)
+            and 0 <= offsets[0] <= offsets[1] <= data_size):
+        raise ValueError(f"tensor {name}: data_offsets {_show(offsets)} is not [start, end] within the "
+                         f"{data_size} data bytes")
+    return TensorInfo(name, dtype.lower(), tuple(shape), offsets[1] - offsets[0])

@@ -7,15 +7,61 @@ field names here are relied on elsewhere; add fields freely, rename none.
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
 
+# Physically sane bounds for catalog figures. A value outside them is a typo or hostile input, never a
+# real device or model, and the estimates divide by most of these fields: each bound sits one to two
+# orders of magnitude above the largest real figure, so no future record should need a change.
+MAX_MEMORY_BYTES = 16 * 2**40        # 16 TiB per device or host record; largest GPU today ~192 GB
+MIN_BANDWIDTH_GBPS = 0.1             # below a PCIe 1.0 x1 link; keeps every time estimate finite
+MAX_BANDWIDTH_GBPS = 1e6             # 1 PB/s; HBM3e GPUs ~8 TB/s
+MIN_TFLOPS = 1e-3                    # 1 GFLOP/s
+MAX_TFLOPS = 1e6                     # 1 EFLOP/s per device; B200 FP4 ~10 PFLOP/s dense
+MAX_WATTS = 1e5                      # 100 kW per device; GB200 superchip ~2.7 kW
+MAX_COMPUTE_CAPABILITY = 100.0       # CUDA sm_121 is 12.1
+MAX_LAYERS = 10_000                  # largest published models have ~128 layers
+MAX_WIDTH = 2**20                    # hidden size, head count, head dim, vocabulary, experts: ~262k at most
+MAX_CONTEXT = 2**30                  # tokens; longest published windows ~10M
+MAX_PARAMS_B = 1e5                   # 100T parameters; largest published ~1T
+MIN_BITS, MAX_BITS = 1.0, 64.0       # per weight or KV element; IQ1_S is 1.56, f32 is 32
+MAX_BLOCK = 2**16                    # GGUF/KV block sizes and bytes per block: 256 and 210 at most today
+MAX_PPL_INCREASE_PCT = 1e4           # a 100x perplexity increase is already meaningless
+
+# Numbers are strict: a string, a bool or a float where a count belongs is a wrong type, not a value.
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_WIDTH)]
+Width = Annotated[int, Field(strict=True, ge=1, le=MAX_WIDTH)]
+Layers = Annotated[int, Field(strict=True, ge=1, le=MAX_LAYERS)]
+LayerCount = Annotated[int, Field(strict=True, ge=0, le=MAX_LAYERS)]
+Tokens = Annotated[int, Field(strict=True, ge=1, le=MAX_CONTEXT)]
+Bytes = Annotated[int, Field(strict=True, ge=1, le=MAX_MEMORY_BYTES)]
+Block = Annotated[int, Field(strict=True, ge=1, le=MAX_BLOCK)]
+Port = Annotated[int, Field(strict=True, ge=1, le=65_535)]
+
+
+def _finite(low: float, high: float, *, open_low: bool = True) -> object:
+    """A finite float in (low, high] (or [low, high] with open_low=False)."""
+    bound = {"gt": low} if open_low else {"ge": low}
+    return Annotated[float, Field(strict=True, le=high, allow_inf_nan=False, **bound)]
+
+
+Bandwidth = _finite(MIN_BANDWIDTH_GBPS, MAX_BANDWIDTH_GBPS, open_low=False)
+Tflops = _finite(MIN_TFLOPS, MAX_TFLOPS, open_low=False)
+Watts = _finite(0, MAX_WATTS)
+ComputeCapability = _finite(0, MAX_COMPUTE_CAPABILITY)
+ParamsB = _finite(0, MAX_PARAMS_B)
+Bits = _finite(MIN_BITS, MAX_BITS, open_low=False)
+Fraction = _finite(0, 1, open_low=False)
+Score = _finite(0, 100, open_low=False)
+PplIncrease = _finite(-100, MAX_PPL_INCREASE_PCT)
+
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # allow_inf_nan: also for float fields without one of the bounded types above
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Sourced(Record):
@@ -41,21 +87,21 @@ class Sourced(Record):
 class LinearAttention(Record):
     """Gated DeltaNet / Mamba-style layers: a constant state per sequence."""
 
-    num_k_heads: int
-    num_v_heads: int
-    head_k_dim: int
-    head_v_dim: int
-    conv_kernel: int = 4
+    num_k_heads: Width
+    num_v_heads: Width
+    head_k_dim: Width
+    head_v_dim: Width
+    conv_kernel: Width = 4
 
 
 class Mla(Record):
     """Multi-head latent attention: one compressed latent per token per layer."""
 
-    kv_lora_rank: int
-    qk_rope_head_dim: int
-    qk_nope_head_dim: int
-    v_head_dim: int
-    q_lora_rank: int | None = None
+    kv_lora_rank: Width
+    qk_rope_head_dim: Count
+    qk_nope_head_dim: Width
+    v_head_dim: Width
+    q_lora_rank: Width | None = None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -67,25 +113,31 @@ def _repeat_pattern(pattern: tuple[str, ...], n_layers: int) -> tuple[str, ...]:
 class Attention(Record):
     """Per-layer attention layout: `pattern` repeats over the layers (gemma3: 5 sliding, 1 full)."""
 
-    pattern: tuple[LayerKind, ...] = ("full",)
-    sliding_window: int | None = None
+    pattern: tuple[LayerKind, ...] = Field(("full",), min_length=1, max_length=MAX_LAYERS)
+    sliding_window: Tokens | None = None
     linear: LinearAttention | None = None
     mla: Mla | None = None
     output_gate: bool = False        # gated attention (Qwen3-Next/3.5): q_proj also emits a per-head gate
-    dsa_topk: int | None = None      # DeepSeek sparse attention: each query attends to its top-k tokens
+    dsa_topk: Tokens | None = None   # DeepSeek sparse attention: each query attends to its top-k tokens
 
     def layer_kinds(self, n_layers: int) -> tuple[LayerKind, ...]:
         return _repeat_pattern(self.pattern, n_layers)
 
 
 class Moe(Record):
-    num_experts: int
-    experts_per_token: int
-    expert_intermediate_size: int
-    shared_experts: int = 0
-    shared_intermediate_size: int | None = None  # per shared expert; defaults to expert size
-    first_dense_layers: int = 0                  # leading layers with a dense MLP
-    layer_step: int = 1                          # MoE every `layer_step` layers after those
+    num_experts: Width
+    experts_per_token: Width
+    expert_intermediate_size: Width
+    shared_experts: Count = 0
+    shared_intermediate_size: Width | None = None  # per shared expert; defaults to expert size
+    first_dense_layers: LayerCount = 0             # leading layers with a dense MLP
+    layer_step: Layers = 1                         # MoE every `layer_step` layers after those
+
+    @model_validator(mode="after")
+    def _routes_to_existing_experts(self):
+        if self.experts_per_token > self.num_experts:
+            raise ValueError(f"experts_per_token ({self.experts_per_token}) exceeds num_experts ({self.num_experts})")
+        return self
 
 
 class License(Record):
@@ -107,13 +159,13 @@ class Variant(Sourced):
     repo: str                   # HF repo id
     file: str | None = None     # GGUF file name (first shard for split files)
     revision: str | None = None
-    size_bytes: int | None = None
+    size_bytes: Bytes | None = None
 
 
 class Quality(Sourced):
     """Per-task quality score (0-100) used to rank models; each with its source."""
 
-    scores: dict[str, float]
+    scores: dict[str, Score]
 
 
 class Model(Sourced):
@@ -121,30 +173,30 @@ class Model(Sourced):
     name: str
     family: str
     architecture: str             # GGUF/llama.cpp architecture name (llama, qwen3, qwen3moe, gemma3, deepseek2 ...)
-    n_layers: int
-    hidden_size: int
-    n_heads: int
-    n_kv_heads: int
-    head_dim: int
-    vocab_size: int
-    intermediate_size: int        # dense MLP width
+    n_layers: Layers
+    hidden_size: Width
+    n_heads: Width
+    n_kv_heads: Width
+    head_dim: Width
+    vocab_size: Width
+    intermediate_size: Count      # dense MLP width (0: every layer is MoE)
     attention: Attention = Attention()
     moe: Moe | None = None
     tie_word_embeddings: bool = False
-    max_context: int
-    published_total_b: float | None = None
-    published_active_b: float | None = None
+    max_context: Tokens
+    published_total_b: ParamsB | None = None
+    published_active_b: ParamsB | None = None
     native_format: str = "bf16"   # bf16 | fp8 | mxfp4 | int4
     license: License
     modalities: tuple[str, ...] = ("text",)
     chat_template: str | None = None
     parsers: dict[str, Parsers] = Field(default_factory=dict)  # runtime -> parser names
-    mtp_layers: int = 0
+    mtp_layers: LayerCount = 0
     quality: Quality | None = None
     variants: tuple[Variant, ...] = ()
     release_date: str | None = None
     aliases: tuple[str, ...] = ()
-    vision_params_b: float | None = None   # vision tower + projector, in the checkpoint but not in the text layers
+    vision_params_b: ParamsB | None = None  # vision tower + projector, in the checkpoint but not in the text layers
 
     @property
     def is_moe(self) -> bool:
@@ -161,18 +213,18 @@ class Gpu(Sourced):
     aliases: tuple[str, ...] = ()
     vendor: str = "nvidia"
     kind: Literal["gpu", "cpu"] = "gpu"
-    memory_bytes: int
-    bandwidth_gbps: float                 # GB/s (decimal)
-    bf16_tflops: float | None = None      # dense
-    fp8_tflops: float | None = None
-    fp4_tflops: float | None = None
+    memory_bytes: Bytes
+    bandwidth_gbps: Bandwidth             # GB/s (decimal)
+    bf16_tflops: Tflops | None = None     # dense
+    fp8_tflops: Tflops | None = None
+    fp4_tflops: Tflops | None = None
     arch: str                             # Ampere, Ada, Hopper, Blackwell, ...
-    compute_capability: float | None = None   # 8.9; None for CPU hosts
+    compute_capability: ComputeCapability | None = None   # 8.9; None for CPU hosts
     nvlink: bool = False
-    nvlink_gbps: float | None = None      # per GPU, per direction
+    nvlink_gbps: Bandwidth | None = None  # per GPU, per direction
     p2p: bool = True                      # peer-to-peer over PCIe allowed by the driver
-    pcie_gbps: float | None = None        # per direction
-    tdp_w: float | None = None
+    pcie_gbps: Bandwidth | None = None    # per direction
+    tdp_w: Watts | None = None
 
 
 # ---------------------------------------------------------------- formats
@@ -182,15 +234,15 @@ class TensorRule(Record):
 
     group: str            # embed | output | attn_qkv | attn_v | attn_o | ffn_up_gate | ffn_down | experts ...
     type: str             # ggml/other type id
-    fraction: float = 1.0  # of the layers in that group (Q4_K_M: attn_v and ffn_down on half the layers)
+    fraction: Fraction = 1.0  # of the layers in that group (Q4_K_M: attn_v and ffn_down on half the layers)
 
 
 class GgmlType(Sourced):
     """One GGUF tensor storage type: `type_size` bytes hold `block_size` weights (scales included)."""
 
     id: str                          # q4_k, q6_k, q8_0, f16 ...
-    block_size: int
-    type_size: int
+    block_size: Block
+    type_size: Block
 
     @property
     def bits_per_weight(self) -> float:
@@ -200,22 +252,22 @@ class GgmlType(Sourced):
 class Format(Sourced):
     id: str                          # q4_k_m, q8_0, bf16, fp8, awq, gptq, nvfp4, mxfp4 ...
     family: Literal["float", "gguf", "awq", "gptq", "fp8", "nvfp4", "mxfp4", "int8", "int4"]
-    bits_per_weight: float           # effective, block scales included, for the bulk of the weights
+    bits_per_weight: Bits            # effective, block scales included, for the bulk of the weights
     rules: tuple[TensorRule, ...] = ()
     runtimes: tuple[str, ...]        # which runtimes load it
-    min_compute_capability: float | None = None   # FP8 from 8.9, NVFP4 on Blackwell 10.0
-    ppl_increase_pct: float | None = None          # quality loss vs 16-bit, with the source
+    min_compute_capability: ComputeCapability | None = None   # FP8 from 8.9, NVFP4 on Blackwell 10.0
+    ppl_increase_pct: PplIncrease | None = None    # quality loss vs 16-bit, with the source
     quality_source: str | None = None
 
 
 class KvType(Sourced):
     id: str                          # f16, fp8, q8_0, q4_0
-    bits: float                      # effective bits per element (q8_0 8.5, q4_0 4.5)
-    block_size: int = 1              # head_dim must be a multiple of this
+    bits: Bits                       # effective bits per element (q8_0 8.5, q4_0 4.5)
+    block_size: Block = 1            # head_dim must be a multiple of this
     runtimes: dict[str, str]         # runtime -> its own spelling (vllm: fp8, llama.cpp: q8_0)
     needs_flash_attention: bool = False  # llama.cpp: a quantized V cache
-    min_compute_capability: float | None = None
-    ppl_increase_pct: float | None = None
+    min_compute_capability: ComputeCapability | None = None
+    ppl_increase_pct: PplIncrease | None = None
 
 
 # ---------------------------------------------------------------- runtimes
@@ -236,5 +288,5 @@ class Runtime(Sourced):
     tool_calling: bool
     vision: bool
     health_path: str
-    default_port: int
-    min_compute_capability: float | None = None
+    default_port: Port
+    min_compute_capability: ComputeCapability | None = None

@@ -2,6 +2,9 @@
 
 The cache lives in $LLMC_CACHE (default ~/.cache/llmc/yaml); a file that cannot be written is simply
 not cached. The key is the SHA-256 of the YAML bytes, so an edited file is always re-parsed.
+
+User catalogs are untrusted input: a file is read only up to MAX_FILE_BYTES and nested at most
+MAX_DEPTH deep, so neither a huge file nor 10^5 nested `[` can exhaust memory or the stack.
 """
 
 from __future__ import annotations
@@ -9,8 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
+
+# 20x all the built-in catalog data together (~190 KiB).
+MAX_FILE_BYTES = 4 * 2**20
+# Levels of nesting, scalars included: the built-in files reach 6 (models > record > attention > linear > field).
+MAX_DEPTH = 32
 
 
 def cache_dir() -> Path:
@@ -18,8 +27,8 @@ def cache_dir() -> Path:
 
 
 def load(path: Path, cache: bool = True) -> Any:
-    """The parsed document; raises OSError (unreadable) or ValueError (not valid YAML)."""
-    data = Path(path).read_bytes()
+    """The parsed document; raises OSError (unreadable) or ValueError (too large, or not valid YAML)."""
+    data = _read_bounded(Path(path))
     if not cache:
         return parse(data.decode("utf-8", errors="replace"), str(path))
     cached = cache_dir() / (hashlib.sha256(data).hexdigest() + ".json")
@@ -32,18 +41,46 @@ def load(path: Path, cache: bool = True) -> Any:
     return document
 
 
+def _read_bounded(path: Path) -> bytes:
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise ValueError(f"{path}: not a regular file")
+    with path.open("rb") as stream:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; split it into several files")
+    return data
+
+
 def parse(text: str, name: str = "<yaml>") -> Any:
     from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.error import ReusedAnchorWarning
 
+    # The pure-Python loader honours max_depth; the C one composes recursively with no limit.
+    yaml = YAML(typ="safe", pure=True)
+    yaml.max_depth = MAX_DEPTH
     try:
-        yaml = YAML(typ="safe", pure=False)
-    except Exception:  # no C extension: the pure-Python loader gives the same result
-        yaml = YAML(typ="safe", pure=True)
-    try:
-        return yaml.load(text)
-    except YAMLError as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            document = yaml.load(text)
+        _check_text(document)
+        return document
+    # Malformed input raises more than YAMLError (IndexError, ValueError from int() or datetime,
+    # UnicodeEncodeError from _check_text), and RecursionError before ruamel.yaml 0.19.1 (no max_depth):
+    # all of them mean the file cannot be read.
+    except Exception as exc:
         raise ValueError(f"{name}: {exc}") from None
+
+
+def _check_text(document: Any) -> None:
+    """Raise for a lone surrogate (a "\\uD800" escape): it is no text, and printing it fails later."""
+    stack, seen = [document], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")
+        elif isinstance(item, (list, tuple, dict)) and id(item) not in seen:  # aliases share one object
+            seen.add(id(item))
+            stack.extend([*item.keys(), *item.values()] if isinstance(item, dict) else item)
 
 
 def _store(target: Path, document: Any) -> None:

@@ -136,12 +136,34 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
     if deployment.task == "multimodal" and not runtime.vision:
         return f"{runtime.name} does not serve vision input"
     if not topology.cpu_only:
-        cc = min(d.gpu.compute_capability or 0 for d in topology.devices)
+        cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if runtime.min_compute_capability and cc < runtime.min_compute_capability:
             return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
         if fmt.min_compute_capability and cc < fmt.min_compute_capability and runtime.name in ("vllm", "sglang"):
             return f"{fmt.id} needs compute capability {fmt.min_compute_capability} (this GPU has {cc})"
+        if runtime.name in ("vllm", "sglang"):
+            return _placement_rejection(runtime, model, topology)
     return None
+
+
+def _placement_rejection(runtime: Runtime, model: Model, topology: Topology) -> str | None:
+    """vLLM/SGLang: why no tensor x pipeline layout places this model on these GPUs, or None."""
+    if not topology.homogeneous:
+        return f"{runtime.name} needs the same GPU model on every rank"
+    if topology.nodes > model.n_layers:
+        return (f"{runtime.name} runs a pipeline stage per node: {topology.nodes} nodes exceed the "
+                f"{model.n_layers} layers")
+    if not _tensor_sizes(model, topology):
+        return (f"{runtime.name} spans nodes with TP over each node's {topology.gpus_per_node} GPUs, "
+                f"which must divide the {model.n_heads} attention heads")
+    return None
+
+
+def _tensor_sizes(model: Model, topology: Topology) -> list[int]:
+    """Tensor-parallel sizes that divide the heads: one node's GPUs across nodes, else 1, 2, 4 or 8 with replicas."""
+    per_node = topology.gpus_per_node
+    sizes = [per_node] if topology.nodes > 1 else [t for t in (1, 2, 4, 8) if t <= per_node and per_node % t == 0]
+    return [t for t in sizes if model.n_heads % t == 0]
 
 
 def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology) -> str | None:
@@ -150,7 +172,7 @@ def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology)
     if kv.block_size > 1 and model.head_dim % kv.block_size:
         return f"{kv.id} KV needs head_dim divisible by {kv.block_size} (the model has {model.head_dim})"
     if kv.min_compute_capability and not topology.cpu_only:
-        cc = min(d.gpu.compute_capability or 0 for d in topology.devices)
+        cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if cc < kv.min_compute_capability:
             return f"{kv.id} KV needs compute capability {kv.min_compute_capability}"
     return None
@@ -166,21 +188,13 @@ def layouts(runtime: Runtime, model: Model, topology: Topology) -> list[Layout]:
 
 
 def _engine_layouts(model: Model, topology: Topology) -> list[Layout]:
-    per_node = topology.gpus_per_node
+    """The placements that `_placement_rejection` has not ruled out."""
     node0 = topology.node_devices(0)
-    if not topology.homogeneous:
-        return []
     env = () if topology.p2p else (("NCCL_P2P_DISABLE", "1"),)
     options = []
-    if topology.nodes > 1:
-        sizes = [per_node]
-    else:
-        sizes = [t for t in (1, 2, 4, 8) if t <= per_node and per_node % t == 0]
-    for tp in sizes:
-        if model.n_heads % tp:
-            continue
+    for tp in _tensor_sizes(model, topology):
         pp = topology.nodes
-        replicas = 1 if topology.nodes > 1 else per_node // tp
+        replicas = 1 if pp > 1 else topology.gpus_per_node // tp
         ep = tp * replicas if model.is_moe and tp * replicas > 1 else 1  # vLLM: EP spans TP x DP
         options.append(Layout(tensor=tp, pipeline=pp, expert=ep, replicas=replicas,
                               devices=node0[:tp] if pp == 1 else topology.devices,

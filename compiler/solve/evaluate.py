@@ -6,6 +6,7 @@ per output token, throughput), so "why not" always names the first one that fail
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
@@ -22,7 +23,7 @@ from .topology import Topology
 
 @dataclass(frozen=True)
 class Violation:
-    constraint: str       # memory | ttft | tpot | throughput | kv capacity
+    constraint: str       # memory | ttft | tpot | throughput | estimate (a non-finite figure)
     detail: str
     shortfall: float      # relative: 0.25 = 25 % over the limit
 
@@ -102,6 +103,12 @@ def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violati
 
 
 def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
+    # Every comparison with NaN is false, so a NaN estimate would pass any bound: reject it first.
+    figures = {"ttft": speed.ttft_s.value, "tpot": speed.tpot_s.value, "throughput": speed.throughput_tok_s.value}
+    broken = [name for name, value in figures.items() if not math.isfinite(value)]
+    if broken:
+        return Violation("estimate", f"non-finite {', '.join(broken)} estimate (a catalog figure out of range?)",
+                         math.inf)
     lat = ctx.deployment.latency
     checks = []
     if lat.ttft:

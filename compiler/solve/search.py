@@ -219,5 +219,4 @@ def _slots(d, layout) -> int:
 
 
 def _total_capacity(ctx: Context) -> int:
-    gpus = sum(dev.gpu.memory_bytes for dev in ctx.topology.devices)
-    return gpus + ctx.host_ram_bytes
+    return ctx.topology.memory_bytes + ctx.host_ram_bytes

@@ -1,15 +1,19 @@
-"""The hardware as a graph: GPUs per node, and the links between them.
+"""The hardware as a graph: the kinds of GPU in a node, and the links between them.
 
 Tensor parallelism only spans GPUs of one node; the link between them (NVLink,
 PCIe with peer-to-peer, PCIe through host memory) decides its cost and what the
 runtime needs (NCCL_P2P_DISABLE=1, llama.cpp's row split).
+
+Identical cards are one vertex with a count (a self-loop links two of them), and
+every node has the same cards, so the graph stays as small as the number of GPU
+models however many GPUs and nodes a spec names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from functools import cached_property
-
 from typing import TYPE_CHECKING
 
 from ..catalog.schema import Gpu
@@ -45,46 +49,57 @@ class Link:
 
 @dataclass(frozen=True)
 class Topology:
-    devices: tuple[Device, ...]
+    node: tuple[Device, ...]      # the devices of node 0, in device order; every node has the same cards
     nodes: int
     graph: "nx.Graph | None"      # None when no node has two GPUs: there are no links to describe
     cpu_host: Gpu | None = None   # set on a CPU-only host
 
     @property
     def cpu_only(self) -> bool:
-        return not self.devices
+        return not self.node
 
     @property
     def gpus_per_node(self) -> int:
-        return len(self.devices) // self.nodes if self.devices else 0
+        return len(self.node)
 
     def node_devices(self, node: int = 0) -> tuple[Device, ...]:
-        return tuple(d for d in self.devices if d.node == node)
+        if node == 0:
+            return self.node
+        first = node * len(self.node)
+        return tuple(replace(d, index=first + d.local, node=node) for d in self.node)
 
     @cached_property
+    def devices(self) -> tuple[Device, ...]:
+        """Every device of every node, built on first use: only a layout that spans all nodes needs them."""
+        return tuple(device for node in range(self.nodes) for device in self.node_devices(node))
+
+    @cached_property
+    def distinct_cards(self) -> tuple[Gpu, ...]:
+        """The distinct cards of a node, in device order of first appearance."""
+        return tuple(dict.fromkeys(d.gpu for d in self.node))
+
+    @property
     def homogeneous(self) -> bool:
-        return len({d.gpu.name for d in self.devices}) <= 1
+        return len(self.distinct_cards) <= 1
 
-    def link(self, a: int, b: int) -> Link:
-        return self.graph.edges[a, b]["link"]
+    @property
+    def memory_bytes(self) -> int:
+        """GPU memory of all nodes together."""
+        return sum(d.gpu.memory_bytes for d in self.node) * self.nodes
 
-    def _link_kinds(self) -> set[str]:
+    @cached_property
+    def _link_kinds(self) -> frozenset[str]:
         if self.graph is None:
-            return set()
-        return {data["link"].kind for *_, data in self.graph.edges(data=True)}
-
-    def slowest_link(self, devices: tuple[Device, ...]) -> Link | None:
-        """The weakest link inside a group: it sets the pace of every all-reduce."""
-        links = [self.link(x.index, y.index) for i, x in enumerate(devices) for y in devices[i + 1:]]
-        return min(links, key=lambda l: l.gbps) if links else None
+            return frozenset()
+        return frozenset(data["link"].kind for *_, data in self.graph.edges(data=True))
 
     @property
     def p2p(self) -> bool:
-        return "pcie-host" not in self._link_kinds()
+        return "pcie-host" not in self._link_kinds
 
     @property
     def link_kind(self) -> str:
-        kinds = self._link_kinds()
+        kinds = self._link_kinds
         if not kinds:
             return "none"
         return "nvlink" if kinds == {"nvlink"} else "pcie"
@@ -93,23 +108,23 @@ class Topology:
 def build_topology(gpus: list[Gpu], nodes: int, *, link: str | None = None, p2p: bool | None = None,
                    cpu_host: Gpu | None = None) -> Topology:
     """`gpus` are the cards of one node in device order; every node has the same cards."""
-    devices = tuple(Device(index=node * len(gpus) + local, node=node, local=local, gpu=gpu)
-                    for node in range(nodes) for local, gpu in enumerate(gpus))
-    graph = _link_graph(devices, link, p2p) if len(gpus) > 1 else None
-    return Topology(devices=devices, nodes=nodes, graph=graph, cpu_host=None if gpus else cpu_host)
+    node = tuple(Device(index=local, node=0, local=local, gpu=gpu) for local, gpu in enumerate(gpus))
+    graph = _link_graph(Counter(gpus), link, p2p) if len(gpus) > 1 else None
+    return Topology(node=node, nodes=nodes, graph=graph, cpu_host=None if gpus else cpu_host)
 
 
-def _link_graph(devices: tuple[Device, ...], link: str | None, p2p: bool | None) -> "nx.Graph":
+def _link_graph(counts: Counter[Gpu], link: str | None, p2p: bool | None) -> "nx.Graph":
     # Imported here: networkx costs ~0.2 s to import, and a single card (or a CPU host) has no links.
     import networkx as nx
 
     graph = nx.Graph()
-    for device in devices:
-        graph.add_node(device.index, device=device)
-    for a in devices:
-        for b in devices:
-            if a.index < b.index and a.node == b.node:
-                graph.add_edge(a.index, b.index, link=_link_between(a.gpu, b.gpu, link, p2p))
+    for gpu, count in counts.items():
+        graph.add_node(gpu.name, gpu=gpu, count=count)
+    kinds = list(counts)
+    for i, a in enumerate(kinds):
+        for b in kinds[i:]:
+            if a != b or counts[a] > 1:
+                graph.add_edge(a.name, b.name, link=_link_between(a, b, link, p2p))
     return graph
 
 
