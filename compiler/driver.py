@@ -144,8 +144,9 @@ def plan_artifacts(plan: Plan) -> list[Artifact]:
     return [Artifact(path="plan.json", content=plan.to_json()), Artifact(path="PLAN.md", content=plan_markdown(plan))]
 
 
-def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Catalog | None = None) -> Compilation:
-    """Front end, then solve and emit each deployment. Nothing is written."""
+def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Catalog | None = None,
+                 out_dir: str = "build") -> Compilation:
+    """Front end, then solve and emit each deployment for `out_dir/<deployment>`. Nothing is written."""
     loaded = load_one(path)
     result = Compilation(loaded=loaded, diagnostics=list(loaded.diagnostics))
     if loaded.malformed or loaded.spec is None:
@@ -161,11 +162,19 @@ def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Cata
         result.diagnostics += diags
         artifacts: list[Artifact] = []
         if plan is not None:
+            plan = _with_spec_dir(plan, base, Path(out_dir) / deployment.name)
             emitted, target_diags = emit_all(plan, strict=strict)
             result.diagnostics += [_at(d, deployment.name_span) for d in target_diags]
             artifacts = plan_artifacts(plan) + emitted
         result.deployments.append(Compiled(deployment, plan, artifacts))
     return result
+
+
+def _with_spec_dir(plan: Plan, spec_dir: Path, build_dir: Path) -> Plan:
+    """A plan that loads a local model by a relative path records where the spec is, seen from its build."""
+    if plan.model.source != "local" or os.path.isabs(plan.model.path or "/"):
+        return plan
+    return plan.model_copy(update={"spec_dir": Path(os.path.relpath(spec_dir, build_dir.resolve())).as_posix()})
 
 
 def _at(diagnostic: Diagnostic, span) -> Diagnostic:
@@ -174,7 +183,7 @@ def _at(diagnostic: Diagnostic, span) -> Diagnostic:
 
 def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked: bool = False) -> Compilation:
     """Compile, then write every deployment's directory atomically; write nothing if anything failed."""
-    result = compile_file(path, catalog_dirs, strict)
+    result = compile_file(path, catalog_dirs, strict, out_dir=out_dir)
     if has_errors(result.diagnostics):
         return result
     out = Path(out_dir)
@@ -208,7 +217,7 @@ def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict:
             result = Compilation(loaded=load_one(path))
             result.diagnostics += catalog_diags
         else:
-            result = compile_file(path, strict=strict, catalog=catalog)
+            result = compile_file(path, strict=strict, catalog=catalog, out_dir=against or "build")
         if against is not None and not has_errors(result.diagnostics):
             for item in result.deployments:
                 result.diagnostics += drift(Path(against) / item.deployment.name, item.plan, item.artifacts,

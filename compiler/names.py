@@ -24,6 +24,12 @@ SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
 # A Hugging Face repo id: `owner/name`, each part letters, digits, `-_.` (huggingface_hub validate_repo_id:
 # at most 96 characters, no `--` or `..`, not starting or ending with `-` or `.`).
 REPO_ID = re.compile(r"(?!.*(--|\.\.))[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9_](?:[\w.-]{0,94}[A-Za-z0-9_])?")
+# A file inside a repo (a GGUF, or a shard's first file): `/`-separated names of letters, digits and
+# `_ . + = @ , -`; no empty, `.` or `..` part, so it names a file below the repo and nothing else.
+_PART = r"(?!\.{1,2}(?:/|$))[\w.+=@,-]{1,255}"
+REPO_FILE = re.compile(rf"{_PART}(?:/{_PART})*")
+# A git revision: a branch, a tag or a commit sha (git check-ref-format, narrowed to what hubs use).
+REVISION = re.compile(r"(?!.*\.\.)[\w][\w./-]{0,254}")
 # Prefixes of real credentials (OpenAI/Anthropic sk-, Hugging Face hf_, GitHub, Slack, AWS, GitLab,
 # Google API keys, JWTs): a value like these in `env(...)` is the secret itself, not a variable's name.
 _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|xox[abpr]-"
@@ -49,6 +55,14 @@ def is_served_name(text: str) -> bool:
 
 def is_repo_id(text: str) -> bool:
     return len(text) <= 96 * 2 + 1 and bool(REPO_ID.fullmatch(text))
+
+
+def is_repo_file(text: str) -> bool:
+    return len(text) <= 1024 and bool(REPO_FILE.fullmatch(text))
+
+
+def is_revision(text: str) -> bool:
+    return bool(REVISION.fullmatch(text))
 
 
 def looks_like_secret(text: str) -> bool:

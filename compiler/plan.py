@@ -33,7 +33,7 @@ class ModelRef(Node):
     repo: str | None = None      # the repo to load (HF id of the quantized variant or the original)
     file: str | None = None      # GGUF file name inside `repo`
     revision: str | None = None  # pinned revision when known
-    path: str | None = None      # local("path") as written
+    path: str | None = None      # local("path"): absolute as written, or relative to `Plan.spec_dir`
     quantization_flag: str | None = None  # vLLM/SGLang --quantization when the checkpoint does not imply it
     architecture: str | None = None       # e.g. llama, qwen3moe, gemma3
     license: str
@@ -197,6 +197,9 @@ class Plan(Node):
     alternatives: tuple[Alternative, ...] = ()
     rejected: tuple[Rejected, ...] = ()
     notes: tuple[str, ...] = ()
+    # The spec file's directory, relative to this deployment's build directory (`DIR/<deployment>`): the
+    # artifacts find a relative local model through it, so a checkout elsewhere builds byte-identically.
+    spec_dir: str | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

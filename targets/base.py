@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import inspect
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -19,7 +20,7 @@ import jinja2
 from ..artifacts import Artifact
 from ..diagnostics import Diagnostic, define_code, warning
 from ..plan import Plan
-from .escape import FILTERS, finalize
+from .escape import FILTERS, Escaped, finalize, sh
 
 W501 = define_code("W501", "Target cannot express a plan setting", "llmc.targets")
 W502 = define_code("W502", "Target approximates a plan setting", "llmc.targets")
@@ -101,6 +102,28 @@ class Target(abc.ABC):
     def file(self, name: str, content: str, executable: bool = False) -> Artifact:
         path = f"{self.directory}/{name}" if self.directory else name
         return Artifact(path=path, content=content, mode=0o755 if executable else 0o644)
+
+
+def local_model(plan: Plan) -> str | None:
+    """A local model's path as the artifacts name it: absolute as written, else relative to the
+    deployment's build directory (through `plan.spec_dir`), so the build can move with its checkout."""
+    m = plan.model
+    if m.source != "local" or not m.path:
+        return None
+    if posixpath.isabs(m.path):
+        return m.path
+    return posixpath.normpath(posixpath.join(plan.spec_dir or ".", m.path))
+
+
+def shell_path(path: str) -> Escaped:
+    """`path` as one word of a launcher script; a relative one is taken from the build directory, which
+    the script sets as BUILD_DIR (see `needs_build_dir`)."""
+    return sh(path) if posixpath.isabs(path) else Escaped('"$BUILD_DIR"/' + sh(path))
+
+
+def needs_build_dir(plan: Plan) -> bool:
+    path = local_model(plan)
+    return path is not None and not posixpath.isabs(path)
 
 
 def bracketed(host: str) -> str:

@@ -171,6 +171,15 @@ EDGE_CASES = {
     "negative checkpoint size": (
         "variants:\n  Qwen/Qwen3-8B:\n  - {format: q4_k_m, repo: a/b, size_bytes: -1, source: s}\n",
         "Qwen/Qwen3-8B", "greater than"),
+    "shell syntax in a repo": ("variants:\n  Qwen/Qwen3-8B:\n  - {format: q4_k_m, repo: 'org/$(pwned)', "
+                               "file: x.gguf, source: s}\n", "Qwen/Qwen3-8B", "repo id"),
+    "a file outside the repo": ("variants:\n  Qwen/Qwen3-8B:\n  - {format: q4_k_m, repo: org/name, "
+                                "file: ../../etc/x.gguf, source: s}\n", "Qwen/Qwen3-8B", "inside a repo"),
+    "a newline in a file": ("variants:\n  Qwen/Qwen3-8B:\n  - {format: q4_k_m, repo: org/name, "
+                            "file: \"a.gguf\\nrm -rf x\", source: s}\n", "Qwen/Qwen3-8B", "inside a repo"),
+    "a revision with a backtick": ("variants:\n  Qwen/Qwen3-8B:\n  - {format: q4_k_m, repo: org/name, "
+                                   "file: a.gguf, revision: 'main`pwned`', source: s}\n", "Qwen/Qwen3-8B",
+                                   "branch, tag or commit"),
     "self-referential alias": ("gpus:\n- &g {name: Acme X1, aliases: [*g], memory_bytes: 1, bandwidth_gbps: 1, "
                                "arch: a, source: s}\n", "Acme X1", "aliases"),
 }

@@ -222,3 +222,19 @@ def test_config_missing_fields(tmp_path):
     with pytest.raises(DiagnosticsError) as exc:
         import_local(tmp_path)
     assert codes(exc) == ["E307"] and "num_hidden_layers" in exc.value.diagnostics[0].detail
+
+
+def test_an_hf_folder_with_only_config_json_is_estimated_from_its_architecture(tmp_path):
+    """Without safetensors there are no tensors to add up: the weights come from the architecture, never 0."""
+    from llmc.driver import compile_file
+
+    folder = tmp_path / "qwen3-8b"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "hf_configs" / "Qwen--Qwen3-8B.json", folder / "config.json")
+    spec = tmp_path / "s.llmspec"
+    spec.write_text('deployment "q" {\n  model = local("qwen3-8b")\n  runtime = vllm\n'
+                    '  hardware {\n    gpu = 1 x "H100 SXM"\n  }\n}\n')
+    [item] = compile_file(str(spec)).deployments
+    weights = sum(d.weights_bytes for d in item.plan.memory.devices)
+    assert abs(weights - 8.19e9 * 2) / (8.19e9 * 2) < 0.05  # Qwen3-8B: 8.19B parameters in bf16
+    assert item.plan.model.path == "qwen3-8b"

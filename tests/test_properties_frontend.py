@@ -156,7 +156,7 @@ def valid_spec(draw):
     if draw(st.booleans()):
         parts.append(block("serve", [statement("port", "=", "8000"), statement("api_key", "=", 'env("K")')]))
     order = draw(st.permutations(parts))
-    name = draw(st.from_regex(r"[a-z0-9][a-z0-9-]{0,10}", fullmatch=True))
+    name = draw(st.from_regex(r"[a-z](?:[a-z0-9-]{0,9}[a-z0-9])?", fullmatch=True))  # an RFC 1035 label
     return f'# generated\ndeployment "{name}" {{{_end(draw)}' + "".join(order) + "}\n"
 
 

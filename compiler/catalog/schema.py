@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..names import is_repo_file, is_repo_id, is_revision
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
 
@@ -40,6 +42,19 @@ Tokens = Annotated[int, Field(strict=True, ge=1, le=MAX_CONTEXT)]
 Bytes = Annotated[int, Field(strict=True, ge=1, le=MAX_MEMORY_BYTES)]
 Block = Annotated[int, Field(strict=True, ge=1, le=MAX_BLOCK)]
 Port = Annotated[int, Field(strict=True, ge=1, le=65_535)]
+
+
+def _grammar(check, what: str):
+    def validate(text: str) -> str:
+        if not check(text):
+            raise ValueError(f"{text!r} is not {what}")
+        return text
+    return AfterValidator(validate)
+
+
+RepoId = Annotated[str, _grammar(is_repo_id, "a Hugging Face repo id (owner/name)")]
+RepoFile = Annotated[str, _grammar(is_repo_file, "a file path inside a repo")]
+Revision = Annotated[str, _grammar(is_revision, "a branch, tag or commit")]
 
 
 def _finite(low: float, high: float, *, open_low: bool = True) -> object:
@@ -153,12 +168,13 @@ class Parsers(Record):
 
 
 class Variant(Sourced):
-    """A quantized (or native) checkpoint that really exists."""
+    """A quantized (or native) checkpoint that really exists. Its repo, file and revision are written into
+    download URLs and scripts, so each must have its grammar (llmc.names)."""
 
     format: str                 # weight format id from formats.yaml (q4_k_m, awq, fp8, bf16 ...)
-    repo: str                   # HF repo id
-    file: str | None = None     # GGUF file name (first shard for split files)
-    revision: str | None = None
+    repo: RepoId                # HF repo id
+    file: RepoFile | None = None  # GGUF file name (first shard for split files)
+    revision: Revision | None = None
     size_bytes: Bytes | None = None
 
 

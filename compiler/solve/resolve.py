@@ -7,6 +7,8 @@ whose license the spec does not allow are reported here, at the spec's own spans
 from __future__ import annotations
 
 from dataclasses import dataclass
+import dataclasses
+import posixpath
 from pathlib import Path
 
 from ..catalog.schema import Gpu, Model
@@ -80,14 +82,13 @@ def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list
     if choice.kind == "local":
         from ..catalog.local import import_local
 
-        path = Path(choice.path.value)
-        if not path.is_absolute():
-            path = base_dir / path
+        written = choice.path.value
         try:
-            local = import_local(path)
+            local = import_local(base_dir / written)  # an absolute path stays as it is
         except DiagnosticsError as exc:
             diags.extend(_at(d, choice.path.span) for d in exc.diagnostics)
             return (), None
+        local = _as_written(local, written)
         return (local.model,), local
     if choice.kind == "auto":
         return tuple(catalog.models[k] for k in sorted(catalog.models)), None
@@ -112,6 +113,14 @@ def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list
             continue
         models.append(model)
     return tuple(models), None
+
+
+def _as_written(local, written: str):
+    """The local model named by its path as the spec wrote it (relative to the spec's directory), not as
+    resolved on this machine: plans and artifacts then build byte-identically from any checkout."""
+    name = written if posixpath.isabs(written) else posixpath.normpath(written)
+    model = local.model.model_copy(update={"id": name, "source": (name,)})
+    return dataclasses.replace(local, model=model)
 
 
 def _at(diag: Diagnostic, span) -> Diagnostic:

@@ -79,7 +79,7 @@ def _variants(ctx: Context, model: Model, catalog, local) -> list[tuple[Variant 
     if local is not None:
         fmt = catalog.formats.get(local.format)
         if fmt is not None:
-            out.append((None, fmt, _local_weights(local, fmt)))
+            out.append((None, fmt, _local_weights(local, fmt, catalog.formats)))
         return out
     seen = set()
     for variant in sorted(model.variants, key=lambda v: (v.format, v.repo, v.file or "")):
@@ -91,7 +91,10 @@ def _variants(ctx: Context, model: Model, catalog, local) -> list[tuple[Variant 
     return out
 
 
-def _local_weights(local, fmt: Format) -> WeightBytes:
+def _local_weights(local, fmt: Format, formats) -> WeightBytes:
+    """Exact from the file's tensors; an HF folder with only config.json is estimated from its architecture."""
+    if not local.tensors:
+        return weight_bytes(local.model, fmt, formats)
     return weights_from_tensors(local.model, local.tensors, fmt.id)
 
 

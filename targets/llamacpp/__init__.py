@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import Container, Target, kv_type, number, template_override
-from ..escape import sh
+from ..base import Container, Target, kv_type, local_model, needs_build_dir, number, shell_path, template_override
+from ..escape import Escaped, sh
 from ..options import Option, Raw
 
 CACHE_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
@@ -26,7 +26,7 @@ class LlamaCppTarget(Target):
     def emit(self, plan: Plan) -> list[Artifact]:
         script = self.render("llama-server.sh.j2", plan=plan, env=sorted(plan.settings.env.items()),
                              models=model_files(plan), options=self.options(plan, Raw('"$MODEL"')),
-                             api_key_env=plan.serving.api_key_env)
+                             api_key_env=plan.serving.api_key_env, build_dir=needs_build_dir(plan))
         return [self.file("llama-server.sh", script, executable=True)]
 
     def options(self, plan: Plan, model: str, *, host: str | None = None, port: int | None = None,
@@ -128,14 +128,17 @@ class ModelFile:
         return f"{self.repo}/{self.file}" if self.repo else str(self.path).rsplit("/", 1)[-1]
 
     @property
+    def shell_path(self) -> Escaped:
+        return shell_path(self.path)
+
+    @property
     def url(self) -> str:
         return f"https://huggingface.co/{self.repo}/resolve/{self.revision or 'main'}/{self.file}"
 
 
 def model_files(plan: Plan) -> list[ModelFile]:
     m = plan.model
-    files = [ModelFile("MODEL", m.repo if m.source != "local" else None, m.file, m.revision,
-                       m.path if m.source == "local" else None)]
+    files = [ModelFile("MODEL", m.repo if m.source != "local" else None, m.file, m.revision, local_model(plan))]
     spec = plan.speculative
     if spec is not None and spec.method == "draft" and spec.draft_repo and spec.draft_file:
         files.append(ModelFile("DRAFT_MODEL", spec.draft_repo, spec.draft_file, None, None))

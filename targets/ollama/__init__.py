@@ -6,6 +6,8 @@ so num_ctx is the plan's per-request context.
 
 from __future__ import annotations
 
+import posixpath
+
 from ...artifacts import Artifact
 from ...plan import Plan
 from ..base import Container, Target, kv_type, template_override
@@ -105,7 +107,11 @@ class OllamaTarget(Target):
 
 
 def from_line(model: ModelFile) -> str:
-    return model.path if model.path else f"./{model.file}"
+    """Ollama resolves a relative FROM against the Modelfile's folder (parser.go expandPath), one below
+    the build directory."""
+    if model.path:
+        return model.path if posixpath.isabs(model.path) else posixpath.join("..", model.path)
+    return f"./{model.file}"
 
 
 def num_ctx(target: Target, plan: Plan) -> int:

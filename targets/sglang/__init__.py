@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import Container, Target, kv_type, needs_reasoning, needs_tools, template_override
+from ..base import (Container, Target, kv_type, local_model, needs_build_dir, needs_reasoning, needs_tools,
+                    shell_path, template_override)
 from ..options import Option, Raw
 
 KV_DTYPES = {"f16": None, "fp8": "fp8_e4m3"}
@@ -24,13 +25,18 @@ class SglangTarget(Target):
     def emit(self, plan: Plan) -> list[Artifact]:
         nodes = max(plan.parallelism.nodes, plan.hardware.nodes)
         script = self.render("launch.sh.j2", plan=plan, options=self.options(plan), nodes=nodes,
+                             build_dir=needs_build_dir(plan),
                              env=sorted(plan.settings.env.items()), api_key_env=plan.serving.api_key_env)
         return [self.file("launch.sh", script, executable=True)]
 
-    def options(self, plan: Plan, *, host: str | None = None, port: int | None = None) -> list[Option]:
+    def options(self, plan: Plan, *, host: str | None = None, port: int | None = None,
+                in_container: bool = False) -> list[Option]:
         self.check_unexpressed(plan)
         par, st = plan.parallelism, plan.settings
-        model = plan.model.path if plan.model.source == "local" else (plan.model.repo or plan.model.id)
+        local = local_model(plan)
+        model = plan.model.repo or plan.model.id
+        if local:
+            model = local if in_container else Raw(shell_path(local))
         opts = [Option("--model-path", model), Option("--served-model-name", plan.serving.served_name),
                 Option("--host", host or plan.serving.host), Option("--port", port or plan.serving.port)]
         if plan.model.revision:
@@ -89,7 +95,7 @@ class SglangTarget(Target):
             self.unsupported(f"setting {key} has no SGLang flag")
 
     def container(self, plan: Plan) -> Container:
-        opts = self.options(plan, host="0.0.0.0", port=30000)
+        opts = self.options(plan, host="0.0.0.0", port=30000, in_container=True)
         args = tuple(t for o in opts for t in o.argv())
         return Container(image=plan.runtime.image, args=args, port=30000,
                          entrypoint=("python3", "-m", "sglang.launch_server"),

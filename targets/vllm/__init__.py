@@ -12,7 +12,9 @@ from ruamel.yaml.comments import CommentedMap
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import W502, Container, Target, kv_type, needs_reasoning, needs_tools, template_override
+from ..base import (W502, Container, Target, kv_type, local_model, needs_build_dir, needs_reasoning, needs_tools,
+                    shell_path, template_override)
+from ..escape import sh
 from ..options import Option, argv
 
 # The KV cache types of the plan, in vLLM's --kv-cache-dtype words ("auto" = the model dtype).
@@ -45,7 +47,8 @@ class VllmTarget(Target):
 
     def emit(self, plan: Plan) -> list[Artifact]:
         options = self.options(plan)
-        script = self.render("serve.sh.j2", plan=plan, model=model_arg(plan), options=options,
+        model = shell_path(local_model(plan)) if local_model(plan) else sh(model_arg(plan))
+        script = self.render("serve.sh.j2", plan=plan, model=model, options=options, build_dir=needs_build_dir(plan),
                              env=self.env(plan), api_key_env=plan.serving.api_key_env,
                              multi_node=plan.parallelism.nodes > 1 or plan.hardware.nodes > 1)
         return [self.file("serve.sh", script, executable=True), self.file("config.yaml", config_yaml(plan, options))]
@@ -166,9 +169,8 @@ class VllmTarget(Target):
 
 
 def model_arg(plan: Plan) -> str:
-    if plan.model.source == "local":
-        return plan.model.path or plan.model.id
-    return plan.model.repo or plan.model.id
+    """The model as `vllm serve` takes it: a repo id, or a local folder (relative to the build directory)."""
+    return local_model(plan) or plan.model.repo or plan.model.id
 
 
 def speculative_config(plan: Plan) -> dict:

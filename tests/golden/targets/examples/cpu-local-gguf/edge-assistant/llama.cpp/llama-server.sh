@@ -3,8 +3,10 @@
 # llama.cpp llama-server: tiny-llama (f16_gguf) for deployment "edge-assistant".
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
+# The local model's path is relative to the build directory: the spec's checkout, wherever it is.
+BUILD_DIR="$(cd "$(dirname "$0")/.." && pwd)"
 MODELS_DIR="${LLMC_MODELS_DIR:-./models}"
-MODEL=$REPO/examples/models/tiny-llama.gguf
+MODEL="$BUILD_DIR"/../../examples/models/tiny-llama.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 exec "${LLAMA_SERVER:-llama-server}" \
   -m "$MODEL" \
