@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
 from llmc.targets import emit_all
 from llmc.targets.llamacpp import model_files
 from llmc.targets.ollama.modelfile import check as check_modelfile
@@ -21,6 +23,7 @@ from llmc.targets.ollama.modelfile import instructions, parameters
 from ruamel.yaml import YAML
 
 from tests.support import plans, stubs
+from tests.support.fuzz import hostile_text
 from tests.support.tools import compose_binary
 
 PAYLOAD = ("x'$(pwned a)`pwned b`\"; pwned c; \"\n pwned d\n}${X:-$(pwned e)}$$(pwned f) $(HF_TOKEN) "
@@ -28,19 +31,20 @@ PAYLOAD = ("x'$(pwned a)`pwned b`\"; pwned c; \"\n pwned d\n}${X:-$(pwned e)}$$(
 KEY = "sk-" + PAYLOAD  # the API key's value, from the environment at run time
 
 
-def hostile(plan, *, local: Path | None = None):
-    model = {"name": "Evil\x1b[2J\n" + PAYLOAD, "stop": (PAYLOAD,)}
+def hostile(plan, *, local: Path | None = None, payload: str = PAYLOAD):
+    model = {"name": "Evil\x1b[2J\n" + payload, "stop": (payload,)}
     if local is not None:
         model |= {"path": str(local)}
-    else:
-        model |= {"repo": "org/" + PAYLOAD, "file": PAYLOAD + ".gguf"}
-    serving = {"served_name": PAYLOAD}
+    else:  # a file name: no `/` or `..` to climb out of the models folder (the catalog's grammar forbids them)
+        name = payload.replace("/", "_").replace(".", "_")
+        model |= {"repo": "org/" + name, "file": name + ".gguf"}
+    serving = {"served_name": payload}
     if plan.serving.api_key_env:
         serving["api_key_env"] = "LLMC_KEY"
     update = {"model": plan.model.model_copy(update=model), "serving": plan.serving.model_copy(update=serving),
-              "settings": plan.settings.model_copy(update={"env": {"LLMC_TEST": PAYLOAD}})}
+              "settings": plan.settings.model_copy(update={"env": {"LLMC_TEST": payload}})}
     if plan.speculative is not None and plan.speculative.draft_repo:
-        update["speculative"] = plan.speculative.model_copy(update={"draft_repo": "org/draft" + PAYLOAD})
+        update["speculative"] = plan.speculative.model_copy(update={"draft_repo": "org/draft" + payload})
     return plan.model_copy(update=update)
 
 
@@ -226,3 +230,45 @@ def test_model_files_keep_their_names():
     plan = hostile(plans.llamacpp_70b_row_split())
     [m] = model_files(plan)
     assert m.relative == f"org/{PAYLOAD}/{PAYLOAD}.gguf"
+
+
+def test_a_hostile_local_gguf_end_to_end(tmp_path, stub_env):
+    """The proven attack: a GGUF whose general.name holds a newline, at a path with `$(...)` and backticks,
+    through `llmc build` and the emitted script."""
+    import subprocess
+    import sys
+
+    from tests.support.tiny_gguf import write_tiny_gguf
+
+    folder = tmp_path / "dir $(pwned a)"
+    folder.mkdir()
+    gguf = write_tiny_gguf(folder / "m`pwned b`.gguf", name="tiny\n$(pwned c)\npwned d")
+    spec = tmp_path / "s.llmspec"
+    spec.write_text('deployment "evil" {\n  model = local("dir $(pwned a)/m`pwned b`.gguf")\n  runtime = llama.cpp\n'
+                    '  hardware {\n    gpu = none\n    memory = 8 GiB\n  }\n}\n')
+    llmc = str(Path(sys.executable).with_name("llmc"))
+    built = subprocess.run([llmc, "build", str(spec), "-o", str(tmp_path / "build")], capture_output=True,
+                           text=True, timeout=120)
+    assert built.returncode == 0, built.stderr
+    assert "\x1b" not in built.stderr and "pwned c\n" not in built.stderr
+    run_script(tmp_path / "build" / "evil" / "llama.cpp" / "llama-server.sh", stub_env, tmp_path)
+    [call] = only_runtime_ran(stub_env, "llama-server")
+    assert Path(after(call["argv"], "-m")).resolve() == gguf.resolve()
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(value=hostile_text)
+def test_any_value_in_the_plans_strings_stays_data(value):
+    """Generated values in every string field of a llama.cpp plan: refused (E504), or passed on byte for byte."""
+    plan = hostile(plans.llamacpp_70b_row_split(), payload=value)
+    artifacts, diagnostics = emit_all(plan)
+    if "\x00" in value:  # no shell word can hold a NUL
+        assert artifacts == [] and [d.code for d in diagnostics] == ["E504"]
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        env = stubs.install(tmp / "bin") | {"STUB_ENV": "LLMC_TEST"}
+        out = write(plan, tmp / "build")
+        run_script(out / "llama.cpp" / "llama-server.sh", env, tmp, LLMC_MODELS_DIR=str(tmp / "m"))
+        [call] = only_runtime_ran(env, "llama-server")
+        assert after(call["argv"], "-a") == value and call["env"]["LLMC_TEST"] == value

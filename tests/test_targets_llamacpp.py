@@ -13,7 +13,7 @@ from llmc import targets
 from llmc.artifacts import write_atomically
 from llmc.estimate.llama_log import parse_llama_log
 from tests.support import plans
-from tests.support.example_plans import all_example_plans
+from tests.support.example_plans import all_example_plans, built_example
 from tests.support.script_run import chat, running
 from tests.support.tiny_gguf import write_tiny_gguf
 
@@ -142,7 +142,7 @@ CPU_EXAMPLES = sorted(n for n, p in EXAMPLE_PLANS.items() if p.hardware.gpus_per
 @pytest.mark.parametrize("name", CPU_EXAMPLES)
 def test_cpu_example_script_serves_with_the_kv_the_solver_planned(name, tmp_path, llama_server_bin):
     """The whole chain: spec → solver's plan → emitted script → real llama-server, KV as estimated."""
-    plan = EXAMPLE_PLANS[name]
+    plan = built_example(name, tmp_path)  # its local model is found from this build directory
     out = build(plan, tmp_path)
     port = free_port()
     script = out / "llama.cpp" / "llama-server.sh"

@@ -28,7 +28,8 @@ def running(script: Path, port: int, env: dict[str, str], *extra: str, timeout: 
         _wait_healthy(proc, port, timeout, read_log)
         yield f"http://127.0.0.1:{port}", read_log
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have exited (and failed) already
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:

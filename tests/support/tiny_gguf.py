@@ -62,7 +62,7 @@ def write_tiny_gguf(path, *, n_layer: int = 2, n_embd: int = 64, n_head: int = 4
                     head_dim: int | None = None, head_dim_v: int | None = None, n_ff: int = 128,
                     n_vocab: int = 320, n_ctx_train: int = 4096, weight_type: str = "f32",
                     tie_embeddings: bool = False, n_expert: int = 0, n_expert_used: int = 0,
-                    seed: int = 0) -> Path:
+                    seed: int = 0, name: str = "tiny-llama") -> Path:
     """Write a llama-architecture GGUF; `head_dim` defaults to n_embd / n_head (key_length/value_length).
 
     `weight_type` (f32, f16, q8_0) applies to the 2-D matrices; norms stay F32.
@@ -73,7 +73,7 @@ def write_tiny_gguf(path, *, n_layer: int = 2, n_embd: int = 64, n_head: int = 4
     head_dim_v = head_dim_v or head_dim
     rng = np.random.default_rng(seed)
     w = GGUFWriter(str(path), "llama")
-    w.add_name("tiny-llama")
+    w.add_name(name)
     w.add_context_length(n_ctx_train)
     w.add_embedding_length(n_embd)
     w.add_block_count(n_layer)

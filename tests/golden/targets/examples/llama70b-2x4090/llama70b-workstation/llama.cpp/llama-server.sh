@@ -9,7 +9,7 @@ MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then
   # Download once from Hugging Face (HF_TOKEN is sent when set, for gated repos).
   echo downloading https://huggingface.co/bartowski/Llama-3.3-70B-Instruct-GGUF/resolve/b6c5c9f176f3279204034e1d16d393105e95cb88/Llama-3.3-70B-Instruct-Q4_K_M.gguf >&2
-  mkdir -p "$(dirname "$MODEL")"
+  mkdir -p "${MODEL%/*}"
   AUTH=()
   if [ -n "${HF_TOKEN:-}" ]; then AUTH=(-H "Authorization: Bearer $HF_TOKEN"); fi
   curl -fL --retry 3 "${AUTH[@]}" -o "$MODEL.part" https://huggingface.co/bartowski/Llama-3.3-70B-Instruct-GGUF/resolve/b6c5c9f176f3279204034e1d16d393105e95cb88/Llama-3.3-70B-Instruct-Q4_K_M.gguf
