@@ -31,6 +31,9 @@ from .targets import emit_all
 
 E_UNREADABLE = define_code("E001", "Cannot read the input file", __name__)
 E_NOT_TEXT = define_code("E002", "Input file is not UTF-8 text", __name__)
+E_TOO_MANY = define_code("E231", "Too many deployments in one file", __name__)
+# Each deployment is solved on its own (up to seconds): a bound on the work one file can ask for.
+MAX_DEPLOYMENTS = 100
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -91,6 +94,12 @@ def load_source(source: SourceFile) -> tuple[Spec | None, list[Diagnostic], bool
     diagnostics += lowered
     if spec is None:
         return None, diagnostics, True
+    if len(spec.deployments) > MAX_DEPLOYMENTS:
+        extra = spec.deployments[MAX_DEPLOYMENTS]
+        return None, diagnostics + [error(
+            E_TOO_MANY, f"{len(spec.deployments)} deployments in one file; llmc plans at most {MAX_DEPLOYMENTS}",
+            span=extra.name_span, label=f"deployment {MAX_DEPLOYMENTS + 1}",
+            help="split the file, one per team or environment; `llmc check` takes several files")], True
     return spec, diagnostics + check_spec(spec), False
 
 

@@ -46,6 +46,9 @@ E_NOT_WHOLE = define_code("E216", "Not a whole number", __name__)
 E_ENV_NAME = define_code("E217", "Not an environment variable name", __name__)
 E_HOST = define_code("E218", "Not a host address or name", __name__)
 E_SERVED_NAME = define_code("E219", "Invalid served model name", __name__)
+E_TOO_LONG = define_code("E213", "String too long", __name__)
+MAX_NAME = 256    # a model id, a GPU name, a variable name: each is far shorter
+MAX_PATH = 4096   # PATH_MAX on Linux, for local("...")
 
 # Weight formats the catalog knows (lower-case; users may write Q4_K_M, as GGUF file names do).
 QUANTIZATIONS = ("f16", "bf16", "fp8", "nvfp4", "awq", "gptq", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q5_k_s",
@@ -193,13 +196,28 @@ def lower_bool(ctx: Ctx, stmt: Stmt) -> Bool | None:
     return None if word is None else Bool(value=word.value == "true", span=word.span)
 
 
-def lower_text(ctx: Ctx, stmt: Stmt, node: Tree | None = None) -> Text | None:
+def lower_text(ctx: Ctx, stmt: Stmt, node: Tree | None = None, limit: int = MAX_NAME) -> Text | None:
     node = node if node is not None else stmt.value
     if node.data != "string":
         shown = node.children[0].value if node.data == "word" else "..."
         _wrong_kind(ctx, stmt, "a quoted string", node=node, help=f'write "{shown}"')
         return None
-    return Text(value=unquote(node.children[0].value), span=ctx.span(node))
+    value = _bounded(ctx, node, limit)
+    return None if value is None else Text(value=value, span=ctx.span(node))
+
+
+def _bounded(ctx: Ctx, node: Tree | Token, limit: int = MAX_NAME) -> str | None:
+    """The value of a string, or None after E213 when it is longer than the name or path it stands for can be."""
+    token = node if isinstance(node, Token) else node.children[0]
+    value = unquote(token.value)
+    if len(value) <= limit:
+        return value
+    what = "a path" if limit == MAX_PATH else "a name"
+    ctx.report(error(E_TOO_LONG, f"a string of {len(value)} characters where {what} of at most {limit} belongs",
+                     span=ctx.span(node), label="too long", detail=f"Names (model ids, GPU names, variable names) "
+                     f"are at most {MAX_NAME} characters, paths at most {MAX_PATH} (PATH_MAX on Linux).",
+                     help="check that the quotes are where you meant them"))
+    return None
 
 
 def _items(node: Tree) -> list[Tree]:
@@ -293,7 +311,7 @@ def _call(ctx: Ctx, stmt: Stmt, function: str) -> Text | None:
         ctx.report(error(E_CALL, f"`{function}` takes one quoted string", span=ctx.span(node), label="wrong arguments",
                          help=f"write `{function}(\"...\")`"))
         return None
-    return lower_text(ctx, stmt, args[0])
+    return lower_text(ctx, stmt, args[0], limit=MAX_PATH if function == "local" else MAX_NAME)
 
 
 def lower_model(ctx: Ctx, stmt: Stmt) -> ModelChoice | None:
@@ -359,7 +377,8 @@ def _gpu_group(ctx: Ctx, stmt: Stmt, node: Tree) -> GpuGroup | None:
         ctx.report(error(E_NOT_WHOLE, f"a GPU count must be whole, not {magnitude}", span=ctx.span(node.children[0]),
                          label="not whole", help=f"write {int(value) or 1} x ..."))
         return None
-    return GpuGroup(count=int(value), name=unquote(node.children[-1].value), span=ctx.span(node))
+    name = _bounded(ctx, node.children[-1])
+    return None if name is None else GpuGroup(count=int(value), name=name, span=ctx.span(node))
 
 
 def lower_api_key(ctx: Ctx, stmt: Stmt) -> Text | None:

@@ -91,11 +91,17 @@ class LocalModel:
 def import_local(path: Path) -> LocalModel:
     """Read a GGUF file or an HF model folder; raises DiagnosticsError (E305-E307) on problems."""
     path = Path(path).expanduser()
-    if not path.exists():
+    try:
+        found, folder = path.exists(), path.is_dir()
+    except OSError as exc:  # a name too long, a loop of symlinks
+        raise DiagnosticsError([error(E305, f"local model path cannot be used: {(exc.strerror or str(exc)).lower()}",
+                                      help="give the path of a .gguf file or of a folder with config.json",
+                                      path=str(path)[:200])]) from None
+    if not found:
         raise DiagnosticsError([error(E305, f"local model '{path}' does not exist",
                                       help="give the path of a .gguf file or of a folder with config.json",
                                       path=str(path))])
-    if path.is_dir():
+    if folder:
         if not (path / "config.json").exists() and len(ggufs := sorted(path.glob("*.gguf"))) >= 1:
             return import_gguf(ggufs[0])
         return import_hf(path)
