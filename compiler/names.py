@@ -30,6 +30,11 @@ _PART = r"(?!\.{1,2}(?:/|$))[\w.+=@,-]{1,255}"
 REPO_FILE = re.compile(rf"{_PART}(?:/{_PART})*")
 # A git revision: a branch, a tag or a commit sha (git check-ref-format, narrowed to what hubs use).
 REVISION = re.compile(r"(?!.*\.\.)[\w][\w./-]{0,254}")
+# A container image repository (the OCI distribution spec's path grammar, lower case, with an optional
+# registry host and port) and a tag; a runtime version; an HTTP path on the server.
+IMAGE = re.compile(r"(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+TAG = re.compile(r"[\w][\w.-]{0,127}")
+URL_PATH = re.compile(r"/[\w./-]{0,255}")
 # Prefixes of real credentials (OpenAI/Anthropic sk-, Hugging Face hf_, GitHub, Slack, AWS, GitLab,
 # Google API keys, JWTs): a value like these in `env(...)` is the secret itself, not a variable's name.
 _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|xox[abpr]-"
@@ -41,10 +46,10 @@ def is_env_name(text: str) -> bool:
 
 
 def is_host(text: str) -> bool:
-    """An IPv4 or IPv6 address, or a host name."""
+    """An IPv4 or IPv6 address (no zone id: `%` would carry any text), or a host name."""
     try:
         ipaddress.ip_address(text)
-        return True
+        return "%" not in text
     except ValueError:
         return len(text) <= 253 and bool(HOSTNAME.fullmatch(text))
 
@@ -54,7 +59,7 @@ def is_served_name(text: str) -> bool:
 
 
 def is_repo_id(text: str) -> bool:
-    return len(text) <= 96 * 2 + 1 and bool(REPO_ID.fullmatch(text))
+    return bool(REPO_ID.fullmatch(text))
 
 
 def is_repo_file(text: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..names import is_repo_file, is_repo_id, is_revision
+from ..names import IMAGE, TAG, URL_PATH, is_repo_file, is_repo_id, is_revision
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
 
@@ -53,6 +53,9 @@ def _grammar(check, what: str):
 
 
 RepoId = Annotated[str, _grammar(is_repo_id, "a Hugging Face repo id (owner/name)")]
+Image = Annotated[str, _grammar(lambda t: bool(IMAGE.fullmatch(t)), "a container image repository")]
+Tag = Annotated[str, _grammar(lambda t: bool(TAG.fullmatch(t)), "an image tag or version")]
+UrlPath = Annotated[str, _grammar(lambda t: bool(URL_PATH.fullmatch(t)), "an HTTP path")]
 RepoFile = Annotated[str, _grammar(is_repo_file, "a file path inside a repo")]
 Revision = Annotated[str, _grammar(is_revision, "a branch, tag or commit")]
 
@@ -290,10 +293,10 @@ class KvType(Sourced):
 
 class Runtime(Sourced):
     name: Literal["vllm", "llama.cpp", "ollama", "sglang"]
-    version: str
-    image: str                        # repository
-    tag: str                          # pinned, never latest
-    gpu_tag: str | None = None        # e.g. llama.cpp server-cuda variant
+    version: Tag
+    image: Image                      # repository
+    tag: Tag                          # pinned, never latest
+    gpu_tag: Tag | None = None        # e.g. llama.cpp server-cuda variant
     formats: tuple[str, ...]          # format families it loads
     kv_types: tuple[str, ...]
     parallelism: tuple[str, ...]      # tp, pp, dp, ep, layer-split, row-split
@@ -303,6 +306,7 @@ class Runtime(Sourced):
     speculative: tuple[str, ...]      # ngram, draft, mtp
     tool_calling: bool
     vision: bool
-    health_path: str
+    health_path: UrlPath
     default_port: Port
+    max_devices: Width | None = None  # GPUs one server can drive (llama.cpp: GGML_CUDA_MAX_DEVICES)
     min_compute_capability: ComputeCapability | None = None

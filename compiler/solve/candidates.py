@@ -127,6 +127,8 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         return f"{runtime.name} needs a GPU"
     if deployment.nodes > 1 and not runtime.multi_node:
         return f"{runtime.name} does not serve one model across nodes"
+    if runtime.max_devices and topology.gpus_per_node > runtime.max_devices:
+        return f"{runtime.name} drives at most {runtime.max_devices} GPUs, not {topology.gpus_per_node}"
     if deployment.task == "agent":
         if not runtime.tool_calling:
             return f"{runtime.name} has no tool calling"

@@ -28,15 +28,29 @@ def _plan_text(plan) -> str:
     return f"{plan.model.name} {plan.model.format} on {plan.runtime.name}"
 
 
+def _least(options: list, try_option):
+    """(option, plan) for the first option that solves, the options ordered from the smallest change to the
+    largest; None when none does. Feasibility only grows along the options, so the largest is tried first
+    (one solve when nothing helps) and the boundary is found by bisection: a few solves, never one each."""
+    if not options or not (plan := try_option(options[-1])):
+        return None
+    lo, hi, best = 0, len(options) - 1, (options[-1], plan)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if plan := try_option(options[mid]):
+            hi, best = mid, (options[mid], plan)
+        else:
+            lo = mid + 1
+    return best
+
+
 def _smaller_context(d: Deployment, ctx, result, try_spec):
     current = d.context.value if d.context else 32 * 1024
     span = d.context.span if d.context else d.span
-    size = current // 2
-    while size >= 2048:
-        plan = try_spec(d.model_copy(update={"context": Tokens(value=size, span=span)}))
-        if plan:
-            return f"context {format_tokens(current)} → {format_tokens(size)} fits ({_plan_text(plan)})"
-        size //= 2
+    sizes = [current >> k for k in range(1, 32) if current >> k >= 2048]
+    found = _least(sizes, lambda size: try_spec(d.model_copy(update={"context": Tokens(value=size, span=span)})))
+    if found:
+        return f"context {format_tokens(current)} → {format_tokens(found[0])} fits ({_plan_text(found[1])})"
     return None
 
 
@@ -47,12 +61,12 @@ def _lower_quantization(d: Deployment, ctx, result, try_spec):
     lowest = max((LOWER_FORMATS.index(q) for q in allowed if q in LOWER_FORMATS), default=None)
     if lowest is None:
         return None
-    for q in LOWER_FORMATS[lowest + 1:]:
+
+    def with_format(q: str):
         choice = d.quantization.model_copy(update={"kind": "one", "values": (Word(value=q, span=d.span),)})
-        plan = try_spec(d.model_copy(update={"quantization": choice}))
-        if plan:
-            return f"{allowed[-1]} → {q} fits ({_plan_text(plan)})"
-    return None
+        return try_spec(d.model_copy(update={"quantization": choice}))
+    found = _least(list(LOWER_FORMATS[lowest + 1:]), with_format)
+    return f"{allowed[-1]} → {found[0]} fits ({_plan_text(found[1])})" if found else None
 
 
 def _more_gpus(d: Deployment, ctx, result, try_spec):
@@ -60,26 +74,24 @@ def _more_gpus(d: Deployment, ctx, result, try_spec):
     if not gpus:
         return None
     first = gpus[0]
-    for extra in (1, 2, 3, 4, 6):
+
+    def with_extra(extra: int):
         grown = (first.model_copy(update={"count": first.count + extra}),) + tuple(gpus[1:])
-        plan = try_spec(d.model_copy(update={"hardware": d.hardware.model_copy(update={"gpu": grown})}))
-        if plan:
-            return f"add {extra} × {first.name} ({_plan_text(plan)})"
-    return None
+        return try_spec(d.model_copy(update={"hardware": d.hardware.model_copy(update={"gpu": grown})}))
+    found = _least([1, 2, 3, 4, 6], with_extra)
+    return f"add {found[0]} × {first.name} ({_plan_text(found[1])})" if found else None
 
 
 def _host_ram(d: Deployment, ctx, result, try_spec):
     if not d.hardware.gpu or (d.runtime.allowed and not {"llama.cpp", "ollama"} & set(d.runtime.allowed)):
         return None
     current = d.host_memory_bytes
-    for gib in (32, 64, 128, 256, 512):
-        if gib * 2**30 <= current:
-            continue
+
+    def with_ram(gib: int):
         hw = d.hardware.model_copy(update={"memory": Bytes(value=gib * 2**30, span=d.span)})
-        plan = try_spec(d.model_copy(update={"hardware": hw}))
-        if plan:
-            return f"give {gib} GiB of host RAM for CPU offload ({_plan_text(plan)})"
-    return None
+        return try_spec(d.model_copy(update={"hardware": hw}))
+    found = _least([gib for gib in (32, 64, 128, 256, 512) if gib * 2**30 > current], with_ram)
+    return f"give {found[0]} GiB of host RAM for CPU offload ({_plan_text(found[1])})" if found else None
 
 
 def _license(d: Deployment, ctx, result, try_spec):
@@ -102,11 +114,11 @@ def _looser_latency(d: Deployment, ctx, result, try_spec):
         bound = getattr(lat, name)
         if bound is None or not isinstance(bound.value, Duration):
             continue
-        for factor in (1.5, 2, 3, 5):
-            seconds = bound.value.seconds * factor
+        def with_limit(seconds: float, name=name, bound=bound):
             looser = Bound(op=bound.op, value=Duration(seconds=seconds, span=bound.value.span), span=bound.span)
-            plan = try_spec(d.model_copy(update={"latency": lat.model_copy(update={name: looser})}))
-            if plan:
-                return (f"{name} ≤ {format_duration(bound.value.seconds)} → {format_duration(seconds)} "
-                        f"({_plan_text(plan)})")
+            return try_spec(d.model_copy(update={"latency": lat.model_copy(update={name: looser})}))
+        found = _least([bound.value.seconds * factor for factor in (1.5, 2, 3, 5)], with_limit)
+        if found:
+            return (f"{name} ≤ {format_duration(bound.value.seconds)} → {format_duration(found[0])} "
+                    f"({_plan_text(found[1])})")
     return None
