@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .estimate.report import LEGEND, memory_bar, memory_table
 from .plan import Estimate, Plan
+from .text import md_fence, md_text
 from .units import format_bytes, format_duration, format_tokens
 
 
@@ -130,28 +131,30 @@ def estimate_text(plan: Plan) -> str:
 
 
 def plan_markdown(plan: Plan) -> str:
-    out = [f"# Plan: {plan.deployment}", "",
-           f"Compiled by llmc {plan.llmc_version} (plan schema `{plan.schema_}`).", "", "## Choices", "",
+    """PLAN.md. Every value may come from a model file or a catalog record: each goes through md_text
+    (prose, table cells) or md_fence (code blocks), so none can add markup."""
+    out = [f"# Plan: {md_text(plan.deployment)}", "",
+           f"Compiled by llmc {md_text(plan.llmc_version)} (plan schema `{plan.schema_}`).", "", "## Choices", "",
            "| | |", "| --- | --- |"]
-    out += [f"| {k} | {v} |" for k, v in choice_lines(plan)]
-    out += ["", "## Memory", "", "```", *memory_lines(plan), "```", ""]
+    out += [f"| {k} | {md_text(v)} |" for k, v in choice_lines(plan)]
+    out += ["", "## Memory", "", *md_fence(memory_lines(plan)), ""]
     for d in plan.memory.devices:
-        out += [f"**{d.device}** — {format_bytes(d.total_bytes)} of {format_bytes(d.capacity_bytes)}", "",
+        out += [f"**{md_text(d.device)}** — {format_bytes(d.total_bytes)} of {format_bytes(d.capacity_bytes)}", "",
                 "| part | bytes | source |", "| --- | ---: | --- |"]
-        out += [f"| {p.name} | {p.bytes} | {p.source}" + (f" ({p.detail})" if p.detail else "") + " |"
+        out += [f"| {md_text(p.name)} | {p.bytes} | {md_text(p.source + (f' ({p.detail})' if p.detail else ''))} |"
                 for p in d.parts]
         out.append("")
-    out += ["## Latency and throughput", "", "```", *speed_lines(plan), "```", "",
-            "Sources: " + "; ".join(plan.performance.sources), "",
-            f"**Binding constraint:** {plan.binding_constraint}", ""]
+    out += ["## Latency and throughput", "", *md_fence(speed_lines(plan)), "",
+            "Sources: " + md_text("; ".join(plan.performance.sources)), "",
+            f"**Binding constraint:** {md_text(plan.binding_constraint)}", ""]
     if plan.alternatives:
         out += ["## Alternatives", "", "| choice | score | why it lost |", "| --- | ---: | --- |"]
-        out += [f"| {a.choice} | {a.score:g} | {a.reason} |" for a in plan.alternatives]
+        out += [f"| {md_text(a.choice)} | {a.score:g} | {md_text(a.reason)} |" for a in plan.alternatives]
         out.append("")
     if plan.rejected:
         out += ["## Ruled out", "", "| family | constraint | detail |", "| --- | --- | --- |"]
-        out += [f"| {r.family} | {r.constraint} | {r.detail} |" for r in plan.rejected]
+        out += [f"| {md_text(r.family)} | {md_text(r.constraint)} | {md_text(r.detail)} |" for r in plan.rejected]
         out.append("")
     if plan.notes:
-        out += ["## Notes", ""] + [f"- {n}" for n in plan.notes] + [""]
+        out += ["## Notes", ""] + [f"- {md_text(n)}" for n in plan.notes] + [""]
     return "\n".join(out)

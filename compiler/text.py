@@ -1,4 +1,4 @@
-"""Text that reaches a terminal or a one-line context: control characters shown, never acted on.
+"""Text that reaches a terminal, a one-line context or Markdown: control characters shown, never acted on.
 
 Values from specs, catalog records and model files (a GGUF's `general.name`) may hold newlines,
 ANSI escapes or bidirectional overrides. Shown raw, they clear a terminal, end a comment line in a
@@ -29,3 +29,28 @@ def printable(text: str, keep: str = "\n\t") -> str:
 def one_line(text: str) -> str:
     """`text` on one line: no character of it can end a comment or a shell line."""
     return printable(text, keep="")
+
+
+# Markdown a value could use to take over a document: HTML (`<!--` hides the rest), table cells (`|`),
+# code spans (backticks), links and images (`[...](...)`), and the escape character itself.
+_MARKDOWN = re.compile(r"([\\`|<>\[\]])")
+
+
+def md_text(text: str) -> str:
+    """`text` as Markdown prose or a table cell: one line, its markup shown as written."""
+    return _MARKDOWN.sub(r"\\\1", one_line(text))
+
+
+def md_code(text: str) -> str:
+    """`text` as one inline code span, delimited by more backticks than it holds (CommonMark 6.1)."""
+    text = one_line(text)
+    ticks = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def md_fence(lines: list[str]) -> list[str]:
+    """`lines` as a fenced code block whose fence no line can close."""
+    lines = [one_line(line) for line in lines]
+    fence = "`" * max(3, max((len(run) for line in lines for run in re.findall("`+", line)), default=0) + 1)
+    return [fence, *lines, fence]

@@ -55,15 +55,14 @@ def emit_all(plan: Plan, strict: bool = False) -> tuple[list[Artifact], list[Dia
     try:
         for target in targets:
             artifacts += target.emit(plan)
+        diagnostics = _unique(d for t in targets for d in t.diagnostics)
+        artifacts += ReadmeTarget().emit_readme(plan, [t.name for t in targets], artifacts, diagnostics)
     except UnsafeValue as exc:
         return [], [error(E504, f"{exc}; nothing was written",
                           help="fix the value where it comes from: the spec, the catalog record or the model file")]
     except Exception as exc:  # noqa: BLE001 - a user never sees a traceback, only E502
         return [], [error(E502, f"target failed to render the plan: {exc}",
                           help="this is a bug in llmc; please report it with plan.json")]
-    diagnostics = _unique(d for t in targets for d in t.diagnostics)
-    readme = ReadmeTarget()
-    artifacts += readme.emit_readme(plan, [t.name for t in targets], artifacts, diagnostics)
     if strict:
         diagnostics = [d.model_copy(update={"severity": Severity.ERROR}) for d in diagnostics]
     return sorted(artifacts, key=lambda a: a.path), diagnostics

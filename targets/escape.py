@@ -7,7 +7,8 @@ value passes through the filter of its context, which returns an `Escaped` strin
 | filter | context | rule |
 | --- | --- | --- |
 | `sh` | a shell word | POSIX single quotes (`shlex.quote`); NUL cannot be represented |
-| `line` | a `#` comment (shell, Modelfile) or Markdown prose | one line, control characters escaped |
+| `line` | a `#` comment (shell, Modelfile) | one line, control characters escaped |
+| `md`, `md_code` | Markdown prose or a table cell; an inline code span | one line; markup escaped, or the span delimited by more backticks than the value holds |
 | `envname` | a shell variable name | validated `[A-Za-z_][A-Za-z0-9_]*`, never escaped |
 | `modelfile` | an Ollama Modelfile value | quoted the way Ollama's parser/parser.go unquotes |
 | `json_sh` | JSON as one shell word (`curl -d`) | `json.dumps`, then `sh` |
@@ -24,7 +25,7 @@ import re
 import shlex
 
 from ..names import is_env_name
-from ..text import one_line
+from ..text import md_code, md_text, one_line
 
 
 class Escaped(str):
@@ -80,7 +81,16 @@ def kubernetes_literal(value: str) -> str:
     return value.replace("$", "$$")
 
 
-FILTERS = {"sh": sh, "line": line, "envname": envname, "json_sh": json_sh, "modelfile": modelfile}
+def md(value: object) -> Escaped:
+    return Escaped(md_text(str(value)))
+
+
+def code(value: object) -> Escaped:
+    return Escaped(md_code(str(value)))
+
+
+FILTERS = {"sh": sh, "line": line, "envname": envname, "json_sh": json_sh, "modelfile": modelfile, "md": md,
+           "md_code": code}
 
 
 def finalize(value: object) -> object:

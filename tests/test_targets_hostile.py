@@ -272,3 +272,21 @@ def test_any_value_in_the_plans_strings_stays_data(value):
         run_script(out / "llama.cpp" / "llama-server.sh", env, tmp, LLMC_MODELS_DIR=str(tmp / "m"))
         [call] = only_runtime_ran(env, "llama-server")
         assert after(call["argv"], "-a") == value and call["env"]["LLMC_TEST"] == value
+
+
+MARKUP = "tiny | x\n\n## Injected heading\n<!-- [click](http://evil.example) `code"
+
+
+def test_markdown_documents_show_markup_as_text():
+    """A model name cannot add headings, hide the rest of PLAN.md or README.md in a comment, break a
+    table or plant a link."""
+    from llmc.explain import plan_markdown
+
+    plan = plans.llamacpp_70b_row_split()
+    plan = plan.model_copy(update={"model": plan.model.model_copy(update={"name": MARKUP, "format": "q4`k"})})
+    readme = {a.path: a.content for a in emit_all(plan)[0]}["README.md"]
+    for text in (plan_markdown(plan), readme.split("-->", 1)[1]):
+        unescaped = re.compile(r"(?<!\\)(<!--|\]\(http|\|\s*x)")
+        assert "\n## Injected" not in text and not unescaped.search(text)
+        assert "tiny \\| x" in text
+    assert "``q4`k``" in readme

@@ -43,7 +43,7 @@ class ComposeTarget(Target):
 
     def fetch_service(self, box: Container):
         """A one-shot service that downloads the GGUF into the cache volume with the image's own curl."""
-        svc = cmap(("image", box.image), ("entrypoint", flow(["/bin/sh", "-c"])),
+        svc = cmap(("image", compose_literal(box.image)), ("entrypoint", flow(["/bin/sh", "-c"])),
                    ("command", [script(compose_literal(box.fetch_script))]),
                    ("environment", cmap(("HF_TOKEN", "${HF_TOKEN:-}"))),
                    ("volumes", [f"{box.cache_volume}:{box.cache_path}"]), ("restart", "no"),
@@ -51,7 +51,7 @@ class ComposeTarget(Target):
         return svc
 
     def service(self, plan: Plan, box: Container):
-        svc = cmap(("image", box.image), comments={"image": "pinned tag, never latest"})
+        svc = cmap(("image", compose_literal(box.image)), comments={"image": "pinned tag, never latest"})
         if box.entrypoint:
             svc["entrypoint"] = flow(list(box.entrypoint))
         if box.args:

@@ -10,7 +10,7 @@ import posixpath
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import Container, Target, kv_type, template_override
+from ..base import Container, Target, bracketed, kv_type, template_override
 from ..llamacpp import ModelFile, model_files
 from .modelfile import check
 
@@ -59,7 +59,7 @@ class OllamaTarget(Target):
             self.unsupported(f"KV cache type {k!r} does not exist in Ollama; f16 is used")
             k = "f16"
         flash = plan.settings.flash_attention
-        env = [("OLLAMA_HOST", f"{plan.serving.host}:{plan.serving.port}", "bind address of `ollama serve`"),
+        env = [("OLLAMA_HOST", f"{bracketed(plan.serving.host)}:{plan.serving.port}", "bind address of `ollama serve`"),
                ("OLLAMA_NUM_PARALLEL", str(plan.slots), "concurrent requests per model (llama-server -np)"),
                ("OLLAMA_CONTEXT_LENGTH", str(num_ctx(self, plan)), "per-request context; never the VRAM-tier default"),
                ("OLLAMA_KV_CACHE_TYPE", k, "quantized KV types need flash attention")]

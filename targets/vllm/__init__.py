@@ -14,6 +14,7 @@ from ...artifacts import Artifact
 from ...plan import Plan
 from ..base import (W502, Container, Target, kv_type, local_model, needs_build_dir, needs_reasoning, needs_tools,
                     shell_path, template_override)
+from ...text import one_line
 from ..escape import sh
 from ..options import Option, argv
 
@@ -196,6 +197,6 @@ def config_yaml(plan: Plan, options: list[Option]) -> str:
         if option.comment:
             data.yaml_add_eol_comment(option.comment, option.key)
     out = io.StringIO()
-    out.write(f"# vLLM {plan.runtime.version} settings for {plan.deployment}: vllm serve --config config.yaml\n")
+    out.write(f"# vLLM {one_line(plan.runtime.version)} settings for {plan.deployment}: vllm serve --config config.yaml\n")
     yaml.dump(data, out)
     return out.getvalue()
