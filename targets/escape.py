@@ -21,7 +21,6 @@ interpolation languages inside YAML (Compose `${}`, Kubernetes `$()`) are escape
 from __future__ import annotations
 
 import json
-import re
 import shlex
 
 from ..names import is_env_name
@@ -62,13 +61,13 @@ def modelfile(value: object, quoted: bool = False) -> Escaped:
     """A Modelfile value. Ollama reads a value to the end of the line, trims it, and strips one pair
     of `"` or `\"\"\"` (no escapes inside); it drops non-printable characters."""
     text = str(value)
-    if '"""' in text or re.search("[\x00-\x08\x0b-\x1f\x7f]", text):
+    # Ollama keeps only runes strconv.IsPrint accepts: a value with any other would change silently.
+    if '"""' in text or any(not ch.isprintable() and ch not in "\t\n" for ch in text):
         raise UnsafeValue(f"{text!r} cannot be written as a Modelfile value")
-    needs_quotes = quoted or not text or "\n" in text or "\r" in text or text != text.strip() or text[0] == '"'
+    needs_quotes = quoted or not text or "\n" in text or text != text.strip() or text[0] == '"'
     if not needs_quotes:
         return Escaped(text)
-    multi_line = '"' in text or "\n" in text or "\r" in text
-    return Escaped(f'"""{text}"""' if multi_line else f'"{text}"')
+    return Escaped(f'"""{text}"""' if '"' in text or "\n" in text else f'"{text}"')
 
 
 def compose_literal(value: str) -> str:

@@ -140,8 +140,9 @@ def test_ollama_files(tmp_path, stub_env):
     modelfile = (out / "ollama" / "Modelfile").read_text()
     assert check_modelfile(modelfile) == []
     assert parameters(modelfile)["stop"] == [PAYLOAD]
-    assert ("from", f"./{PAYLOAD}.gguf") in instructions(modelfile)
-    assert (out / "ollama" / (PAYLOAD + ".gguf")).is_symlink()
+    [gguf] = model_files(plan)
+    assert ("from", f"./{gguf.relative}") in instructions(modelfile) and PAYLOAD in gguf.relative
+    assert (out / "ollama" / gguf.relative).is_symlink()
 
 
 def kubelet_expand(text: str, env: dict[str, str]) -> str:

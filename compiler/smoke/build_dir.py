@@ -117,9 +117,11 @@ def compose_override(plan: Plan, file: Path, scratch: Path) -> Path | None:
         services = (YAML(typ="safe").load(file.read_text(encoding="utf-8")) or {}).get("services") or {}
     except Exception:  # a malformed file: `docker compose up` will report it in its own words
         return None
-    lines = ["services:"]
-    for name in sorted(services):
-        lines += [f"  {name}:", "    environment:", f'      {LOG_VERBOSITY_ENV}: "{LLAMA_BUFFER_VERBOSITY}"']
+    if not isinstance(services, dict) or not all(isinstance(name, str) for name in services):
+        return None
+    override = {"services": {name: {"environment": {LOG_VERBOSITY_ENV: str(LLAMA_BUFFER_VERBOSITY)}}
+                             for name in sorted(services)}}
     path = scratch / "smoke-override.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as out:
+        YAML(typ="safe").dump(override, out)  # service names are data: the dumper quotes them
     return path

@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 
+from ..text import one_line
 from .deadline import Deadline, DeadlinePassed, within
 
 POLL_INTERVAL_S = 0.25
@@ -95,7 +96,7 @@ class Progress:
 
     def update(self, elapsed: float, text: str, state: object = None) -> None:
         """Show `text`; off a terminal, only when `state` changed or every few seconds."""
-        line = f"[{elapsed:6.1f}s] {text}"
+        line = one_line(f"[{elapsed:6.1f}s] {text}")  # a server's log line may hold escapes
         if self.tty:
             line = line[:160]
             self.stream.write("\r" + line.ljust(self._width))

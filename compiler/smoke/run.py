@@ -24,6 +24,7 @@ import httpx
 
 from ..diagnostics import Diagnostic, error
 from ..plan import Plan
+from ..text import printable
 from . import codes
 from .build_dir import (LOG_VERBOSITY_ENV, compose_file, compose_override, docker_compose, load_plan, native_script,
                         server_env)
@@ -343,7 +344,7 @@ class Session:
 
     def say(self, text: str) -> None:
         stream = self.opts.progress or sys.stderr
-        stream.write(f"llmc smoke: {text}\n")
+        stream.write(f"llmc smoke: {printable(text)}\n")
         stream.flush()
 
 

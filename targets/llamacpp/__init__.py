@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from ...artifacts import Artifact
 from ...plan import Plan
 from ..base import Container, Target, kv_type, local_model, needs_build_dir, number, shell_path, template_override
@@ -126,6 +128,10 @@ class ModelFile:
     @property
     def relative(self) -> str:
         return f"{self.repo}/{self.file}" if self.repo else str(self.path).rsplit("/", 1)[-1]
+
+    @property
+    def relative_dir(self) -> str:
+        return posixpath.dirname(self.relative) or "."
 
     @property
     def shell_path(self) -> Escaped:

@@ -111,7 +111,7 @@ def from_line(model: ModelFile) -> str:
     the build directory."""
     if model.path:
         return model.path if posixpath.isabs(model.path) else posixpath.join("..", model.path)
-    return f"./{model.file}"
+    return f"./{model.relative}"
 
 
 def num_ctx(target: Target, plan: Plan) -> int:

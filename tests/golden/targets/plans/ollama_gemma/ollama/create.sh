@@ -20,7 +20,8 @@ if [ ! -f "$MODEL" ]; then
   curl -fL --retry 3 "${AUTH[@]}" -o "$MODEL.part" https://huggingface.co/unsloth/gemma-3-270m-it-GGUF/resolve/main/gemma-3-270m-it-Q4_K_M.gguf
   mv "$MODEL.part" "$MODEL"
 fi
-# The Modelfile names the GGUF relative to itself.
-ln -sf "$(cd "${MODEL%/*}" && pwd)/${MODEL##*/}" "$HERE"/gemma-3-270m-it-Q4_K_M.gguf
+# The Modelfile names the GGUF relative to itself, under its repo's name (no file of this build can collide).
+mkdir -p "$HERE"/unsloth/gemma-3-270m-it-GGUF
+ln -sf "$(cd "${MODEL%/*}" && pwd)/${MODEL##*/}" "$HERE"/unsloth/gemma-3-270m-it-GGUF/gemma-3-270m-it-Q4_K_M.gguf
 cd "$HERE"
 exec "${OLLAMA:-ollama}" create gemma-chat -f Modelfile
