@@ -165,10 +165,13 @@ def _recover(directory: Path) -> None:
     backup = _backup(directory)
     if not os.path.lexists(backup):
         return
-    if os.path.lexists(directory):
-        shutil.rmtree(backup, ignore_errors=True)
-    else:
+    if not os.path.lexists(directory):
         os.rename(backup, directory)
+    elif read_marker(directory) is not None:  # a complete build came after it: it holds the user's files too
+        shutil.rmtree(backup, ignore_errors=True)
+    else:  # someone made the directory anew since: the parked build may hold the only copy of their files
+        raise _not_a_build(directory, f"was made anew while the previous build waited in `{backup.name}`; "
+                                      "move one of them away")
 
 
 def _clean_up(directory: Path) -> None:
@@ -197,6 +200,8 @@ def _owned_files(directory: Path) -> set[str] | None:
 def _replace(directory: Path, artifacts: list[Artifact], owned: set[str] | None) -> None:
     staging = directory.parent / (STAGING + secrets.token_hex(8))
     os.mkdir(staging)
+    if owned is not None:
+        os.chmod(staging, stat.S_IMODE(os.stat(directory).st_mode))  # the build keeps its permissions
     try:
         _write_build(staging, artifacts)
         if owned is not None:

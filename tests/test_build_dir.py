@@ -306,3 +306,25 @@ def test_fmt_that_cannot_write_is_e004_and_changes_nothing(tmp_path, capsys, mon
     err = capsys.readouterr().err
     assert "E004" in err and "Traceback" not in err
     assert path.read_text() == MESSY and sorted(p.name for p in tmp_path.iterdir()) == ["a.llmspec"]
+
+
+def test_a_parked_build_is_not_dropped_when_the_directory_was_made_anew(tmp_path):
+    """Killed between the fallback's two renames, then someone recreates the directory by hand: the parked
+    build (which may hold their files) is kept, and the build says what to move."""
+    directory = old_build_with_user_files(tmp_path)
+    parked = artifacts._backup(directory)
+    os.rename(directory, parked)
+    directory.mkdir()
+    (directory / "new.txt").write_text("made by hand\n")
+    with pytest.raises(DiagnosticsError) as refused:
+        write_atomically(directory, NEW)
+    assert refused.value.diagnostics[0].code == "E003"
+    assert files(parked) == {a.path: a.content for a in OLD} | USER
+    assert files(directory) == {"new.txt": "made by hand\n"}
+
+
+def test_a_rebuild_keeps_the_directorys_permissions(tmp_path):
+    directory = old_build_with_user_files(tmp_path)
+    directory.chmod(0o750)
+    write_atomically(directory, NEW)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o750

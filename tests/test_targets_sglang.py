@@ -95,11 +95,15 @@ def test_real_parser_accepts_every_launch_script(parsed, name):
     assert result["ok"], (argv, result["problems"])
 
 
+def multi_node(plan) -> bool:
+    return max(plan.parallelism.nodes, plan.hardware.nodes) > 1
+
+
 # Compose and Kubernetes run no shell: the multi-node "${NODE_RANK:-0}" reaches SGLang as it is written.
 MULTI_NODE_CONTAINER = pytest.mark.xfail(strict=True, reason="--node-rank/--dist-init-addr are shell expressions")
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=MULTI_NODE_CONTAINER) if PLANS[n].parallelism.nodes > 1
+@pytest.mark.parametrize("name", [pytest.param(n, marks=MULTI_NODE_CONTAINER) if multi_node(PLANS[n])
                                   else n for n in sorted(PLANS)])
 def test_real_parser_accepts_every_container_command(parsed, name):
     (_, on_host), *in_containers = parsed[name]
