@@ -8,7 +8,7 @@ Suites (strategies in tests/support/fuzz.py, shared with the property tests):
 - compile: hostile specs, and valid specs with a hostile `serve` value, through the whole compile path
   (catalog, solve, every target).
 
-Each input runs under a 5 s alarm; one that trips it is a hang. Prints the figures; asserts nothing.
+An input that takes more than 5 s is a hang (stopped at 60 s). Prints the figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from llmc.source import SourceFile  # noqa: E402
 
 from tests.support.fuzz import compile_text, hostile_specs, served_specs  # noqa: E402
 
-HANG_S = 5.0
+HANG_S = 5.0    # an input that takes longer counts as a hang
+ABORT_S = 60.0  # and one still running then is stopped
 NOISE = st.text(alphabet=st.sampled_from(list('deployment"{}[]()=<>#,:.x kMGiBs tok/\n\t\\0123456789-_aé')),
                 max_size=300)
 
@@ -56,12 +57,12 @@ class Tally:
     exits: Counter = field(default_factory=Counter)  # compile suites: how far inputs got (0 = built)
 
     def run(self, check: Callable[[object], None], example: object) -> None:
-        signal.setitimer(signal.ITIMER_REAL, HANG_S)
+        signal.setitimer(signal.ITIMER_REAL, ABORT_S)
         start = time.perf_counter()
         try:
             check(example)
         except Hang:
-            self.hangs.append(repr(example)[:300])
+            pass
         except Exception:  # noqa: BLE001 - counting them is the point
             self.tracebacks.append(f"{repr(example)[:300]}\n{traceback.format_exc(limit=4)}")
         finally:
@@ -70,6 +71,8 @@ class Tally:
             self.inputs += 1
             self.seconds += spent
             self.slowest = max(self.slowest, spent)
+            if spent > HANG_S:
+                self.hangs.append(f"{spent:.1f} s: {repr(example)[:300]}")
 
 
 def drive(tally: Tally, strategy, check, count: int, seed: int) -> None:
@@ -123,7 +126,8 @@ def main() -> None:
         drive(tallies[-1], strategy, front_end, per, args.seed)
     catalog = open_catalog()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        for name, strategy in (("compile: hostile specs", hostile_specs()), ("compile: hostile serve", served_specs())):
+        for name, strategy in (("compile: edge numbers", hostile_specs(strings=False)),
+                               ("compile: hostile serve", served_specs())):
             tallies.append(Tally(name))
             drive(tallies[-1], strategy, compile_check(tallies[-1], catalog, Path(tmp)), args.compile // 2, args.seed)
     report(tallies)

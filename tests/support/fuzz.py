@@ -35,8 +35,9 @@ def lexer_string(text: str) -> str:
 
 
 @st.composite
-def hostile_specs(draw) -> str:
-    """A spec whose every field is drawn at its edges; strings are hostile."""
+def hostile_specs(draw, strings: bool = True) -> str:
+    """A spec whose every field is drawn at its edges; strings are hostile (none with `strings=False`,
+    so that most specs reach the solver)."""
     lines = ['deployment "fuzz" {', "  workload {"]
     for field in ("concurrency", "prompt", "output"):
         if draw(st.booleans()):
@@ -60,15 +61,15 @@ def hostile_specs(draw) -> str:
     if draw(st.booleans()):
         lines.append(f"    nodes = {draw(number_text)}")
     lines += ["  }", "  serve {"]
-    for field in ("host", "name"):
+    for field in ("host", "name") if strings else ():
         if draw(st.integers(0, 3)) == 0:
             lines.append(f"    {field} = {lexer_string(draw(hostile_text))}")
-    if draw(st.integers(0, 3)) == 0:
+    if strings and draw(st.integers(0, 3)) == 0:
         lines.append(f"    api_key = env({lexer_string(draw(hostile_text))})")
     if draw(st.booleans()):
         lines.append(f"    port = {draw(number_text)}")
     lines.append("  }")
-    if draw(st.integers(0, 3)) == 0:
+    if strings and draw(st.integers(0, 3)) == 0:
         lines.append(f"  model = local({lexer_string(draw(hostile_text))})")
     lines.append("}")
     return "\n".join(lines) + "\n"
