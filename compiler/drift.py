@@ -7,11 +7,13 @@ refuses a build whose plan changes a pinned choice of the committed plan.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .artifacts import MARKER, Artifact
 from .diagnostics import Diagnostic, define_code, error
-from .plan import Plan
+from .files import read_bounded
+from .plan import MAX_PLAN_BYTES, Plan
 
 DRIFT = define_code("E701", "Committed artifacts differ from the spec")
 LOCKED = define_code("E702", "Locked plan would change")
@@ -19,7 +21,6 @@ NO_BUILD = define_code("E703", "No committed build to compare with")
 UNREADABLE = define_code("E704", "Committed plan.json unreadable")
 
 # A plan.json is a few kilobytes, five levels deep; far beyond that it is not one llmc wrote.
-MAX_PLAN_BYTES = 16 << 20
 MAX_PLAN_DEPTH = 64
 
 # What `llmc smoke` writes into a build directory: results, not artifacts.
@@ -56,15 +57,10 @@ def _short(value) -> str:
 def read_committed_plan(directory: Path) -> dict | None:
     """The committed plan.json, None when there is none; OSError, TypeError or ValueError when it is unreadable."""
     path = directory / "plan.json"
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
-    if not path.is_file():
-        raise ValueError("not a regular file")
-    size = path.stat().st_size
-    if size > MAX_PLAN_BYTES:
-        raise ValueError(f"{size} bytes; a plan.json llmc writes is a few kilobytes")
     try:
-        plan = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_non_finite)
+        plan = json.loads(read_bounded(path, MAX_PLAN_BYTES).decode("utf-8"), parse_constant=_non_finite)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     if not isinstance(plan, dict):

@@ -11,7 +11,6 @@ target that cannot express the plan under --strict), 0 otherwise.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from .catalog import Catalog, load_catalog
 from .checks import check as check_spec
 from .diagnostics import Diagnostic, DiagnosticsError, define_code, error, has_errors
 from .drift import drift, lock_violations
+from .files import read_bounded
 from .explain import plan_markdown
 from .lower import lower
 from .parse import parse
@@ -59,30 +59,20 @@ MAX_SPEC_BYTES = 8 << 20
 
 def read(path: str) -> tuple[SourceFile | None, list[Diagnostic]]:
     try:
-        data = _read_bounded(Path(path))
+        data = read_bounded(path, MAX_SPEC_BYTES)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return None, [error(E_UNREADABLE, f"cannot read `{path}`: {reason.lower()}", file=path,
                             help="check the path and its permissions")]
-    if data is None:
-        return None, [error(E_UNREADABLE, f"`{path}` is not a spec file: not a regular file, or over "
-                            f"{MAX_SPEC_BYTES >> 20} MiB", file=path, help="give the path of a .llmspec file")]
+    except ValueError as exc:
+        return None, [error(E_UNREADABLE, f"`{path}` is not a spec file: {exc}", file=path,
+                            help="give the path of a .llmspec file")]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return None, [error(E_NOT_TEXT, f"`{path}` is not UTF-8 text (byte {exc.start})", file=path,
                             help="save the file as UTF-8")]
     return SourceFile(path=path, text=text), []
-
-
-def _read_bounded(path: Path) -> bytes | None:
-    """The file's bytes; None for what is not a regular file of at most MAX_SPEC_BYTES (a device, a FIFO)."""
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; it changes nothing for a regular file.
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return None
-        data = f.read(MAX_SPEC_BYTES + 1)
-    return None if len(data) > MAX_SPEC_BYTES else data
 
 
 def load_source(source: SourceFile) -> tuple[Spec | None, list[Diagnostic], bool]:

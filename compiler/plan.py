@@ -25,6 +25,10 @@ class Estimate(Node):
     high: float
 
 
+# A plan.json is tens of KiB; a reader of one refuses more (it is then not a plan llmc wrote).
+MAX_PLAN_BYTES = 16 << 20
+
+
 class ModelRef(Node):
     id: str                      # catalog id (HF repo id of the original model) or "local:<name>"
     name: str                    # display name

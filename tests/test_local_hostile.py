@@ -396,7 +396,7 @@ def test_config_json_over_the_size_limit_is_not_read(tmp_path):
     folder = hf_folder(tmp_path, BASE_CONFIG)
     with open(folder / "config.json", "r+b") as f:
         f.truncate(MAX_CONFIG_BYTES + 1)
-    assert "more than the" in outcome(folder)
+    assert "larger than 16 MiB" in outcome(folder)
 
 
 def test_config_json_that_is_a_directory(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from ..diagnostics import DiagnosticsError, define_code, error
+from ..files import read_bounded
 from .gguf_header import SkippedArray, SkippedString, read_header
 from .schema import (
     MAX_CONTEXT,
@@ -313,7 +314,7 @@ def import_hf(folder: Path) -> LocalModel:
                                       help="give a Hugging Face model folder (config.json, *.safetensors) or a .gguf file",
                                       path=str(folder))])
     try:
-        config = _json_object(_read_small(config_path, MAX_CONFIG_BYTES))
+        config = _json_object(read_bounded(config_path, MAX_CONFIG_BYTES))
     except (OSError, TypeError, ValueError) as exc:
         raise DiagnosticsError([error(E307, f"cannot read '{config_path}'", detail=str(exc), path=str(config_path))]) from None
     tensors = _safetensors_tensors(folder)
@@ -327,15 +328,6 @@ def import_hf(folder: Path) -> LocalModel:
                                       path=str(config_path))]) from None
     return LocalModel(model=model, format=weight_format, tensors=tensors,
                       weight_bytes=sum(t.n_bytes for t in tensors), kind="hf", path=folder)
-
-
-def _read_small(path: Path, limit: int) -> bytes:
-    if not path.is_file():
-        raise ValueError("not a regular file")
-    size = path.stat().st_size
-    if size > limit:
-        raise ValueError(f"{size} bytes, more than the {limit} a model's metadata file can sensibly hold")
-    return path.read_bytes()
 
 
 def _json_object(data: bytes) -> dict[str, Any]:

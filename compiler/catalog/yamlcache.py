@@ -16,6 +16,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..files import read_bounded
+
 # 20x all the built-in catalog data together (~190 KiB).
 MAX_FILE_BYTES = 4 * 2**20
 # Levels of nesting, scalars included: the built-in files reach 6 (models > record > attention > linear > field).
@@ -28,7 +30,7 @@ def cache_dir() -> Path:
 
 def load(path: Path, cache: bool = True) -> Any:
     """The parsed document; raises OSError (unreadable) or ValueError (too large, or not valid YAML)."""
-    data = _read_bounded(Path(path))
+    data = read_bounded(path, MAX_FILE_BYTES)
     if not cache:
         return parse(data.decode("utf-8", errors="replace"), str(path))
     cached = cache_dir() / (hashlib.sha256(data).hexdigest() + ".json")
@@ -39,16 +41,6 @@ def load(path: Path, cache: bool = True) -> Any:
     document = parse(data.decode("utf-8", errors="replace"), str(path))
     _store(cached, document)
     return document
-
-
-def _read_bounded(path: Path) -> bytes:
-    if not path.is_file():  # a FIFO or a device would block or never end
-        raise ValueError(f"{path}: not a regular file")
-    with path.open("rb") as stream:
-        data = stream.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB; split it into several files")
-    return data
 
 
 def parse(text: str, name: str = "<yaml>") -> Any:

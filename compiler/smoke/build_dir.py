@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,20 +11,20 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, DiagnosticsError, error
-from ..plan import Plan
+from ..files import read_bounded
+from ..plan import MAX_PLAN_BYTES, Plan
 from . import codes
 
 NATIVE_SCRIPTS = {"llama.cpp": "llama.cpp/llama-server.sh", "vllm": "vllm/serve.sh", "sglang": "sglang/launch.sh"}
 COMPOSE_FILES = ("compose/compose.yaml", "compose.yaml", "compose/docker-compose.yaml", "docker-compose.yaml")
 LOG_VERBOSITY_ENV = "LLAMA_ARG_LOG_VERBOSITY"   # llama.cpp common/arg.cpp: the env twin of -lv
 LLAMA_BUFFER_VERBOSITY = 4                       # library INFO lines (the buffer sizes) print at 4 and above
-MAX_PLAN_BYTES = 16 * 2**20                      # a plan is tens of KiB; this bounds what a wrong path reads
 
 
 def load_plan(build_dir: Path) -> Plan:
     path = build_dir / "plan.json"
     try:
-        text = read_small_file(path, MAX_PLAN_BYTES)
+        text = read_bounded(path, MAX_PLAN_BYTES).decode("utf-8")
     except (OSError, ValueError) as exc:
         raise DiagnosticsError([error(codes.E601, f"cannot read {path}", detail=str(exc),
                                       help="pass the directory `llmc build` wrote (it holds plan.json)")])
@@ -42,21 +41,6 @@ def load_plan(build_dir: Path) -> Plan:
                                       detail="serving.port must be 1 to 65535",
                                       help="set `port` in the spec's serve block and rebuild: `llmc build SPEC`")])
     return plan
-
-
-def read_small_file(path: Path, limit: int) -> str:
-    """The UTF-8 text of a regular file of at most `limit` bytes; OSError or ValueError saying why not."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)   # O_NONBLOCK: opening a FIFO does not wait for a writer
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError(f"{path} is not a regular file")
-        with open(fd, "rb", closefd=False) as f:
-            data = f.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise ValueError(f"{path} is larger than {limit // 2**20} MiB")
-    return data.decode("utf-8")
 
 
 def native_script(build_dir: Path, plan: Plan) -> Path:
