@@ -41,6 +41,20 @@ _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0
                      r"|AKIA[0-9A-Z]{16}|glpat-|AIza[\w-]{30,}|eyJ[\w-]{8,}\.")
 
 
+# A server bound to every address is reached on the loopback of its family.
+_WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
+
+
+def bracketed(host: str) -> str:
+    """A host as it goes before `:port`: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
+def client_url(host: str, port: int) -> str:
+    """The URL a client on this machine uses to reach a server that binds host:port."""
+    return f"http://{bracketed(_WILDCARDS.get(host, host))}:{port}"
+
+
 def is_env_name(text: str) -> bool:
     return bool(ENV_NAME.fullmatch(text))
 

@@ -126,11 +126,6 @@ def needs_build_dir(plan: Plan) -> bool:
     return path is not None and not posixpath.isabs(path)
 
 
-def bracketed(host: str) -> str:
-    """A host as it goes before `:port`: an IPv6 address in brackets."""
-    return f"[{host}]" if ":" in host else host
-
-
 def kv_type(plan: Plan) -> tuple[str, str]:
     """The plan's KV cache types as (K, V)."""
     kv = plan.kv_cache

@@ -23,6 +23,7 @@ from typing import TextIO
 import httpx
 
 from ..diagnostics import Diagnostic, error
+from ..names import client_url
 from ..plan import Plan
 from ..text import printable
 from . import codes
@@ -46,7 +47,6 @@ METRICS = {"llama.cpp": ("llamacpp:prompt_tokens_total", "llamacpp:tokens_predic
                     "vllm:generation_tokens_total")}
 SMOKE_JSON, SMOKE_LOG = "smoke.json", "smoke.log"
 METRICS_TIMEOUT_S = 5.0
-WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}   # a server listening on all addresses
 REDACTED = "<redacted>"
 
 
@@ -86,7 +86,7 @@ class Session:
 
     @property
     def base_url(self) -> str:
-        return http_url(self.plan.serving.host, self.plan.serving.port)
+        return client_url(self.plan.serving.host, self.plan.serving.port)
 
     def run(self) -> None:
         self.launch_target = (compose_file(self.build_dir) if self.opts.compose
@@ -369,12 +369,6 @@ def api_key_for(plan: Plan, env: Mapping[str, str]) -> str | None:
 def redact(lines: list[str], secret: str | None) -> list[str]:
     """`lines` with `secret` blanked out: a runtime may print its API key (SGLang logs its server_args)."""
     return [line.replace(secret, REDACTED) for line in lines] if secret else lines
-
-
-def http_url(host: str, port: int) -> str:
-    """The URL that reaches a server listening on host:port, with an IPv6 address in brackets."""
-    host = WILDCARDS.get(host, host)
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def first_error(load: LoadResult) -> str:

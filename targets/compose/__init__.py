@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import GENERATED, Container, Target, bracketed
+from ...names import bracketed
+from ..base import GENERATED, Container, Target
 from ..escape import compose_literal
 from ..yamlout import cmap, dump, flow, script
 

@@ -8,7 +8,6 @@ group (leader + workers) is scheduled and restarted as one unit. See docs/target
 from __future__ import annotations
 
 import math
-import re
 
 from ...artifacts import Artifact
 from ...plan import Plan
@@ -32,7 +31,7 @@ class KubernetesTarget(Target):
 
     def emit(self, plan: Plan) -> list[Artifact]:
         box = self.runtime_target.container(plan)
-        name = dns_name(plan.deployment)
+        name = plan.deployment  # an RFC 1035 label (the front end's E207): a valid name for every object
         header = f"{GENERATED}\nKubernetes for deployment \"{plan.deployment}\" ({plan.runtime.name} {plan.runtime.version})."
         nodes = max(plan.parallelism.nodes, plan.hardware.nodes)
         service = self.service(name, box)
@@ -61,7 +60,7 @@ class KubernetesTarget(Target):
         env = [cmap(("name", k), ("value", kubernetes_literal(v))) for k, v in sorted(box.env.items())]
         if plan.serving.api_key_env and plan.runtime.name == "vllm":
             env.append(cmap(("name", "VLLM_API_KEY"), ("valueFrom", cmap(("secretKeyRef", cmap(
-                ("name", f"{dns_name(plan.deployment)}-api-key"), ("key", SECRET_KEY)))))))
+                ("name", secret_name(plan)), ("key", SECRET_KEY)))))))
         if env:
             c["env"] = env
         gpus = plan.hardware.gpus_per_node
@@ -104,7 +103,7 @@ class KubernetesTarget(Target):
         if box.ipc_host:
             vols.append(cmap(("name", "dshm"), ("emptyDir", cmap(("medium", "Memory")))))
         if plan.serving.api_key_env and "api_key" in box.secret_env:
-            vols.append(cmap(("name", "api-key"), ("secret", cmap(("secretName", f"{name}-api-key"), ("items", [
+            vols.append(cmap(("name", "api-key"), ("secret", cmap(("secretName", secret_name(plan)), ("items", [
                 cmap(("key", SECRET_KEY), ("path", "api_key"))])))))
         return vols
 
@@ -157,7 +156,7 @@ class KubernetesTarget(Target):
         return cmap(("apiVersion", "leaderworkerset.x-k8s.io/v1"), ("kind", "LeaderWorkerSet"),
                     ("metadata", cmap(("name", name))), ("spec", spec))
 
-def dns_name(name: str) -> str:
-    """An RFC 1123 label from a deployment name."""
-    label = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
-    return label[:63].rstrip("-") or "llm"
+
+def secret_name(plan: Plan) -> str:
+    """The Secret that holds the API key (the README tells the user to create it)."""
+    return f"{plan.deployment}-api-key"

@@ -10,7 +10,8 @@ import posixpath
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import Container, Target, bracketed, kv_type, template_override
+from ...names import bracketed
+from ..base import Container, Target, kv_type, template_override
 from ..llamacpp import ModelFile, model_files
 from .modelfile import check
 

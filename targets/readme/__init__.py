@@ -5,8 +5,9 @@ from __future__ import annotations
 from ...artifacts import Artifact
 from ...diagnostics import Diagnostic
 from ...plan import Plan
-from ..base import Target, bracketed
-from ..kubernetes import dns_name
+from ...names import client_url
+from ..base import Target
+from ..kubernetes import secret_name
 
 GIB = 1024**3
 START = {
@@ -26,9 +27,9 @@ class ReadmeTarget(Target):
                     diagnostics: list[Diagnostic]) -> list[Artifact]:
         text = self.render("README.md.j2", plan=plan, targets=targets, start=START.get(plan.runtime.name),
                            files=sorted(a.path for a in artifacts), diagnostics=diagnostics,
-                           devices=[device_row(d) for d in plan.memory.devices], base_url=base_url(plan),
+                           devices=[device_row(d) for d in plan.memory.devices], base_url=client_url(plan.serving.host, plan.serving.port),
                            nodes=max(plan.parallelism.nodes, plan.hardware.nodes),
-                           secret_name=f"{dns_name(plan.deployment)}-api-key", hello_request=hello_request(plan))
+                           secret_name=secret_name(plan), hello_request=hello_request(plan))
         return [Artifact(path="README.md", content=text)]
 
 
@@ -45,10 +46,3 @@ def device_row(d) -> dict:
 def hello_request(plan: Plan) -> dict:
     return {"model": plan.serving.served_name, "messages": [{"role": "user", "content": "Say hello."}],
             "max_tokens": 16}
-
-
-def base_url(plan: Plan) -> str:
-    host = plan.serving.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    return f"http://{bracketed(host)}:{plan.serving.port}"
