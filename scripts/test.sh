@@ -11,4 +11,7 @@ export LLMC_LLAMA_SERVER="$(scripts/ensure-llama-server.sh)"
 if [ -x scripts/ensure-vllm-parser.sh ]; then
   export LLMC_VLLM_PYTHON="$(scripts/ensure-vllm-parser.sh)"
 fi
+if [ -x scripts/ensure-sglang-parser.sh ]; then
+  export LLMC_SGLANG_PYTHON="$(scripts/ensure-sglang-parser.sh)"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -23,8 +23,10 @@ class ComposeTarget(Target):
 
     def emit(self, plan: Plan) -> list[Artifact]:
         if max(plan.parallelism.nodes, plan.hardware.nodes) > 1:
-            self.unsupported("Compose runs on one host; this plan spans several nodes (see kubernetes/)",
-                             help="use the kubernetes manifests, or the Ray instructions in README.md")
+            self.unsupported("Compose runs on one host; this plan spans several nodes, so no compose.yaml is "
+                             "written (see kubernetes/)",
+                             help="use the kubernetes manifests, or the instructions in README.md")
+            return []
         box = self.runtime_target.container(plan)
         service = SERVICE_NAMES[plan.runtime.name]
         services = cmap()

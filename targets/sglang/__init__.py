@@ -78,8 +78,12 @@ class SglangTarget(Target):
         opts = [Option("--speculative-algorithm", SPEC_ALGORITHMS[spec.method])]
         if spec.method == "draft":
             opts.append(Option("--speculative-draft-model-path", spec.draft_repo))
-        opts.append(Option("--speculative-num-draft-tokens", spec.num_tokens))
-        return opts
+        if spec.method == "ngram":
+            return opts + [Option("--speculative-num-draft-tokens", spec.num_tokens)]
+        # The EAGLE family (NEXTN, STANDALONE) needs steps, top-k and draft tokens together or none of them
+        # (srt/arg_groups/speculative_hook.py _handle_eagle_family); a chain of N steps verifies N + 1 tokens.
+        return opts + [Option("--speculative-num-steps", spec.num_tokens), Option("--speculative-eagle-topk", 1),
+                       Option("--speculative-num-draft-tokens", spec.num_tokens + 1)]
 
     def check_unexpressed(self, plan: Plan) -> None:
         par = plan.parallelism

@@ -14,7 +14,9 @@ exec "${PYTHON:-python3}" -m sglang.launch_server \
   --mem-fraction-static 0.85 \
   --tp-size 4 \
   --speculative-algorithm NEXTN \
-  --speculative-num-draft-tokens 2 \
+  --speculative-num-steps 2 \
+  --speculative-eagle-topk 1 \
+  --speculative-num-draft-tokens 3 \
   --reasoning-parser qwen3 \
   --enable-metrics \
   "$@"
