@@ -115,6 +115,12 @@ def local_model(plan: Plan) -> str | None:
     return posixpath.normpath(posixpath.join(plan.spec_dir or ".", m.path))
 
 
+def local_mount(plan: Plan) -> tuple[str, str] | None:
+    """(host path, path in the container) of a local model a container must see, bound read-only."""
+    path = local_model(plan)
+    return (path, f"/models/{posixpath.basename(path.rstrip('/'))}") if path else None
+
+
 def shell_path(path: str) -> Escaped:
     """`path` as one word of a launcher script; a relative one is taken from the build directory, which
     the script sets as BUILD_DIR (see `needs_build_dir`)."""

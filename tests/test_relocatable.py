@@ -55,3 +55,27 @@ def test_the_script_finds_the_model_from_anywhere(tmp_path):
     [call] = stubs.calls(env)
     model = Path(call["argv"][call["argv"].index("-m") + 1])
     assert model.resolve() == (root / "examples" / "models" / "tiny-llama.gguf").resolve()
+
+
+def test_a_container_sees_the_local_model_through_a_read_only_bind_mount(tmp_path):
+    """vLLM in Compose serves a local folder: bound read-only from the spec's checkout, relative to the build."""
+    from llmc.targets import emit_all
+
+    from tests.support import plans
+    from tests.support.tools import compose_binary
+
+    plan = plans.vllm_tp2_speculative()
+    plan = plan.model_copy(update={"model": plan.model.model_copy(update={"source": "local", "path": "models/qwen"}),
+                                   "spec_dir": "../../specs", "emit": ("compose",)})
+    build = tmp_path / "build" / plan.deployment
+    (tmp_path / "specs" / "models" / "qwen").mkdir(parents=True)
+    for a in emit_all(plan)[0]:
+        (build / a.path).parent.mkdir(parents=True, exist_ok=True)
+        (build / a.path).write_text(a.content)
+    config = subprocess.run([str(compose_binary()), "-f", str(build / "compose.yaml"), "config", "--format", "json"],
+                            capture_output=True, text=True, env={"QWEN_API_KEY": "k", "PATH": "/usr/bin:/bin"})
+    assert config.returncode == 0, config.stderr
+    service = json.loads(config.stdout)["services"]["vllm"]
+    [bind] = [v for v in service["volumes"] if v["type"] == "bind"]
+    assert Path(bind["source"]) == tmp_path / "specs" / "models" / "qwen" and bind["read_only"]
+    assert bind["target"] == "/models/qwen" and "/models/qwen" in service["command"]

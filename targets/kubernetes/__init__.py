@@ -35,6 +35,9 @@ class KubernetesTarget(Target):
         header = f"{GENERATED}\nKubernetes for deployment \"{plan.deployment}\" ({plan.runtime.name} {plan.runtime.version})."
         nodes = max(plan.parallelism.nodes, plan.hardware.nodes)
         service = self.service(name, box)
+        if box.local_files:
+            self.unsupported("a local() model is not reachable from a pod; copy it into the cache volume "
+                             f"(model-cache) at {box.local_files[0][1]}, the path the server loads")
         if plan.serving.api_key_env and plan.runtime.name != "vllm" and not box.secret_env \
                 and self.runtime_target.API_KEY:
             self.unsupported(f"the {plan.runtime.name} pod gets no API key; add it from a Secret yourself")
@@ -108,9 +111,6 @@ class KubernetesTarget(Target):
         return vols
 
     def deployment(self, plan: Plan, name: str, box: Container):
-        if box.local_files:
-            self.unsupported("a local() model file is not reachable from a pod; copy it into the cache volume "
-                             "(model-cache) at the path the server loads")
         pod = cmap()
         if box.fetch_script:
             pod["initContainers"] = [self.fetch_container(name, box)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import (Container, Target, kv_type, local_model, needs_build_dir, needs_reasoning, needs_tools,
-                    shell_path, template_override)
+from ..base import (Container, Target, kv_type, local_model, local_mount, needs_build_dir, needs_reasoning,
+                    needs_tools, shell_path, template_override)
 from ..options import Option, Raw
 
 KV_DTYPES = {"f16": None, "fp8": "fp8_e4m3"}
@@ -30,13 +30,12 @@ class SglangTarget(Target):
         return [self.file("launch.sh", script, executable=True)]
 
     def options(self, plan: Plan, *, host: str | None = None, port: int | None = None,
-                in_container: bool = False) -> list[Option]:
+                model: str | None = None) -> list[Option]:
         self.check_unexpressed(plan)
         par, st = plan.parallelism, plan.settings
         local = local_model(plan)
-        model = plan.model.repo or plan.model.id
-        if local:
-            model = local if in_container else Raw(shell_path(local))
+        if model is None:
+            model = Raw(shell_path(local)) if local else (plan.model.repo or plan.model.id)
         opts = [Option("--model-path", model), Option("--served-model-name", plan.serving.served_name),
                 Option("--host", host or plan.serving.host), Option("--port", port or plan.serving.port)]
         if plan.model.revision:
@@ -99,9 +98,10 @@ class SglangTarget(Target):
             self.unsupported(f"setting {key} has no SGLang flag")
 
     def container(self, plan: Plan) -> Container:
-        opts = self.options(plan, host="0.0.0.0", port=30000, in_container=True)
+        mount = local_mount(plan)
+        opts = self.options(plan, host="0.0.0.0", port=30000, model=mount[1] if mount else None)
         args = tuple(t for o in opts for t in o.argv())
-        return Container(image=plan.runtime.image, args=args, port=30000,
+        return Container(image=plan.runtime.image, args=args, port=30000, local_files=(mount,) if mount else (),
                          entrypoint=("python3", "-m", "sglang.launch_server"),
                          health_cmd=("curl", "-f", "http://localhost:30000/health"), health_path="/health",
                          cache_volume="hf-cache", cache_path="/root/.cache/huggingface",

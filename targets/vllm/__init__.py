@@ -12,8 +12,8 @@ from ruamel.yaml.comments import CommentedMap
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import (W502, Container, Target, kv_type, local_model, needs_build_dir, needs_reasoning, needs_tools,
-                    shell_path, template_override)
+from ..base import (W502, Container, Target, kv_type, local_model, local_mount, needs_build_dir, needs_reasoning,
+                    needs_tools, shell_path, template_override)
 from ...text import one_line
 from ..escape import sh
 from ..options import Option, argv
@@ -160,8 +160,10 @@ class VllmTarget(Target):
 
     def container(self, plan: Plan) -> Container:
         opts = [o for o in self.options(plan) if o.flag not in ("--host", "--port")]
-        args = (model_arg(plan), *argv([Option("--host", "0.0.0.0"), Option("--port", 8000), *opts]))
-        return Container(image=plan.runtime.image, args=args, port=8000,
+        mount = local_mount(plan)
+        args = (mount[1] if mount else model_arg(plan),
+                *argv([Option("--host", "0.0.0.0"), Option("--port", 8000), *opts]))
+        return Container(image=plan.runtime.image, args=args, port=8000, local_files=(mount,) if mount else (),
                          health_cmd=("python3", "-c", "import urllib.request;"
                                      "urllib.request.urlopen('http://localhost:8000/health')"),
                          health_path="/health", cache_volume="hf-cache", cache_path="/root/.cache/huggingface",
