@@ -25,6 +25,7 @@ from .spec import (
     PREFERENCES,
     RUNTIMES,
     TASKS,
+    THINKING,
     Deployment,
     Hardware,
     Latency,
@@ -269,16 +270,17 @@ def _block_values(ctx: Ctx, stmt: Stmt, schema: dict[str, str], lowerers: dict[s
 # Blocks
 # ---------------------------------------------------------------------------
 
-WORKLOAD_SCHEMA = {"task": "attribute", "concurrency": "attribute", "prompt": "attribute", "output": "attribute"}
+WORKLOAD_SCHEMA = {"task": "attribute", "concurrency": "attribute", "prompt": "attribute", "output": "attribute",
+                   "thinking": "attribute"}
 WORKLOAD_LOWERERS = {"task": closed_word(TASKS, "task"), "concurrency": lower_int, "prompt": lower_tokens,
-                     "output": lower_tokens}
+                     "output": lower_tokens, "thinking": closed_word(THINKING, "thinking mode")}
 LATENCY_SCHEMA = {"ttft": "bound", "tpot": "bound", "decode": "bound", "throughput": "bound"}
 LATENCY_LOWERERS = {"ttft": bound_of(UPPER_BOUND, Kind.DURATION), "tpot": bound_of(UPPER_BOUND, Kind.DURATION),
                     "decode": bound_of(LOWER_BOUND, Kind.RATE), "throughput": bound_of(LOWER_BOUND, Kind.RATE)}
 HARDWARE_SCHEMA = {"gpu": "attribute", "memory": "attribute", "nodes": "attribute", "link": "attribute",
-                   "p2p": "attribute"}
+                   "p2p": "attribute", "headless": "attribute"}
 HARDWARE_LOWERERS = {"gpu": lower_gpu, "memory": lower_bytes, "nodes": lower_int,
-                     "link": closed_word(LINKS, "link"), "p2p": lower_bool}
+                     "link": closed_word(LINKS, "link"), "p2p": lower_bool, "headless": lower_bool}
 SERVE_SCHEMA = {"port": "attribute", "host": "attribute", "api_key": "attribute", "name": "attribute"}
 SERVE_LOWERERS = {"port": lower_int, "host": lower_host, "api_key": lower_api_key, "name": lower_served_name}
 

@@ -19,6 +19,9 @@ RUNTIMES = ("vllm", "llama.cpp", "ollama", "sglang")
 KV_CACHE_TYPES = ("f16", "fp8", "q8_0", "q4_0")
 LICENSE_CLASSES = ("any", "permissive", "commercial")
 LINKS = ("pcie", "nvlink")
+THINKING = ("auto", "on", "off")
+# `thinking = auto`: models that can think do so for these tasks, and answer at once for the others.
+THINKING_TASKS = ("reasoning", "agent")
 DEFAULT_CONTEXT_CAP = 32 * 1024
 
 
@@ -83,6 +86,7 @@ class Workload(Node):
     concurrency: Int | None = None
     prompt: Tokens | None = None
     output: Tokens | None = None
+    thinking: Word | None = None
     span: Span | None = None
 
 
@@ -109,6 +113,7 @@ class Hardware(Node):
     nodes: Int | None = None
     link: Word | None = None
     p2p: Bool | None = None
+    headless: Bool | None = None  # None: unknown (a consumer card may drive a display)
     span: Span | None = None
 
 
@@ -183,6 +188,12 @@ class Deployment(Node):
     @property
     def objective(self) -> str:
         return self.prefer.value if self.prefer else "quality"
+
+    @property
+    def thinking(self) -> bool:
+        """Whether a model that can think should: `on`/`off` as written, `auto` by task."""
+        mode = self.workload.thinking.value if self.workload.thinking else "auto"
+        return self.task in THINKING_TASKS if mode == "auto" else mode == "on"
 
     @property
     def nodes(self) -> int:
