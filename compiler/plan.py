@@ -44,6 +44,8 @@ class ModelRef(Node):
     chat_template: str | None = None
     tool_call_parser: str | None = None
     reasoning_parser: str | None = None
+    thinking: Literal["on", "off"] | None = None  # whether the model thinks here; None: it cannot
+    chat_template_kwargs: dict[str, bool] = Field(default_factory=dict)  # what the server sets by default
     stop: tuple[str, ...] = ()
     max_context: int
     n_layers: int

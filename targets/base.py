@@ -150,8 +150,9 @@ def needs_tools(plan: Plan) -> bool:
     return plan.workload.task == "agent"
 
 
-def needs_reasoning(plan: Plan) -> bool:
-    return plan.workload.task in ("reasoning", "agent")
+def can_think(plan: Plan) -> bool:
+    """The model thinks, or can be told to: its reasoning must be parsed out of the answer whatever the task."""
+    return plan.model.thinking is not None
 
 
 def template_override(plan: Plan) -> str | None:

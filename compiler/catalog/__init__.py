@@ -41,6 +41,7 @@ SECTIONS: dict[str, tuple[type, str]] = {
     "runtimes": (Runtime, "name"),
 }
 OVERLAYS = ("variants", "serving")  # keyed by model id, merged into Model records
+SERVING_FIELDS = ("chat_template", "parsers", "thinking", "quality")
 
 
 @dataclass
@@ -284,15 +285,8 @@ def _overlay_fields(section: str, value: Any) -> dict[str, Any]:
             raise ValueError("expected a list of variants")
         return {"variants": value}
     if not isinstance(value, dict):
-        raise ValueError("expected a mapping with chat_template, parsers, quality")
-    out: dict[str, Any] = {}
-    if "chat_template" in value:
-        out["chat_template"] = value["chat_template"]
-    if "parsers" in value:
-        out["parsers"] = value["parsers"]
-    if "quality" in value:
-        out["quality"] = value["quality"]
-    return out
+        raise ValueError("expected a mapping with chat_template, parsers, thinking, quality")
+    return {key: value[key] for key in SERVING_FIELDS if key in value}
 
 
 def _invalid(section: str, key: str, path: str, exc: ValidationError) -> Diagnostic:

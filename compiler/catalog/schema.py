@@ -170,6 +170,20 @@ class Parsers(Record):
     reasoning: str | None = None
 
 
+class Thinking(Sourced):
+    """How a model thinks: by default (`on`, a chat-template switch turns it off), on request (`off`, the
+    switch turns it on), or always (`always`, no switch)."""
+
+    default: Literal["on", "off", "always"]
+    switch: str | None = None     # the chat-template kwarg (enable_thinking, thinking); None when always
+
+    @model_validator(mode="after")
+    def _switch_unless_always(self):
+        if (self.default == "always") != (self.switch is None):
+            raise ValueError("a switch is named exactly when the model does not always think")
+        return self
+
+
 class Variant(Sourced):
     """A quantized (or native) checkpoint that really exists. Its repo, file and revision are written into
     download URLs and scripts, so each must have its grammar (llmc.names)."""
@@ -210,6 +224,7 @@ class Model(Sourced):
     modalities: tuple[str, ...] = ("text",)
     chat_template: str | None = None
     parsers: dict[str, Parsers] = Field(default_factory=dict)  # runtime -> parser names
+    thinking: Thinking | None = None  # None: the model does not think
     mtp_layers: LayerCount = 0
     quality: Quality | None = None
     variants: tuple[Variant, ...] = ()

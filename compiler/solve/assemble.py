@@ -23,7 +23,7 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
         deployment=d.name,
         workload=Workload(task=task, concurrency=d.concurrency, prompt_tokens=d.prompt_tokens,
                           output_tokens=d.output_tokens),
-        model=_model_ref(c),
+        model=_model_ref(c, d),
         runtime=RuntimeRef(name=c.runtime.name, version=c.runtime.version, image=_image(ctx, c),
                            health_path=c.runtime.health_path, default_port=c.runtime.default_port),
         kv_cache={"type": c.kv.id},
@@ -51,7 +51,19 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
     )
 
 
-def _model_ref(c: Candidate) -> ModelRef:
+def _thinking(m, deployment) -> dict:
+    """Whether the model thinks in this deployment, and the chat-template switch that makes it so when its
+    default differs (vLLM's and SGLang's --default-chat-template-kwargs, llama.cpp's --reasoning)."""
+    if m.thinking is None:
+        return {}
+    if m.thinking.default == "always":
+        return {"thinking": "on"}
+    wanted = deployment.thinking
+    kwargs = {m.thinking.switch: wanted} if wanted != (m.thinking.default == "on") else {}
+    return {"thinking": "on" if wanted else "off", "chat_template_kwargs": kwargs}
+
+
+def _model_ref(c: Candidate, deployment) -> ModelRef:
     m, v = c.model, c.variant
     parsers = m.parsers.get(c.runtime.name)
     source = "local" if v is None else ("gguf" if c.fmt.family == "gguf" else "hf")
@@ -66,7 +78,7 @@ def _model_ref(c: Candidate) -> ModelRef:
         tool_call_parser=parsers.tool_call if parsers else None,
         reasoning_parser=parsers.reasoning if parsers else None,
         stop=tuple(getattr(m, "stop", ()) or ()), max_context=m.max_context, n_layers=m.n_layers,
-        moe=m.is_moe)
+        moe=m.is_moe, **_thinking(m, deployment))
 
 
 def _image(ctx: Context, c: Candidate) -> str:
@@ -204,4 +216,7 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
         notes.append(f"partial offload: {c.layout.gpu_layers} of {c.model.n_layers} layers on GPU, the rest in host RAM")
     if c.layout.n_cpu_moe:
         notes.append(f"expert offload: routed experts of the first {c.layout.n_cpu_moe} layers in host RAM")
+    if c.model.thinking and c.model.thinking.default == "always" and not ctx.deployment.thinking:
+        notes.append(f"{c.model.name} always thinks (no chat-template switch): its reasoning is returned apart "
+                     "from the answer, and it costs output tokens before the answer")
     return tuple(notes)

@@ -58,6 +58,10 @@ class LlamaCppTarget(Target):
         elif override:
             opts.append(Option("--chat-template-file", override))
         opts += self.speculative_options(plan)
+        if plan.model.thinking:
+            # `auto` detects from the template and can miss it; on/off set enable_thinking (--help of b11312).
+            # The reasoning goes to reasoning_content either way (--reasoning-format auto = deepseek).
+            opts.append(Option("--reasoning", plan.model.thinking, "think or answer at once, as the task wants"))
         opts += [Option("--host", host or plan.serving.host), Option("--port", port or plan.serving.port)]
         if plan.serving.api_key_env:
             opts.append(Option("--api-key-file", Raw(key_file)))

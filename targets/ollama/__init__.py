@@ -94,6 +94,10 @@ class OllamaTarget(Target):
                              "Ollama uses the GGUF's template")
         if plan.settings.kv_unified is not None:
             self.unsupported("kv_unified has no Ollama setting")
+        if plan.model.thinking == "off":
+            self.unsupported(f"{plan.model.name} thinks by default and Ollama has no server-wide switch "
+                             "(server/routes.go turns `think` on for thinking models)",
+                             help='clients send "think": false (or reasoning_effort "none" on /v1)')
         unused = sorted(k for k, v in plan.settings.model_dump().items()
                         if k not in SETTINGS and k != "kv_unified" and v is not None)
         for key in unused:

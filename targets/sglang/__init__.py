@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import (Container, Target, kv_type, local_model, local_mount, needs_build_dir, needs_reasoning,
-                    needs_tools, shell_path, template_override)
+from ..base import (Container, Target, can_think, kv_type, local_model, local_mount, needs_build_dir, needs_tools,
+                    shell_path, template_override)
 from ..options import Option, Raw
 
 KV_DTYPES = {"f16": None, "fp8": "fp8_e4m3"}
@@ -63,8 +63,10 @@ class SglangTarget(Target):
         opts += self.speculative_options(plan)
         if needs_tools(plan) and plan.model.tool_call_parser:
             opts.append(Option("--tool-call-parser", plan.model.tool_call_parser))
-        if needs_reasoning(plan) and plan.model.reasoning_parser:
+        if can_think(plan) and plan.model.reasoning_parser:
             opts.append(Option("--reasoning-parser", plan.model.reasoning_parser))
+        if plan.model.chat_template_kwargs:  # srt/arg_groups/fields/serving.py: request kwargs take precedence
+            opts.append(Option("--default-chat-template-kwargs", dict(plan.model.chat_template_kwargs)))
         if template_override(plan):
             opts.append(Option("--chat-template", template_override(plan)))
         opts.append(Option("--enable-metrics", True))

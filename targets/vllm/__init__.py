@@ -12,7 +12,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from ...artifacts import Artifact
 from ...plan import Plan
-from ..base import (W502, Container, Target, kv_type, local_model, local_mount, needs_build_dir, needs_reasoning,
+from ..base import (W502, Container, Target, can_think, kv_type, local_model, local_mount, needs_build_dir,
                     needs_tools, shell_path, template_override)
 from ...text import one_line
 from ..escape import sh
@@ -124,14 +124,18 @@ class VllmTarget(Target):
             else:
                 self.unsupported(f"task {plan.workload.task!r} needs tool calling but the catalog names no "
                                  f"tool-call parser for {plan.model.name}", code="W503")
-        if needs_reasoning(plan):
+        if can_think(plan):
             if plan.model.reasoning_parser and not known("reasoning_parser", plan.model.reasoning_parser):
                 self.unsupported(f"reasoning parser {plan.model.reasoning_parser!r} does not exist in vLLM 0.33")
             elif plan.model.reasoning_parser:
                 opts.append(Option("--reasoning-parser", plan.model.reasoning_parser))
-            elif plan.workload.task == "reasoning":
-                self.unsupported(f"task 'reasoning' but the catalog names no reasoning parser for "
-                                 f"{plan.model.name}; thinking stays inside the content", code="W503")
+            elif plan.model.thinking == "on":
+                self.unsupported(f"{plan.model.name} thinks but the catalog names no reasoning parser for it; "
+                                 "the thinking stays inside the content", code="W503")
+        if plan.model.chat_template_kwargs:
+            # json.loads'd and merged under each request's own kwargs (entrypoints/common/cli_args.py)
+            opts.append(Option("--default-chat-template-kwargs", dict(plan.model.chat_template_kwargs),
+                               "thinking on or off by default; a request may still choose"))
         return opts
 
     def env(self, plan: Plan) -> list[tuple[str, str]]:

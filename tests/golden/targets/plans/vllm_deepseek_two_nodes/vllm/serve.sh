@@ -26,4 +26,5 @@ exec "${VLLM:-vllm}" serve deepseek-ai/DeepSeek-V3.1 \
   --enable-auto-tool-choice \
   --tool-call-parser deepseek_v31 \
   --reasoning-parser deepseek_v3 \
+  --default-chat-template-kwargs '{"thinking":true}' \
   "$@"

@@ -30,6 +30,7 @@ exec "${LLAMA_SERVER:-llama-server}" \
   --n-cpu-moe 13 \
   -b 2048 \
   -ub 512 \
+  --reasoning off \
   --host 127.0.0.1 \
   --port 8080 \
   --metrics \

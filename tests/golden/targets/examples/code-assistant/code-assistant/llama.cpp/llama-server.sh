@@ -34,6 +34,7 @@ printf '%s\n' "${CODE_ASSISTANT_KEY}" > "$KEY_FILE"
   -sm none \
   -b 2048 \
   -ub 512 \
+  --reasoning off \
   --host 127.0.0.1 \
   --port 8080 \
   --api-key-file "$KEY_FILE" \

@@ -29,6 +29,7 @@ exec "${LLAMA_SERVER:-llama-server}" \
   -sm none \
   -b 2048 \
   -ub 512 \
+  --reasoning off \
   --host 127.0.0.1 \
   --port 8080 \
   --metrics \

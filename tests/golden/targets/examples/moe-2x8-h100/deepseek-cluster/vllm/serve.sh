@@ -23,4 +23,5 @@ exec "${VLLM:-vllm}" serve deepseek-ai/DeepSeek-V3.1 \
   --enable-expert-parallel \
   --distributed-executor-backend ray \
   --reasoning-parser deepseek_v3 \
+  --default-chat-template-kwargs '{"thinking":true}' \
   "$@"

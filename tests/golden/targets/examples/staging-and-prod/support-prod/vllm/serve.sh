@@ -14,4 +14,6 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3-8B \
   --enable-prefix-caching \
   --enable-chunked-prefill \
   --tensor-parallel-size 2 \
+  --reasoning-parser qwen3 \
+  --default-chat-template-kwargs '{"enable_thinking":false}' \
   "$@"

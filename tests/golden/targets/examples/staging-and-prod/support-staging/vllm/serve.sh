@@ -13,4 +13,6 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3-8B \
   --max-num-batched-tokens 2048 \
   --enable-prefix-caching \
   --enable-chunked-prefill \
+  --reasoning-parser qwen3 \
+  --default-chat-template-kwargs '{"enable_thinking":false}' \
   "$@"

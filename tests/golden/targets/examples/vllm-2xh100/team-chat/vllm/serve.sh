@@ -19,4 +19,6 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3.5-35B-A3B-FP8 \
   --enable-chunked-prefill \
   --tensor-parallel-size 2 \
   --enable-expert-parallel \
+  --reasoning-parser qwen3 \
+  --default-chat-template-kwargs '{"enable_thinking":false}' \
   "$@"
