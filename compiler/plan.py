@@ -46,6 +46,7 @@ class ModelRef(Node):
     reasoning_parser: str | None = None
     thinking: Literal["on", "off"] | None = None  # whether the model thinks here; None: it cannot
     chat_template_kwargs: dict[str, bool] = Field(default_factory=dict)  # what the server sets by default
+    language_only: bool = False  # a vision checkpoint served for text: its vision tower is not loaded
     stop: tuple[str, ...] = ()
     max_context: int
     n_layers: int

@@ -106,3 +106,14 @@ def test_the_sglang_command_carries_the_same_switch(catalog):
     assert "--reasoning-parser qwen3" in script
     assert json.loads(script.split("--default-chat-template-kwargs ", 1)[1].split(" ", 1)[0].strip("'")) == \
         {"enable_thinking": False}
+
+
+def test_a_vision_checkpoint_served_for_text_does_not_load_its_vision_tower(catalog):
+    """vLLM builds no vision tower under --language-model-only (config/multimodal.py: every modality limit 0),
+    which is what the text-only memory estimate assumes; a multimodal deployment keeps it."""
+    text = plan_for(catalog, "google/gemma-3-12b-it", "vllm", "chat", None)
+    vision = plan_for(catalog, "google/gemma-3-12b-it", "vllm", "multimodal", None)
+    assert text.model.language_only and not vision.model.language_only
+    [parsed] = parse_with_vllm([serve_argv(files(text)["vllm/serve.sh"])])
+    assert parsed["ok"] and parsed["namespace"]["language_model_only"] is True
+    assert "--language-model-only" not in files(vision)["vllm/serve.sh"]

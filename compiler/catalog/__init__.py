@@ -317,7 +317,7 @@ def model_tasks(model: Model) -> tuple[str, ...]:
         tasks.append("agent")
     if model.max_context >= 128_000:
         tasks.append("long-context")
-    if "vision" in model.modalities or "image" in model.modalities:
+    if model.has_vision:
         tasks.append("multimodal")
     return tuple(tasks)
 

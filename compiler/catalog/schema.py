@@ -236,18 +236,31 @@ class Model(Sourced):
     def is_moe(self) -> bool:
         return self.moe is not None
 
+    @property
+    def has_vision(self) -> bool:
+        return "vision" in self.modalities or "image" in self.modalities
+
     def layer_kinds(self) -> tuple[LayerKind, ...]:
         return self.attention.layer_kinds(self.n_layers)
 
 
 # ---------------------------------------------------------------- hardware
 
+class VisibleMemory(Sourced):
+    """The total the runtime sees (CUDA/HIP totalGlobalMem, Metal's recommendedMaxWorkingSetSize): the
+    nominal size less what the driver reserves, and less 1/16 where ECC is on GDDR6."""
+
+    bytes: Bytes
+
+
 class Gpu(Sourced):
     name: str
     aliases: tuple[str, ...] = ()
     vendor: str = "nvidia"
     kind: Literal["gpu", "cpu"] = "gpu"
-    memory_bytes: Bytes
+    memory_bytes: Bytes                   # nominal ("24GB" = 24 GiB), for display
+    visible_memory: VisibleMemory | None = None   # what capacity is planned against; None: the nominal size
+    display_capable: bool = False         # has display outputs: GPU 0 may hold a desktop (hardware.headless)
     bandwidth_gbps: Bandwidth             # GB/s (decimal)
     bf16_tflops: Tflops | None = None     # dense
     fp8_tflops: Tflops | None = None
@@ -259,6 +272,18 @@ class Gpu(Sourced):
     p2p: bool = True                      # peer-to-peer over PCIe allowed by the driver
     pcie_gbps: Bandwidth | None = None    # per direction
     tdp_w: Watts | None = None
+
+    @property
+    def visible_memory_bytes(self) -> int:
+        """The capacity every estimate and bound plans against."""
+        return self.visible_memory.bytes if self.visible_memory else self.memory_bytes
+
+    @model_validator(mode="after")
+    def _visible_within_nominal(self):
+        if self.visible_memory_bytes > self.memory_bytes:
+            raise ValueError(f"visible_memory.bytes ({self.visible_memory_bytes}) exceeds "
+                             f"memory_bytes ({self.memory_bytes})")
+        return self
 
 
 # ---------------------------------------------------------------- formats

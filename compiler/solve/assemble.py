@@ -78,7 +78,7 @@ def _model_ref(c: Candidate, deployment) -> ModelRef:
         tool_call_parser=parsers.tool_call if parsers else None,
         reasoning_parser=parsers.reasoning if parsers else None,
         stop=tuple(getattr(m, "stop", ()) or ()), max_context=m.max_context, n_layers=m.n_layers,
-        moe=m.is_moe, **_thinking(m, deployment))
+        moe=m.is_moe, language_only=m.has_vision and deployment.task != "multimodal", **_thinking(m, deployment))
 
 
 def _image(ctx: Context, c: Candidate) -> str:

@@ -107,7 +107,7 @@ def model_rejection(deployment: Deployment, model: Model) -> Rejection | None:
     if not license_allowed(deployment, model):
         return Rejection(model.name, "license", f"{model.license.id} is not in the allowed licenses",
                          blocked_by=model.license.id)
-    if deployment.task == "multimodal" and "vision" not in model.modalities and "image" not in model.modalities:
+    if deployment.task == "multimodal" and not model.has_vision:
         return Rejection(model.name, "task", "the multimodal task needs a model with vision input")
     if deployment.task == "agent" and not any(p.tool_call for p in model.parsers.values()):
         return Rejection(model.name, "task", "the agent task needs tool calling; no runtime has a tool-call parser for it")

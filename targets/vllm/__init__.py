@@ -77,6 +77,10 @@ class VllmTarget(Target):
                             ("--enable-chunked-prefill", st.enable_chunked_prefill)):
             if value is not None:
                 opts.append(Option(flag, value))
+        if plan.model.language_only:
+            # every modality limit 0: the vision tower is never built or loaded (config/multimodal.py), so its
+            # weights and encoder profiling leave memory to the KV cache, as the plan's text-only estimate has it
+            opts.append(Option("--language-model-only", True, "text only: the vision tower is not loaded"))
         opts += self.parallel_options(plan)
         if plan.speculative is not None:
             opts.append(Option("--speculative-config", speculative_config(plan)))

@@ -17,6 +17,7 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3.5-35B-A3B-FP8 \
   --kv-cache-dtype fp8 \
   --enable-prefix-caching \
   --enable-chunked-prefill \
+  --language-model-only \
   --tensor-parallel-size 2 \
   --enable-expert-parallel \
   --reasoning-parser qwen3 \
