@@ -79,6 +79,8 @@ def memory_lines(plan: Plan) -> list[str]:
                      + (f", maximum concurrency {mem.max_concurrency:.2f}x at {format_tokens(plan.context)}"
                         if mem.max_concurrency else ""))
     lines.append(f"  Safety margin kept free: {mem.safety_margin:.0%}; error band ±{mem.error_band:.0%}")
+    lines += [f"  Assumed: {d.device} drives a desktop, {format_bytes(p.bytes)} kept for it; write `headless = true` "
+              "in hardware { } if no display is attached" for d in mem.devices for p in d.parts if p.name == "desktop"]
     return lines
 
 

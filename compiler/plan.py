@@ -118,7 +118,7 @@ class Speculative(Node):
 
 
 class MemoryPart(Node):
-    name: str          # weights | kv_cache | compute | overhead | margin
+    name: str          # weights | kv_cache | compute | overhead | margin | desktop
     bytes: int
     source: str
     detail: str = ""

@@ -61,7 +61,7 @@ def test_16gb_card_for_chat_fits_with_kv_at_the_requested_context(catalog):
     assert plan is not None, diags
     assert plan.context == 16 * 1024
     gpu = plan.memory.devices[0]
-    assert gpu.kind == "gpu" and gpu.capacity_bytes == 16 * 2**30
+    assert gpu.kind == "gpu" and gpu.capacity_bytes == catalog.find_gpu("RTX 4060 Ti 16GB").visible_memory_bytes
     assert gpu.total_bytes <= gpu.capacity_bytes
     if plan.memory.kv_tokens_capacity is not None:
         assert plan.memory.kv_tokens_capacity >= plan.context
@@ -90,7 +90,7 @@ def test_mixed_cards_get_a_tensor_split_by_memory(catalog):
     body = '  runtime = llama.cpp\n  model = "Qwen/Qwen3-32B"\n'
     plan, diags = plan_for(catalog, '    gpu = [1 x "RTX 4090", 1 x "RTX 4060 Ti 16GB"]', body)
     assert plan is not None, diags
-    assert plan.parallelism.tensor_split == (1.5, 1.0)
+    assert plan.parallelism.tensor_split == (1.52, 1.0)  # by the memory each card shows CUDA
     gpu0, gpu1 = plan.memory.devices[:2]
     assert gpu0.weights_bytes > gpu1.weights_bytes
 
@@ -114,7 +114,7 @@ def test_multi_node_uses_pipeline_across_nodes_and_emits_kubernetes(catalog):
 def test_a_tight_tpot_at_low_concurrency_gets_a_same_family_draft_model(catalog):
     body = ('  model = "meta-llama/Llama-3.3-70B-Instruct"\n  runtime = llama.cpp\n  context = 8k\n'
             '  workload {\n    task = code\n  }\n  latency {\n    tpot <= 60ms\n  }\n')
-    hardware = '    gpu = 2 x "RTX 4090"\n    p2p = false\n    memory = 64 GiB'
+    hardware = '    gpu = 2 x "RTX 4090"\n    p2p = false\n    memory = 64 GiB\n    headless = true'
     plan, diags = plan_for(catalog, hardware, body)
     assert plan is not None, diags
     spec = plan.speculative

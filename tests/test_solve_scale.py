@@ -42,7 +42,7 @@ def test_identical_gpus_are_one_vertex_however_many():
     h100 = catalog.find_gpu("H100 SXM")
     topology, elapsed = timed(build_topology, [h100] * 4096, 1024)
     assert topology.graph.number_of_nodes() == 1 and topology.graph.number_of_edges() == 1
-    assert topology.gpus_per_node == 4096 and topology.memory_bytes == 4096 * 1024 * h100.memory_bytes
+    assert topology.gpus_per_node == 4096 and topology.memory_bytes == 4096 * 1024 * h100.visible_memory_bytes
     assert topology.link_kind == "nvlink" and topology.homogeneous and elapsed < BOUND_S
 
 

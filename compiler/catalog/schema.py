@@ -193,6 +193,7 @@ class Variant(Sourced):
     file: RepoFile | None = None  # GGUF file name (first shard for split files)
     revision: Revision | None = None
     size_bytes: Bytes | None = None
+    mtp: bool = False             # keeps the model's MTP heads (the original repo always does): verify per file
 
 
 class Quality(Sourced):

@@ -61,7 +61,7 @@ def _parse_fits(catalog: Catalog, text: str) -> int | None:
     if gpu is None:
         emit([unknown_gpu(catalog, name)], {}, "full")
         return None
-    return int(gpu.memory_bytes * count * FITS_SHARE)
+    return int(gpu.visible_memory_bytes * count * FITS_SHARE)
 
 
 def _formats_for(model: Model) -> list[str]:

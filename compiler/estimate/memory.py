@@ -5,6 +5,7 @@ llama.cpp / Ollama: layers (and the output layer) go to GPUs by -ngl and the spl
 free memory); the token embeddings stay on the CPU; --n-cpu-moe N keeps the experts of the first N
 layers in host RAM; each layer's KV lives with the layer; every backend reserves a compute buffer.
 The free margin is --fit-target (1024 MiB per device by default, runtimes.md §2).
+Capacity is what the runtime sees (Gpu.visible_memory_bytes), less a desktop on GPU 0 when the card may drive one.
 Ollama runs llama-server with -c num_ctx*parallel -np parallel (runtimes.md §3).
 vLLM: gpu_memory_utilization x device memory is the budget; weights, the profiled activation peak,
 CUDA graphs and non-torch memory come off it and the rest is paged KV (capacity in tokens).
@@ -13,6 +14,7 @@ SGLang: mem_fraction_static x device memory holds weights plus the KV pool; the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..catalog.schema import Gpu, KvType, Model
@@ -33,6 +35,13 @@ VLLM_UTIL_SOURCE = "vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.
 SGLANG_FRACTION_DEFAULT = 0.88
 SGLANG_FRACTION_SOURCE = "SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)"
 VLLM_BLOCK = 16
+DESKTOP_BYTES = 1024 * MIB
+DESKTOP_SOURCE = ("public nvidia-smi outputs of a desktop: GNOME `570MiB /  8192MiB` (Xorg 293MiB, gnome-shell 84MiB, "
+                  "a browser 122MiB), KDE `402MiB / 11175MiB`, idle RTX 5070 Tis `348MiB /  16303MiB` with a display "
+                  "and `40MiB /  16303MiB` without; under one TP-2 server the display GPU held 890 MiB (2x RTX 3090, "
+                  "noonghunna/club-3090#1120) and 1033 MiB (2x RTX 5090, noonghunna/club-3090#1229) more than its "
+                  "headless twin")
+DESKTOP_DETAIL = "GPU 0 may drive a display: hardware.headless is not true"
 
 # Relative error bands, from the calibration residuals (docs/accuracy.md).
 ERROR_BAND = {"llama.cpp": 0.03, "ollama": 0.05, "vllm": 0.10, "sglang": 0.10}
@@ -48,6 +57,16 @@ class HardwareView:
     link: str = "pcie"        # pcie | nvlink | none
     p2p: bool = True
     cpu: Gpu | None = None    # a CPU host record (kind "cpu") for bandwidth, when known
+    desktop: bool = False     # gpus[0] may hold a desktop: DESKTOP_BYTES are kept for it
+    tensor_split: tuple[float, ...] | None = None   # llama.cpp -ts the plan passes; None: split by free memory
+
+    def reserved_bytes(self, device: int) -> int:
+        """Memory another process holds on a GPU before the runtime starts: the desktop on GPU 0."""
+        return DESKTOP_BYTES if self.desktop and device == 0 else 0
+
+    def free_bytes(self) -> list[int]:
+        """What each GPU has for the runtime: its visible memory less what is reserved on it."""
+        return [g.visible_memory_bytes - self.reserved_bytes(d) for d, g in enumerate(self.gpus)]
 
     @property
     def cpu_only(self) -> bool:
@@ -108,7 +127,7 @@ def _device(name: str, kind: str, capacity: int, parts: list[MemoryPart]) -> Dev
     return DeviceMemory(device=name, kind=kind, weights_bytes=by.get("weights", 0),
                         kv_cache_bytes=by.get("kv_cache", 0),
                         compute_bytes=by.get("compute", 0) + by.get("output", 0),
-                        overhead_bytes=by.get("overhead", 0) + by.get("margin", 0),
+                        overhead_bytes=by.get("overhead", 0) + by.get("margin", 0) + by.get("desktop", 0),
                         total_bytes=total, capacity_bytes=capacity, parts=tuple(parts))
 
 
@@ -116,13 +135,21 @@ def _gpu_name(i: int, gpu: Gpu) -> str:
     return f"gpu{i} ({gpu.name})"
 
 
+def _desktop_part(hardware: HardwareView, device: int) -> list[MemoryPart]:
+    """The desktop kept on this device, as its own part (none where nothing is reserved)."""
+    reserved = hardware.reserved_bytes(device)
+    if not reserved:
+        return []
+    return [MemoryPart(name="desktop", bytes=reserved, source=DESKTOP_SOURCE, detail=DESKTOP_DETAIL)]
+
+
 # ---------------------------------------------------------------- llama.cpp / Ollama
 
-def llama_layer_devices(n_layers: int, gpu_layers: int | None, capacities: list[int]) -> list[int]:
+def llama_layer_devices(n_layers: int, gpu_layers: int | None, capacities: Sequence[float]) -> list[int]:
     """Device index per unit (n_layers repeating layers, then the output layer); -1 is the CPU.
 
     Exactly llama_model::load_tensors: units >= n_layer + 1 - ngl go to GPUs, split by the
-    cumulative share of free memory (std::upper_bound over the normalized split points).
+    cumulative share of `capacities` (free memory, or -ts) (std::upper_bound over the normalized split points).
     """
     n_units = n_layers + 1
     if not capacities:
@@ -197,8 +224,8 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime="llama.cpp",
                   unified=settings.kv_unified, n_ubatch=settings.n_ubatch, n_batch=settings.n_batch,
                   kv_v=settings.kv_v)
-    capacities = [g.memory_bytes for g in hardware.gpus]
-    units = llama_layer_devices(model.n_layers, parallel.gpu_layers, capacities)
+    free = hardware.free_bytes()
+    units = llama_layer_devices(model.n_layers, parallel.gpu_layers, hardware.tensor_split or free)
     base, experts = _layer_weight_bytes(model, weights)
     kv_layer = _llama_kv_per_layer(model, kv)
     n_cpu_moe = parallel.n_cpu_moe or 0
@@ -228,7 +255,7 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
                                    n_ubatch=settings.n_ubatch, flash_attention=settings.flash_attention,
                                    n_seq=slots, layers_here=layers_on[d], output_here=out_dev == d,
                                    swa_cells=swa_cells)
-        m = round(gpu.memory_bytes * OLLAMA_ADMISSION) if runtime == "ollama" else margin
+        m = round(free[d] * OLLAMA_ADMISSION) if runtime == "ollama" else margin
         parts = [
             MemoryPart(name="weights", bytes=w[d], source=weights.source,
                        detail=f"{layers_on[d]} layers" + (" + output" if out_dev == d else "")),
@@ -237,11 +264,12 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
             MemoryPart(name="compute", bytes=comp.bytes, source=comp.source, detail=comp.detail),
             MemoryPart(name="overhead", bytes=CUDA_CONTEXT_BYTES, source=CUDA_CONTEXT_SOURCE),
             MemoryPart(name="margin", bytes=m, source=margin_source),
+            *_desktop_part(hardware, d),
         ]
-        devices.append(_device(_gpu_name(d, gpu), "gpu", gpu.memory_bytes, parts))
+        devices.append(_device(_gpu_name(d, gpu), "gpu", gpu.visible_memory_bytes, parts))
     devices.append(_llama_host(model, weights, kv, hardware, settings, context, slots,
                                w[-1], kvd[-1], layers_on[-1], out_dev == -1, (n_kv_cells, swa_cells)))
-    margin_frac = LLAMA_FIT_TARGET / max(capacities) if capacities else 0.0
+    margin_frac = LLAMA_FIT_TARGET / max(free) if free else 0.0
     return MemoryEstimate(tuple(devices), margin_frac, runtime, kv, error_band=ERROR_BAND[runtime])
 
 
@@ -293,12 +321,12 @@ def _sharded_weights(model: Model, weights: WeightBytes, parallel: ParallelView)
 
 
 def _default_batched_tokens(gpu: Gpu) -> int:
-    gib = gpu.memory_bytes / GIB
+    gib = gpu.visible_memory_bytes / GIB
     return 16384 if gib >= 160 else 8192 if gib >= 70 else 2048
 
 
 def _default_max_seqs(gpu: Gpu) -> int:
-    return 1024 if gpu.memory_bytes / GIB >= 70 else 256
+    return 1024 if gpu.visible_memory_bytes / GIB >= 70 else 256
 
 
 def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: HardwareView,
@@ -313,18 +341,20 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=tokens_batched, max_num_seqs=max_seqs)
     graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
     nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0
+    total = gpu.visible_memory_bytes
     if runtime == "sglang":
         frac = settings.mem_fraction_static or SGLANG_FRACTION_DEFAULT
-        budget = round(frac * gpu.memory_bytes)
-        kv_pool = budget - w
-        fixed = gpu.memory_bytes - budget
+        budget = round(frac * total)
+        # SGLang sizes the pool from the memory free after loading (profile_max_num_token: rest = free -
+        # total x (1 - fraction)), so a desktop's share comes off the pool of every rank (the minimum is taken).
+        kv_pool = budget - w - hardware.reserved_bytes(0)
         budget_source, budget_detail = SGLANG_FRACTION_SOURCE, f"mem_fraction_static {frac}"
     else:
         util = settings.gpu_memory_utilization or VLLM_UTIL_DEFAULT
-        budget = round(util * gpu.memory_bytes)
+        budget = round(util * total)
         kv_pool = budget - w - act.bytes - graphs - CUDA_CONTEXT_BYTES - nccl
-        fixed = gpu.memory_bytes - budget
         budget_source, budget_detail = VLLM_UTIL_SOURCE, f"gpu_memory_utilization {util}"
+    fixed = total - budget
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
     per_token = _paged_token_bytes(model, kv_type, parallel, context)
     capacity = max(0, kv_pool) // per_token if per_token else 0
@@ -348,15 +378,37 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
         parts += [MemoryPart(name="compute", bytes=fixed, source=SGLANG_FRACTION_SOURCE,
                              detail="outside the static fraction: activations, CUDA graphs, context")]
         fixed = 0
-    parts.append(MemoryPart(name="margin", bytes=fixed, source=budget_source, detail=budget_detail))
+    margin = MemoryPart(name="margin", bytes=fixed, source=budget_source, detail=budget_detail)
     n_ranks = parallel.tp * parallel.pp
     gpus = hardware.gpus[:n_ranks] if len(hardware.gpus) >= n_ranks else hardware.gpus
-    devices = tuple(_device(_gpu_name(i, g), "gpu", g.memory_bytes, parts) for i, g in enumerate(gpus))
+    devices = _ranks(gpus, lambda i, g: _device(_gpu_name(i, g), "gpu", g.visible_memory_bytes,
+                                                _rank_parts(parts, margin, hardware, i)), hardware)
     notes = ()
     if kv_pool < need.total_bytes:
         notes = (f"KV pool holds {capacity} tokens, fewer than {slots} x {context}",)
-    return MemoryEstimate(devices, 1 - (budget / gpu.memory_bytes), runtime, need, capacity, concurrency,
+    return MemoryEstimate(devices, 1 - (budget / total), runtime, need, capacity, concurrency,
                           ERROR_BAND[runtime], notes)
+
+
+def _ranks(gpus, device_for, hardware: HardwareView) -> tuple[DeviceMemory, ...]:
+    """One entry per rank. Ranks on the same card with the same reservation hold the same: each distinct
+    one is built once and copied under its rank's name (a TP 8 x PP 64 plan has 512 ranks)."""
+    built: dict[tuple[str, int], DeviceMemory] = {}
+    out = []
+    for i, g in enumerate(gpus):
+        key = (g.name, hardware.reserved_bytes(i))
+        if key not in built:
+            built[key] = device_for(i, g)
+        out.append(built[key].model_copy(update={"device": _gpu_name(i, g)}))
+    return tuple(out)
+
+
+def _rank_parts(parts: list[MemoryPart], margin: MemoryPart, hardware: HardwareView, device: int) -> list[MemoryPart]:
+    """One rank's parts. vLLM refuses to start unless utilization x total is free (gpu_worker: "Free memory on
+    device ... is less than desired GPU memory utilization"), so a desktop sits in its margin and, past it, the
+    device is over capacity; SGLang's margin is empty, the desktop having come off its pool."""
+    rest = max(0, margin.bytes - hardware.reserved_bytes(device))
+    return [*parts, margin.model_copy(update={"bytes": rest}), *_desktop_part(hardware, device)]
 
 
 def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, context: int) -> int:

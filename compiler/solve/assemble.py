@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
+from ..estimate.memory import SGLANG_FRACTION_DEFAULT
 from ..units import format_duration
 from .candidates import Candidate, Rejection
 from .evaluate import Context, Evaluation
@@ -104,13 +105,14 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
     if c.runtime.name == "vllm":
         return Settings(gpu_memory_utilization=0.92, enable_prefix_caching=True, enable_chunked_prefill=True,
                         max_num_batched_tokens=_batched_tokens(ctx), env=env)
-    return Settings(mem_fraction_static=0.85, enable_prefix_caching=True, env=env)
+    # the fraction the memory estimate plans with, so launch.sh runs what the plan predicts
+    return Settings(mem_fraction_static=SGLANG_FRACTION_DEFAULT, enable_prefix_caching=True, env=env)
 
 
 def _batched_tokens(ctx: Context) -> int:
     """vLLM 0.33's serve default for this card (arg_utils get_batch_defaults), stated explicitly."""
     node0 = ctx.topology.node_devices(0)
-    gib = node0[0].gpu.memory_bytes / 2**30 if node0 else 0
+    gib = node0[0].gpu.visible_memory_bytes / 2**30 if node0 else 0
     return 16384 if gib >= 160 else 8192 if gib >= 70 else 2048
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from ..catalog.schema import Gpu
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
 from ..estimate.speed import SpeedEstimate, estimate_speed
@@ -52,8 +53,16 @@ class Context:
 
 def hardware_view(ctx: Context, layout: Layout) -> HardwareView:
     topo = ctx.topology
-    return HardwareView(gpus=tuple(d.gpu for d in layout.devices), host_ram_bytes=ctx.host_ram_bytes,
-                        nodes=topo.nodes, link=topo.link_kind, p2p=topo.p2p, cpu=topo.cpu_host)
+    gpus = tuple(d.gpu for d in layout.devices)
+    return HardwareView(gpus=gpus, host_ram_bytes=ctx.host_ram_bytes, nodes=topo.nodes, link=topo.link_kind,
+                        p2p=topo.p2p, cpu=topo.cpu_host, desktop=may_drive_desktop(ctx.deployment, gpus),
+                        tensor_split=layout.tensor_split)
+
+
+def may_drive_desktop(deployment: Deployment, gpus: tuple[Gpu, ...]) -> bool:
+    """GPU 0 is taken to drive a desktop when it has display outputs, unless the spec says `headless = true`."""
+    headless = deployment.hardware.headless
+    return bool(gpus) and gpus[0].display_capable and not (headless and headless.value)
 
 
 def parallel_view(layout: Layout) -> ParallelView:

@@ -153,13 +153,18 @@ def _record(ctx: Context, c: Candidate, weights: WeightBytes, catalog, result: S
 
 def _with_speculation(ctx: Context, ev: Evaluation, weights: WeightBytes, catalog) -> Evaluation | None:
     """The first method that meets the TPOT target, in order of how well its speedup is sourced: the
-    model's own MTP heads, a draft model (the seed's measured table), n-gram (assumed acceptance)."""
+    model's own MTP heads, then a draft model (the seed's measured table). Only a measured speedup may
+    carry a plan past its target: an assumed one (MTP of a family without a measurement, n-gram lookup)
+    never does."""
     d = ctx.deployment
     c = ev.candidate
     if d.concurrency > SPECULATIVE_MAX_CONCURRENCY:
         return None
     for method, draft in _spec_methods(c, catalog):
-        spec = speedup(d.task, method, draft_params_b=param_counts(draft.model)[0] / 1e9 if draft else None)
+        spec = speedup(d.task, method, draft_params_b=param_counts(draft.model)[0] / 1e9 if draft else None,
+                       family=c.model.family)
+        if not spec.sourced:
+            continue
         memory = with_draft(ev.memory, draft) if draft else ev.memory
         if draft and memory_violation(ctx, c, memory):
             continue
@@ -172,7 +177,7 @@ def _with_speculation(ctx: Context, ev: Evaluation, weights: WeightBytes, catalo
 
 def _spec_methods(c: Candidate, catalog) -> list[tuple[str, Draft | None]]:
     methods: list[tuple[str, Draft | None]] = []
-    if c.model.mtp_layers and "mtp" in c.runtime.speculative:
+    if c.model.mtp_layers and "mtp" in c.runtime.speculative and carries_mtp(c):
         methods.append(("mtp", None))
     if "draft" in c.runtime.speculative:
         draft = draft_for(c, catalog)
@@ -181,6 +186,12 @@ def _spec_methods(c: Candidate, catalog) -> list[tuple[str, Draft | None]]:
     if "ngram" in c.runtime.speculative:
         methods.append(("ngram", None))
     return methods
+
+
+def carries_mtp(c: Candidate) -> bool:
+    """Whether the checkpoint keeps the model's MTP heads: the original repo does; a conversion (a GGUF, an
+    AWQ/GPTQ export) does only when its catalog record says so (most drop them); a local file is not assumed to."""
+    return c.variant is not None and (c.variant.repo == c.model.id or c.variant.mtp)
 
 
 def draft_for(c: Candidate, catalog) -> Draft | None:

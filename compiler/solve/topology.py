@@ -84,8 +84,8 @@ class Topology:
 
     @property
     def memory_bytes(self) -> int:
-        """GPU memory of all nodes together."""
-        return sum(d.gpu.memory_bytes for d in self.node) * self.nodes
+        """GPU memory of all nodes together, as the runtimes see it (each card's visible memory)."""
+        return sum(d.gpu.visible_memory_bytes for d in self.node) * self.nodes
 
     @cached_property
     def _link_kinds(self) -> frozenset[str]:
@@ -138,9 +138,7 @@ def _link_between(a: Gpu, b: Gpu, link: str | None, p2p: bool | None) -> Link:
 
 
 def tensor_split(devices: tuple[Device, ...]) -> tuple[float, ...] | None:
-    """Proportions by memory for uneven cards (llama.cpp -ts); None when all cards are equal."""
-    sizes = [d.gpu.memory_bytes for d in devices]
-    if len(set(sizes)) <= 1:
-        return None
-    smallest = min(sizes)
-    return tuple(round(s / smallest, 2) for s in sizes)
+    """Proportions by visible memory for uneven cards (llama.cpp -ts); None when they round to equal."""
+    sizes = [d.gpu.visible_memory_bytes for d in devices]
+    split = tuple(round(s / min(sizes), 2) for s in sizes)
+    return split if len(set(split)) > 1 else None
