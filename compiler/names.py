@@ -23,18 +23,19 @@ DNS_LABEL = re.compile(r"[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?")
 SERVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}")
 # A Hugging Face repo id: `owner/name`, each part letters, digits, `-_.` (huggingface_hub validate_repo_id:
 # at most 96 characters, no `--` or `..`, not starting or ending with `-` or `.`).
-REPO_ID = re.compile(r"(?!.*(--|\.\.))[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9_](?:[\w.-]{0,94}[A-Za-z0-9_])?")
+REPO_ID = re.compile(r"(?!.*(--|\.\.))[A-Za-z0-9](?:[\w.-]{0,94}[A-Za-z0-9])?/[A-Za-z0-9_](?:[\w.-]{0,94}[A-Za-z0-9_])?",
+                     re.ASCII)
 # A file inside a repo (a GGUF, or a shard's first file): `/`-separated names of letters, digits and
 # `_ . + = @ , -`; no empty, `.` or `..` part, so it names a file below the repo and nothing else.
 _PART = r"(?!\.{1,2}(?:/|$))[\w.+=@,-]{1,255}"
-REPO_FILE = re.compile(rf"{_PART}(?:/{_PART})*")
+REPO_FILE = re.compile(rf"{_PART}(?:/{_PART})*", re.ASCII)
 # A git revision: a branch, a tag or a commit sha (git check-ref-format, narrowed to what hubs use).
-REVISION = re.compile(r"(?!.*\.\.)[\w][\w./-]{0,254}")
+REVISION = re.compile(r"(?!.*\.\.)[\w][\w./-]{0,254}", re.ASCII)
 # A container image repository (the OCI distribution spec's path grammar, lower case, with an optional
 # registry host and port) and a tag; a runtime version; an HTTP path on the server.
 IMAGE = re.compile(r"(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
-TAG = re.compile(r"[\w][\w.-]{0,127}")
-URL_PATH = re.compile(r"/[\w./-]{0,255}")
+TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+URL_PATH = re.compile(r"/[\w./-]{0,255}", re.ASCII)
 # Prefixes of real credentials (OpenAI/Anthropic sk-, Hugging Face hf_, GitHub, Slack, AWS, GitLab,
 # Google API keys, JWTs): a value like these in `env(...)` is the secret itself, not a variable's name.
 _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|xox[abpr]-"
