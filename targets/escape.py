@@ -1,8 +1,8 @@
 """Context-aware escaping: the one place each output context is written.
 
 Every value a template interpolates comes from a spec, a catalog record or a model file, so it is
-untrusted. The template environment (`Target.__init__`, with `finalize`) refuses to interpolate a plain string: each
-value passes through the filter of its context, which returns an `Escaped` string.
+untrusted. The template environment (`Target.__init__`, its `finalize`) refuses to interpolate a plain
+string: each value passes through the filter of its context, which returns an `Escaped` string.
 
 | filter | context | rule |
 | --- | --- | --- |
