@@ -50,6 +50,10 @@ class Container:
     start_period_s: int = 600
     fetch_script: str | None = None        # sh script run once in the same image to download the model
     local_files: tuple[tuple[str, str], ...] = ()  # (host path, container path) read-only bind mounts
+    hub_repos: tuple[tuple[str, str], ...] = ()  # (repo, revision or "") the server downloads from the Hub at start
+    loads_at_start: bool = True            # health passes only once the weights are loaded (not Ollama's)
+    processes: int = 1                     # OS processes the server runs, each keeping a core busy
+    scratch_bytes: int = 0                 # written outside the volumes (compile and JIT caches, logs)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "args", tuple(str(a) for a in self.args))  # plain str: YAML-safe

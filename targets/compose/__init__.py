@@ -11,6 +11,7 @@ from ..yamlout import cmap, dump, flow, script
 
 SERVICE_NAMES = {"vllm": "vllm", "llama.cpp": "llama-cpp", "ollama": "ollama", "sglang": "sglang"}
 SECRET = "api_key"
+HF_TOKEN = "${HF_TOKEN:-}"  # interpolated by Compose from the host's environment, never written here
 
 
 class ComposeTarget(Target):
@@ -48,7 +49,7 @@ class ComposeTarget(Target):
         """A one-shot service that downloads the GGUF into the cache volume with the image's own curl."""
         svc = cmap(("image", compose_literal(box.image)), ("entrypoint", flow(["/bin/sh", "-c"])),
                    ("command", [script(compose_literal(box.fetch_script))]),
-                   ("environment", cmap(("HF_TOKEN", "${HF_TOKEN:-}"))),
+                   ("environment", cmap(("HF_TOKEN", HF_TOKEN))),
                    ("volumes", [f"{box.cache_volume}:{box.cache_path}"]), ("restart", "no"),
                    comments={"environment": "sent only when set, for gated repos"})
         return svc
@@ -62,8 +63,12 @@ class ComposeTarget(Target):
         self.api_key(plan, box, svc)
         svc["ports"] = [f"{bracketed(plan.serving.host)}:{plan.serving.port}:{box.port}"]
         svc.yaml_add_eol_comment("bound to the spec's serve.host (loopback unless it says otherwise)", "ports")
-        if box.env:
-            svc["environment"] = cmap(*((k, compose_literal(v)) for k, v in sorted(box.env.items())))
+        env = cmap(*((k, compose_literal(v)) for k, v in sorted(box.env.items())))
+        if box.hub_repos and "HF_TOKEN" not in env:
+            env["HF_TOKEN"] = HF_TOKEN
+            env.yaml_add_eol_comment("from the host's environment when set, for gated repos", "HF_TOKEN")
+        if env:
+            svc["environment"] = env
         svc["volumes"] = [f"{box.cache_volume}:{box.cache_path}", *(bind_mount(src, dst) for src, dst in box.local_files)]
         if box.fetch_script:
             svc["depends_on"] = cmap(("model-download", cmap(("condition", "service_completed_successfully"))))

@@ -108,7 +108,7 @@ class OllamaTarget(Target):
         env["OLLAMA_HOST"] = "0.0.0.0:11434"
         return Container(image=plan.runtime.image, args=(), port=11434, health_cmd=("ollama", "list"),
                          health_path="/", cache_volume="ollama", cache_path="/root/.ollama", env=env,
-                         start_period_s=120)
+                         start_period_s=120, loads_at_start=False, processes=2)  # `ollama serve` and its runner
 
 
 def from_line(model: ModelFile) -> str:

@@ -7,7 +7,7 @@ from ...diagnostics import Diagnostic
 from ...plan import Plan
 from ...names import client_url
 from ..base import Target
-from ..kubernetes import secret_name
+from ..kubernetes import hf_token_secret, secret_name
 
 GIB = 1024**3
 START = {
@@ -29,7 +29,7 @@ class ReadmeTarget(Target):
                            files=sorted(a.path for a in artifacts), diagnostics=diagnostics,
                            devices=[device_row(d) for d in plan.memory.devices], base_url=client_url(plan.serving.host, plan.serving.port),
                            nodes=max(plan.parallelism.nodes, plan.hardware.nodes),
-                           secret_name=secret_name(plan), hello_request=hello_request(plan))
+                           secret_name=secret_name(plan), hf_token_secret=hf_token_secret(plan.deployment), hello_request=hello_request(plan))
         return [Artifact(path="README.md", content=text)]
 
 

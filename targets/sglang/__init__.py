@@ -103,9 +103,17 @@ class SglangTarget(Target):
         mount = local_mount(plan)
         opts = self.options(plan, host="0.0.0.0", port=30000, model=mount[1] if mount else None)
         args = tuple(t for o in opts for t in o.argv())
+        repos = () if mount else ((plan.model.repo or plan.model.id, plan.model.revision or ""),)
+        if plan.speculative is not None and plan.speculative.draft_repo:
+            repos += ((plan.speculative.draft_repo, ""),)
         return Container(image=plan.runtime.image, args=args, port=30000, local_files=(mount,) if mount else (),
                          entrypoint=("python3", "-m", "sglang.launch_server"),
                          health_cmd=("curl", "-f", "http://localhost:30000/health"), health_path="/health",
                          cache_volume="hf-cache", cache_path="/root/.cache/huggingface",
                          env=dict(sorted(plan.settings.env.items())), ipc_host=True,
-                         ulimits={"memlock": -1, "stack": 67108864})
+                         ulimits={"memlock": -1, "stack": 67108864}, hub_repos=repos,
+                         # the tokenizer manager, a scheduler per GPU, the detokenizer, a DP controller
+                         # (srt/entrypoints/engine.py _launch_subprocesses)
+                         processes=2 + plan.hardware.gpus_per_node + (plan.parallelism.replicas > 1),
+                         # llmc's allowance for the torch.compile, Triton and FlashInfer JIT caches and logs
+                         scratch_bytes=20 * 2**30)

@@ -171,12 +171,21 @@ class VllmTarget(Target):
         mount = local_mount(plan)
         args = (mount[1] if mount else model_arg(plan),
                 *argv([Option("--host", "0.0.0.0"), Option("--port", 8000), *opts]))
+        repos = () if mount else ((model_arg(plan), plan.model.revision or ""),)
+        if plan.speculative is not None and plan.speculative.draft_repo:
+            repos += ((plan.speculative.draft_repo, ""),)
+        dp = plan.parallelism.replicas
         return Container(image=plan.runtime.image, args=args, port=8000, local_files=(mount,) if mount else (),
                          health_cmd=("python3", "-c", "import urllib.request;"
                                      "urllib.request.urlopen('http://localhost:8000/health')"),
                          health_path="/health", cache_volume="hf-cache", cache_path="/root/.cache/huggingface",
                          env={k: v for k, v in self.env(plan)}, ipc_host=True,
-                         secret_env=("VLLM_API_KEY",) if plan.serving.api_key_env else ())
+                         secret_env=("VLLM_API_KEY",) if plan.serving.api_key_env else (), hub_repos=repos,
+                         # an API server and an engine core per DP rank, a worker per GPU, a DP coordinator
+                         # (docs/design/arch_overview.md, "V1 Process Architecture")
+                         processes=2 * dp + plan.hardware.gpus_per_node + (dp > 1),
+                         # llmc's allowance for ~/.cache/vllm (torch.compile, kernel JIT), Triton's cache, Ray's logs
+                         scratch_bytes=20 * 2**30)
 
 
 def model_arg(plan: Plan) -> str:

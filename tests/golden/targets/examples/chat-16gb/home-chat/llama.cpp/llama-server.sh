@@ -27,7 +27,7 @@ exec "${LLAMA_SERVER:-llama-server}" \
   -ctv f16 \
   -no-kvu \
   -sm none \
-  --n-cpu-moe 13 \
+  --n-cpu-moe 16 \
   -b 2048 \
   -ub 512 \
   --reasoning off \
