@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .estimate.report import LEGEND, memory_bar, memory_table
 from .plan import Estimate, Plan
+from .runtimes import profile
 from .text import md_fence, md_text
 from .units import format_bytes, format_duration, format_tokens
 
@@ -51,7 +52,8 @@ def parallelism_text(plan: Plan) -> str:
         return "CPU only (host RAM)"
     if p.nodes > 1:
         parts.append(f"{p.nodes} nodes")
-    if plan.runtime.name in ("vllm", "sglang"):
+    engine = profile(plan.runtime.name).engine
+    if engine == "paged":
         parts.append(f"TP {p.tensor}")
     if p.pipeline > 1:
         parts.append(f"PP {p.pipeline}")
@@ -59,7 +61,7 @@ def parallelism_text(plan: Plan) -> str:
         parts.append(f"EP {p.expert}")
     if p.replicas > 1:
         parts.append(f"{p.replicas} replicas")
-    if plan.runtime.name in ("llama.cpp", "ollama"):
+    if engine == "llama":
         parts.append(f"{p.split_mode} split over {hw.gpus_per_node} GPUs" if hw.gpus_per_node > 1 else "1 GPU")
     if p.tensor_split:
         parts.append("tensor split " + ",".join(f"{x:g}" for x in p.tensor_split))

@@ -18,12 +18,12 @@ from pydantic import ValidationError
 
 from .diagnostics import Diagnostic, Label, define_code, error, has_errors, warning
 from .names import DNS_LABEL
+from .runtimes import names as runtime_names
 from .source import SourceFile, Span
 from .spec import (
     KV_CACHE_TYPES,
     LINKS,
     PREFERENCES,
-    RUNTIMES,
     TASKS,
     THINKING,
     Deployment,
@@ -331,7 +331,7 @@ DEPLOYMENT_LOWERERS: dict[str, Callable[[Ctx, Stmt], Any]] = {
     "workload": lower_workload, "context": lower_tokens, "latency": lower_latency, "license": lower_license,
     "hardware": lower_hardware, "model": lower_model,
     "quantization": choice_of(QUANTIZATIONS, "quantization", fold=True),
-    "kv_cache": choice_of(KV_CACHE_TYPES, "KV-cache type", fold=True), "runtime": choice_of(RUNTIMES, "runtime"),
+    "kv_cache": choice_of(KV_CACHE_TYPES, "KV-cache type", fold=True), "runtime": choice_of(runtime_names, "runtime"),
     "prefer": closed_word(PREFERENCES, "preference"), "emit": lower_emit, "serve": lower_serve,
 }
 

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .runtimes import RuntimeName
+
 PLAN_SCHEMA = "llmc.plan/1"
 
 
@@ -54,7 +56,7 @@ class ModelRef(Node):
 
 
 class RuntimeRef(Node):
-    name: Literal["vllm", "llama.cpp", "ollama", "sglang"]
+    name: RuntimeName        # a registered runtime profile (llmc.runtimes)
     version: str
     image: str               # pinned image reference, never :latest
     health_path: str

@@ -10,12 +10,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .runtimes import names as runtime_names
 from .source import Span
 
 TASKS = ("chat", "code", "reasoning", "agent", "long-context", "multimodal")
 PREFERENCES = ("quality", "latency", "throughput", "memory")
 EMITS = ("compose", "kubernetes")
-RUNTIMES = ("vllm", "llama.cpp", "ollama", "sglang")
+RUNTIMES = runtime_names()  # the registered profiles (llmc.runtimes); lower reads the registry at call time
 KV_CACHE_TYPES = ("f16", "fp8", "q8_0", "q4_0")
 LICENSE_CLASSES = ("any", "permissive", "commercial")
 LINKS = ("pcie", "nvlink")

@@ -245,8 +245,11 @@ def _any_list(ctx: Ctx, stmt: Stmt) -> Tree | None:
     return inner
 
 
-def choice_of(allowed: tuple[str, ...], what: str, fold: bool = False) -> Callable[[Ctx, Stmt], Choice | None]:
+def choice_of(choices: tuple[str, ...] | Callable[[], tuple[str, ...]], what: str,
+              fold: bool = False) -> Callable[[Ctx, Stmt], Choice | None]:
+    """`auto`, one word or `any [...]` of `choices`; a callable is read on each use (a registry)."""
     def lower_choice(ctx: Ctx, stmt: Stmt) -> Choice | None:
+        allowed = choices() if callable(choices) else choices
         node, span = stmt.value, ctx.span(stmt.value)
         if node.data == "word" and node.children[0].value == "auto":
             return Choice(kind="auto", span=span)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..artifacts import Artifact
 from ..diagnostics import Diagnostic, Severity, define_code, error
 from ..plan import Plan
+from ..runtimes import UnknownRuntime, profile
 from .base import E501, Target
 from .compose import ComposeTarget
 from .escape import UnsafeValue
@@ -23,6 +24,8 @@ from .vllm import VllmTarget
 E502 = define_code("E502", "A target failed to render the plan", "llmc.targets")
 E504 = define_code("E504", "A value cannot be written safely into an artifact", "llmc.targets")
 
+# Keyed by each native target's `runtime`, which must name a registered profile (llmc.runtimes;
+# tests/test_runtime_profiles.py checks it). A profile without a target here is reported as E501.
 RUNTIME_TARGETS: dict[str, type[Target]] = {
     t.runtime: t for t in (VllmTarget, LlamaCppTarget, OllamaTarget, SglangTarget) if t.runtime
 }
@@ -31,6 +34,7 @@ PACKAGING = {"compose": ComposeTarget, "kubernetes": KubernetesTarget}
 
 def for_plan(plan: Plan) -> list[Target]:
     """The native runtime target first, then the packaging targets in a fixed order."""
+    profile(plan.runtime.name)   # a runtime without a profile: UnknownRuntime, reported as E501
     native_cls = RUNTIME_TARGETS.get(plan.runtime.name)
     if native_cls is None:
         raise KeyError(plan.runtime.name)
@@ -48,6 +52,9 @@ def emit_all(plan: Plan, strict: bool = False) -> tuple[list[Artifact], list[Dia
     """Every artifact of the plan (sorted by path) and what the targets could not express."""
     try:
         targets = for_plan(plan)
+    except UnknownRuntime as exc:
+        return [], [error(E501, f"no target for {exc.name!r}: it is not a registered runtime",
+                          help=f"runtimes: {', '.join(exc.known)}")]
     except KeyError as exc:
         return [], [error(E501, f"no target for {exc.args[0]!r}",
                           help=f"runtimes: {', '.join(RUNTIME_TARGETS)}; emit: {', '.join(PACKAGING)}")]

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..names import IMAGE, TAG, URL_PATH, is_repo_file, is_repo_id, is_revision
+from ..runtimes import RuntimeName
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
 
@@ -333,7 +334,7 @@ class KvType(Sourced):
 # ---------------------------------------------------------------- runtimes
 
 class Runtime(Sourced):
-    name: Literal["vllm", "llama.cpp", "ollama", "sglang"]
+    name: RuntimeName                 # a registered runtime profile (llmc.runtimes)
     version: Tag
     image: Image                      # repository
     tag: Tag                          # pinned, never latest

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from ..catalog.schema import KvType, Model
+from ..runtimes import KV_LLAMA, profile
 from .ggml_types import ggml_type
 
 LLAMA_SOURCE = "llama.cpp@0c1e57098 src/llama-context.cpp, llama-kv-cache.cpp, llama-kv-cache-iswa.cpp"
@@ -28,7 +29,11 @@ RECURRENT_SOURCE = "llama.cpp@0c1e57098 src/llama-hparams.cpp n_embd_r/n_embd_s,
 VLLM_SOURCE = "vLLM 0.33.0 paged KV (block size 16), v1/core/kv_cache_utils.py"
 PAD = 256
 VLLM_BLOCK = 16
-LLAMA_RUNTIMES = ("llama.cpp", "ollama")
+
+
+def llama_rule(runtime: str) -> bool:
+    """Whether this runtime's cache follows llama.cpp's rule (its profile's kv_runtime), not the paged one."""
+    return profile(runtime).kv_runtime == KV_LLAMA
 
 
 @dataclass(frozen=True)
@@ -83,13 +88,13 @@ def kv_constraints(model: Model, kv: KvType, runtime: str, flash_attention: bool
         bad = sorted(d for d in dims if d % kv.block_size)
         if bad:
             reasons.append(f"KV type {kv.id} needs head_dim divisible by {kv.block_size}; this model has {bad[0]}")
-    if runtime in LLAMA_RUNTIMES and kv.needs_flash_attention and not flash_attention:
+    if llama_rule(runtime) and kv.needs_flash_attention and not flash_attention:
         reasons.append(f"a quantized V cache ({kv.id}) needs flash attention on llama.cpp")
     return reasons
 
 
 def _ggml_name(kv: KvType, runtime: str) -> str:
-    return kv.runtimes.get(runtime) or kv.runtimes.get("llama.cpp") or kv.id
+    return kv.runtimes.get(runtime) or kv.runtimes.get(KV_LLAMA) or kv.id
 
 
 def _llama_cell_bytes(model: Model, kind: str, k_type: str, v_type: str) -> int:
@@ -123,8 +128,8 @@ def llama_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, unified: b
              n_ubatch: int = 512, n_batch: int = 2048, swa_full: bool = False,
              kv_v: KvType | None = None, runtime: str = "llama.cpp") -> KvBytes:
     """Exact llama.cpp KV/state bytes (what `llama_kv_cache: size = ...` prints)."""
-    k_type = _ggml_name(kv, "llama.cpp")
-    v_type = _ggml_name(kv_v or kv, "llama.cpp")
+    k_type = _ggml_name(kv, KV_LLAMA)
+    v_type = _ggml_name(kv_v or kv, KV_LLAMA)
     ctx, n_ctx_seq, streams = llama_context_sizes(n_ctx, n_seq, unified)
     ubatch = min(n_ctx, n_batch, n_ubatch)
     kinds = model.layer_kinds()
@@ -199,7 +204,7 @@ def kv_bytes(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, runtime: s
     the per-request length. Under llama.cpp the cache lives on the devices holding each layer, so
     TP does not divide it here (split-mode layer); memory.py spreads it over devices.
     """
-    if runtime in LLAMA_RUNTIMES:
+    if llama_rule(runtime):
         return llama_kv(model, kv, n_ctx=n_ctx, n_seq=n_seq, unified=unified, n_ubatch=n_ubatch,
                         n_batch=n_batch, swa_full=swa_full, kv_v=kv_v, runtime=runtime)
     return paged_kv(model, kv, n_ctx=n_ctx, n_seq=n_seq, tp=tp)

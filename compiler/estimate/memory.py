@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import DeviceMemory, Memory, MemoryPart
+from ..runtimes import KV_LLAMA, KV_PAGED, profile
 from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
                       VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
@@ -43,8 +44,8 @@ DESKTOP_SOURCE = ("public nvidia-smi outputs of a desktop: GNOME `570MiB /  8192
                   "headless twin")
 DESKTOP_DETAIL = "GPU 0 may drive a display: hardware.headless is not true"
 
-# Relative error bands, from the calibration residuals (docs/accuracy.md).
-ERROR_BAND = {"llama.cpp": 0.03, "ollama": 0.05, "vllm": 0.10, "sglang": 0.10}
+# Relative error bands, from the calibration residuals (docs/accuracy.md): each runtime profile's
+# `error_band` (llmc.runtimes).
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def _llama_kv_per_layer(model: Model, kv: KvBytes) -> list[int]:
 def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: HardwareView,
                  parallel: ParallelView, *, context: int, slots: int, settings: MemorySettings,
                  runtime: str = "llama.cpp") -> MemoryEstimate:
-    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime="llama.cpp",
+    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime=KV_LLAMA,
                   unified=settings.kv_unified, n_ubatch=settings.n_ubatch, n_batch=settings.n_batch,
                   kv_v=settings.kv_v)
     free = hardware.free_bytes()
@@ -247,7 +248,8 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     devices = []
     margin = LLAMA_FIT_TARGET
     margin_source = LLAMA_FIT_SOURCE
-    if runtime == "ollama":
+    admission = profile(runtime).memory_budget == "admission"
+    if admission:
         margin_source = OLLAMA_SOURCE
     for d in range(n_dev):
         gpu = hardware.gpus[d]
@@ -255,7 +257,7 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
                                    n_ubatch=settings.n_ubatch, flash_attention=settings.flash_attention,
                                    n_seq=slots, layers_here=layers_on[d], output_here=out_dev == d,
                                    swa_cells=swa_cells)
-        m = round(free[d] * OLLAMA_ADMISSION) if runtime == "ollama" else margin
+        m = round(free[d] * OLLAMA_ADMISSION) if admission else margin
         parts = [
             MemoryPart(name="weights", bytes=w[d], source=weights.source,
                        detail=f"{layers_on[d]} layers" + (" + output" if out_dev == d else "")),
@@ -270,7 +272,7 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     devices.append(_llama_host(model, weights, kv, hardware, settings, context, slots,
                                w[-1], kvd[-1], layers_on[-1], out_dev == -1, (n_kv_cells, swa_cells)))
     margin_frac = LLAMA_FIT_TARGET / max(free) if free else 0.0
-    return MemoryEstimate(tuple(devices), margin_frac, runtime, kv, error_band=ERROR_BAND[runtime])
+    return MemoryEstimate(tuple(devices), margin_frac, runtime, kv, error_band=profile(runtime).error_band)
 
 
 def _mask_spans(model: Model, kv: KvBytes) -> tuple[int, int]:
@@ -342,7 +344,8 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
     nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0
     total = gpu.visible_memory_bytes
-    if runtime == "sglang":
+    fraction = profile(runtime).memory_budget == "fraction"
+    if fraction:
         frac = settings.mem_fraction_static or SGLANG_FRACTION_DEFAULT
         budget = round(frac * total)
         # SGLang sizes the pool from the memory free after loading (profile_max_num_token: rest = free -
@@ -368,7 +371,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
                    detail=f"paged pool: {capacity} tokens; the workload needs {need.total_bytes} B "
                           f"({slots} x {context} tokens)"),
     ]
-    if runtime != "sglang":
+    if not fraction:
         parts += [
             MemoryPart(name="compute", bytes=act.bytes, source=act.source, detail=act.detail),
             MemoryPart(name="overhead", bytes=graphs + CUDA_CONTEXT_BYTES + nccl,
@@ -387,7 +390,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     if kv_pool < need.total_bytes:
         notes = (f"KV pool holds {capacity} tokens, fewer than {slots} x {context}",)
     return MemoryEstimate(devices, 1 - (budget / total), runtime, need, capacity, concurrency,
-                          ERROR_BAND[runtime], notes)
+                          profile(runtime).error_band, notes)
 
 
 def _ranks(gpus, device_for, hardware: HardwareView) -> tuple[DeviceMemory, ...]:
@@ -422,7 +425,7 @@ def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, co
 
 
 def paged_kv_needed(model: Model, kv_type: KvType, *, context: int, slots: int, tp: int, pp: int = 1) -> KvBytes:
-    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime="vllm", tp=tp)
+    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime=KV_PAGED, tp=tp)
     if pp == 1:
         return kv
     parts = tuple(type(p)(p.kind, p.layers, p.cells, p.bytes_per_cell, p.bytes // pp, p.rule + f", / PP {pp}")
@@ -442,11 +445,12 @@ def plan_memory(model: Model, weights: WeightBytes, fmt, kv: KvType, runtime: st
     `fmt` is kept for the callers' symmetry (weights already carry the format).
     """
     settings = settings or MemorySettings()
-    if runtime in ("llama.cpp", "ollama"):
+    engine = profile(runtime).engine
+    if engine == "llama":
         total_ctx = context * slots
         return llama_memory(model, weights, kv, hardware, parallel, context=total_ctx, slots=slots,
                             settings=settings, runtime=runtime)
-    if runtime in ("vllm", "sglang"):
+    if engine == "paged":
         return paged_memory(model, weights, kv, hardware, parallel, context=context, slots=slots,
                             settings=settings, runtime=runtime)
     raise ValueError(f"unknown runtime {runtime!r}")
@@ -454,7 +458,7 @@ def plan_memory(model: Model, weights: WeightBytes, fmt, kv: KvType, runtime: st
 
 def fits_context_slots(model, weights, fmt, kv, runtime, hardware, parallel, context, slots, settings=None) -> bool:
     est = plan_memory(model, weights, fmt, kv, runtime, hardware, parallel, context, slots, settings)
-    if runtime in ("vllm", "sglang"):
+    if profile(runtime).engine == "paged":
         return est.kv_tokens_capacity is not None and est.kv_tokens_capacity >= context * slots and est.fits
     return est.fits
 

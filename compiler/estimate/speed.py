@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..catalog.params import param_counts
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import Estimate, Performance
+from ..runtimes import profile
 from .kv import kv_heads_per_device
 from .memory import HardwareView, MemoryEstimate, ParallelView
 from .speculative import SpecSpeedup
@@ -89,7 +90,7 @@ def device_class(gpu: Gpu | None) -> str:
 
 
 def efficiency(runtime: str, gpu: Gpu | None) -> Efficiency:
-    rt = "llama.cpp" if runtime == "ollama" else runtime
+    rt = profile(runtime).speed_runtime
     cls = device_class(gpu)
     if cls == "cpu":
         return EFFICIENCY[("llama.cpp", "cpu")]
@@ -150,7 +151,8 @@ def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "
     tflops = gpu.bf16_tflops or 50.0
     if weights.family == "fp8" and gpu.fp8_tflops:
         tflops = gpu.fp8_tflops
-    elif weights.family == "gguf" and runtime in ("llama.cpp", "ollama") and weights.bits_per_weight < 12:
+    elif weights.family == "gguf" and bool(runtime) and profile(runtime).quantized_gguf_mmq \
+            and weights.bits_per_weight < 12:
         tflops *= 2   # quantized GGUF matmuls run on int8 tensor cores (MMQ), twice the fp16 rate
     return gpu.bandwidth_gbps * 1e9, tflops * 1e12, gpu, gpu.source[0]
 
@@ -188,7 +190,7 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
     bw, flops, dev, dev_source = _device_peaks(hardware, weights, runtime)
     eff = efficiency(runtime, dev)
     slow_kernels = (weights.family in INT4_FAMILIES and dev is not None and dev.kind == "gpu"
-                    and runtime in ("vllm", "sglang"))
+                    and profile(runtime).slow_int4_kernels)
     batch = max(1, concurrency)
     tp = max(1, parallel.tp)
     _, active = param_counts(model)

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from ..diagnostics import Diagnostic, DiagnosticsError, error
 from ..files import read_bounded
 from ..plan import MAX_PLAN_BYTES, Plan
+from ..runtimes import profile
 from . import codes
 
-NATIVE_SCRIPTS = {"llama.cpp": "llama.cpp/llama-server.sh", "vllm": "vllm/serve.sh", "sglang": "sglang/launch.sh"}
 COMPOSE_FILES = ("compose/compose.yaml", "compose.yaml", "compose/docker-compose.yaml", "docker-compose.yaml")
 LOG_VERBOSITY_ENV = "LLAMA_ARG_LOG_VERBOSITY"   # llama.cpp common/arg.cpp: the env twin of -lv
 LLAMA_BUFFER_VERBOSITY = 4                       # library INFO lines (the buffer sizes) print at 4 and above
@@ -44,7 +44,7 @@ def load_plan(build_dir: Path) -> Plan:
 
 
 def native_script(build_dir: Path, plan: Plan) -> Path:
-    relative = NATIVE_SCRIPTS.get(plan.runtime.name)
+    relative = profile(plan.runtime.name).launcher   # the same path README.md names
     script = build_dir / relative if relative else None
     if script is None or not script.is_file():
         raise DiagnosticsError([error(
@@ -69,7 +69,7 @@ def compose_file(build_dir: Path) -> Path:
 def server_env(plan: Plan, env: Mapping[str, str]) -> dict[str, str]:
     """The environment the server starts with: ours, plus llama.cpp log verbosity 4 for its buffer lines."""
     out = dict(env)
-    if plan.runtime.name in ("llama.cpp", "ollama"):
+    if profile(plan.runtime.name).llama_log_verbosity:
         current = out.get(LOG_VERBOSITY_ENV, "")
         if not (current.isdigit() and int(current) >= LLAMA_BUFFER_VERBOSITY):
             out[LOG_VERBOSITY_ENV] = str(LLAMA_BUFFER_VERBOSITY)
@@ -93,7 +93,7 @@ def docker_compose(env: Mapping[str, str]) -> list[str] | Diagnostic:
 
 def compose_override(plan: Plan, file: Path, scratch: Path) -> Path | None:
     """A compose file merged over the build's, giving llama.cpp services log verbosity 4 (their buffer lines)."""
-    if plan.runtime.name != "llama.cpp":
+    if not profile(plan.runtime.name).compose_log_override:
         return None
     from ruamel.yaml import YAML
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from ..runtimes import known, profile
 from .deadline import Deadline, DeadlinePassed, within
 
 WORDS = ("the time people way year day thing man world life hand part child eye woman place work week "
@@ -109,7 +110,7 @@ def words_text(n_words: int) -> str:
 
 def count_tokens(client: httpx.Client, endpoint: Endpoint, text: str) -> int | None:
     """The server's token count for `text`, or None when it has no usable /tokenize."""
-    if endpoint.runtime == "llama.cpp":
+    if known(endpoint.runtime) and profile(endpoint.runtime).tokenize == "content":
         body: dict = {"content": text}
     else:
         body = {"model": endpoint.model, "prompt": text}

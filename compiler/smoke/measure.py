@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..estimate.llama_log import MIB, parse_llama_log
 from ..plan import DeviceMemory, Plan
+from ..runtimes import profile
 
 GIB = 1024**3
 LLAMA_RESOLUTION = 0.005 * MIB   # llama.cpp prints MiB with two decimals
@@ -157,16 +158,17 @@ def vllm_metrics_tokens(metrics_text: str) -> float | None:
 
 
 def runtime_figures(plan: Plan, log_text: str, metrics_text: str = "") -> list[MemoryFigure]:
-    if plan.runtime.name in ("llama.cpp", "ollama"):
+    how = profile(plan.runtime.name).memory_log
+    if how == "llama-buffers":
         return llama_figures(plan, log_text)
-    if plan.runtime.name in ("vllm", "sglang"):
+    if how == "vllm-lines":
         return vllm_figures(plan, log_text, metrics_text)
     return []
 
 
 def runtime_memory(plan: Plan, log_text: str) -> dict:
     """What the runtime itself printed about memory, line by line (for smoke.json)."""
-    if plan.runtime.name in ("llama.cpp", "ollama"):
+    if profile(plan.runtime.name).memory_log == "llama-buffers":
         log = parse_llama_log(log_text)
         return {"buffers": [{"kind": b.kind, "buffer": b.device, "mib": b.mib} for b in log.buffers],
                 "kv_caches": [{"mib": k.mib, "cells": k.cells, "layers": k.layers, "seqs": k.seqs,

@@ -25,6 +25,7 @@ import httpx
 from ..diagnostics import Diagnostic, error
 from ..names import client_url
 from ..plan import Plan
+from ..runtimes import profile
 from ..text import printable
 from . import codes
 from .build_dir import (LOG_VERBOSITY_ENV, compose_file, compose_override, docker_compose, load_plan, native_script,
@@ -40,11 +41,6 @@ from .report import (FAIL, PASS, SKIP, Check, SmokeReport, append_record, calibr
 from .verdict import latency_checks, latency_summary, memory_checks, predicted_figures, measured_figures
 
 LOG_TAIL_LINES = 40
-METRICS = {"llama.cpp": ("llamacpp:prompt_tokens_total", "llamacpp:tokens_predicted_total",
-                         "llamacpp:prompt_seconds_total", "llamacpp:tokens_predicted_seconds_total",
-                         "llamacpp:n_decode_total", "llamacpp:n_tokens_max"),
-           "vllm": ("vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:prompt_tokens_total",
-                    "vllm:generation_tokens_total")}
 SMOKE_JSON, SMOKE_LOG = "smoke.json", "smoke.log"
 METRICS_TIMEOUT_S = 5.0
 REDACTED = "<redacted>"
@@ -105,7 +101,7 @@ class Session:
         if not self.send():
             return
         self.metrics_text = self.read_metrics()
-        if self.plan.runtime.name == "vllm":
+        if profile(self.plan.runtime.name).metrics_figures:
             self.figures = runtime_figures(self.plan, self.log_text(), self.metrics_text)
         self.finish_checks()
 
@@ -234,7 +230,7 @@ class Session:
         if self.load is not None and not self.load.errors:
             self.extend(*latency_checks(self.plan, self.load))
             self.report.latency = latency_summary(self.plan, self.load)
-        self.report.runtime_metrics = prometheus_values(self.metrics_text, METRICS.get(self.plan.runtime.name, ()))
+        self.report.runtime_metrics = prometheus_values(self.metrics_text, profile(self.plan.runtime.name).metrics)
 
     def read_metrics(self) -> str:
         """The runtime's /metrics page; empty when it has none, or it does not come by the deadline."""

@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from ..diagnostics import Diagnostic, error
 from ..plan import Estimate, Plan
+from ..runtimes import profile
 from ..units import format_bytes, format_duration
 from . import codes
 from .load import LoadResult, percentile
 from .measure import MemoryFigure, plan_devices
 from .report import FAIL, INFO, PASS, SKIP, Check
-
-LLAMA_HELP = ("keep the log verbosity at 4 or more (llmc smoke sets LLAMA_ARG_LOG_VERBOSITY=4; a -lv flag in "
-              "the script overrides it)")
-RUNTIME_SOURCES = {
-    "llama.cpp": ("llama-server's buffer lines (log verbosity 4)", LLAMA_HELP),
-    "ollama": ("llama-server's buffer lines (log verbosity 4)", LLAMA_HELP),
-    "vllm": ("vLLM's startup lines and /metrics", "keep vLLM's log level at INFO (VLLM_LOGGING_LEVEL) and its "
-                                                   "output in the log llmc smoke reads"),
-}
 
 
 def _amount(value: float | None, unit: str) -> str:
@@ -49,7 +41,7 @@ def memory_check(f: MemoryFigure) -> Check:
 
 def memory_checks(plan: Plan, figures: list[MemoryFigure]) -> tuple[list[Check], list[Diagnostic]]:
     if not any(not f.source.startswith("NVML") and f.measured is not None for f in figures):
-        where, help = RUNTIME_SOURCES.get(plan.runtime.name, ("the runtime's log", None))
+        where, help = profile(plan.runtime.name).memory_source or ("the runtime's log", None)
         summary = f"{plan.runtime.name} reported no memory figures"
         return [Check("memory", FAIL, summary, code=codes.E611)], [
             error(codes.E611, summary, detail=f"llmc smoke reads them from {where}", help=help)]

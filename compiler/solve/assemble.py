@@ -6,6 +6,7 @@ from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
 from ..estimate.memory import SGLANG_FRACTION_DEFAULT
+from ..runtimes import profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
 from .evaluate import Context, Evaluation
@@ -100,9 +101,10 @@ def _hardware(ctx: Context) -> Hardware:
 
 def _settings(ctx: Context, c: Candidate) -> Settings:
     env = dict(c.layout.env)
-    if c.runtime.name in ("llama.cpp", "ollama"):
+    runtime = profile(c.runtime.name)
+    if runtime.engine == "llama":
         return Settings(flash_attention="on", kv_unified=False, batch_size=2048, ubatch_size=512, env=env)
-    if c.runtime.name == "vllm":
+    if runtime.memory_budget == "utilization":
         return Settings(gpu_memory_utilization=0.92, enable_prefix_caching=True, enable_chunked_prefill=True,
                         max_num_batched_tokens=_batched_tokens(ctx), env=env)
     # the fraction the memory estimate plans with, so launch.sh runs what the plan predicts

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..catalog.schema import Format, KvType, Model, Runtime, Variant
+from ..runtimes import profile
 from ..spec import Deployment
 from .resolve import license_allowed
 from .topology import Device, Topology, tensor_split
@@ -133,7 +134,7 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         if not runtime.tool_calling:
             return f"{runtime.name} has no tool calling"
         parsers = model.parsers.get(runtime.name)
-        if runtime.name in ("vllm", "sglang") and not (parsers and parsers.tool_call):
+        if profile(runtime.name).needs_tool_parser and not (parsers and parsers.tool_call):
             return f"no {runtime.name} tool-call parser for {model.name}"
     if deployment.task == "multimodal" and not runtime.vision:
         return f"{runtime.name} does not serve vision input"
@@ -141,9 +142,9 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if runtime.min_compute_capability and cc < runtime.min_compute_capability:
             return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
-        if fmt.min_compute_capability and cc < fmt.min_compute_capability and runtime.name in ("vllm", "sglang"):
+        if fmt.min_compute_capability and cc < fmt.min_compute_capability and profile(runtime.name).homogeneous_ranks:
             return f"{fmt.id} needs compute capability {fmt.min_compute_capability} (this GPU has {cc})"
-        if runtime.name in ("vllm", "sglang"):
+        if profile(runtime.name).homogeneous_ranks:
             return _placement_rejection(runtime, model, topology)
     return None
 
@@ -184,7 +185,7 @@ def layouts(runtime: Runtime, model: Model, topology: Topology) -> list[Layout]:
     """Placements of the model that this runtime can run on this topology."""
     if topology.cpu_only:
         return [Layout()]
-    if runtime.name in ("vllm", "sglang"):
+    if profile(runtime.name).homogeneous_ranks:
         return _engine_layouts(model, topology)
     return [_llama_layout(topology)]
 

@@ -16,6 +16,7 @@ from ..estimate.speed import SpeedEstimate, estimate_speed
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
 from ..plan import MemoryPart
+from ..runtimes import profile
 from ..spec import Deployment
 from ..units import format_bytes, format_duration
 from .candidates import Candidate, Layout, with_offload
@@ -163,7 +164,7 @@ def fit_with_offload(ctx: Context, c: Candidate, weights: WeightBytes) -> Evalua
     """llama.cpp only: the most layers (or the fewest CPU expert layers) that fit the GPUs.
 
     The search estimates memory only; speed is estimated once, for the boundary it finds."""
-    if c.runtime.name not in ("llama.cpp", "ollama") or ctx.topology.cpu_only or not ctx.host_ram_bytes:
+    if not profile(c.runtime.name).offload or ctx.topology.cpu_only or not ctx.host_ram_bytes:
         return None
     n = c.model.n_layers
     found = None

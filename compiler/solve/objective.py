@@ -11,16 +11,16 @@ import functools
 import math
 
 from ..catalog.params import param_counts
+from ..runtimes import profile
 
 from .evaluate import Evaluation
 
 # A model without a published score for the task ranks by size: 30 + 8·log2(active params in B),
 # capped below the scored models' typical range so sourced scores win ties.
 UNSCORED_BASE, UNSCORED_SLOPE, UNSCORED_CAP = 30.0, 8.0, 60.0
-# Between equally good candidates, prefer the engine built for the hardware: vLLM before SGLang (whose speed
-# figures are assumed equal to vLLM's for lack of calibration rows), llama.cpp before Ollama (which runs
-# llama-server underneath and adds an admission margin).
-RUNTIME_RANK = {"vllm": 0, "sglang": 1, "llama.cpp": 2, "ollama": 3}
+# Between equally good candidates, prefer the engine built for the hardware: each runtime profile's `rank`
+# (llmc.runtimes) puts vLLM before SGLang (whose speed figures are assumed equal to vLLM's for lack of
+# calibration rows), llama.cpp before Ollama (which runs llama-server underneath and adds an admission margin).
 # Under prefer = latency / throughput / memory, only plans within this many quality points of the best
 # feasible one compete: "fastest" should not mean "a 270M model".
 QUALITY_FLOOR = 10.0
@@ -106,7 +106,7 @@ def sort_key(ev: Evaluation, objective: str, task: str) -> tuple:
     return (
         -score(ev, objective, task),
         -quality(ev, task),
-        RUNTIME_RANK.get(c.runtime.name, 9),
+        profile(c.runtime.name).rank,
         round(ev.speed.tpot_s.value, 6),
         round(peak_memory_fraction(ev), 6),
         c.model.id, c.fmt.id, c.runtime.name, c.kv.id, c.layout.tensor, c.layout.replicas,

@@ -6,6 +6,7 @@ that really produce a plan are reported.
 
 from __future__ import annotations
 
+from ..runtimes import profile
 from ..spec import Bound, Bytes, Deployment, Duration, Licenses, Tokens, Word
 from ..units import format_duration, format_tokens
 
@@ -83,7 +84,7 @@ def _more_gpus(d: Deployment, ctx, result, try_spec):
 
 
 def _host_ram(d: Deployment, ctx, result, try_spec):
-    if not d.hardware.gpu or (d.runtime.allowed and not {"llama.cpp", "ollama"} & set(d.runtime.allowed)):
+    if not d.hardware.gpu or (d.runtime.allowed and not any(profile(r).offload for r in d.runtime.allowed)):
         return None
     current = d.host_memory_bytes
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from ...artifacts import Artifact
 from ...plan import Plan
 from ...names import bracketed
+from ...runtimes import profile
 from ..base import GENERATED, Container, Target
 from ..escape import compose_literal
 from ..yamlout import cmap, dump, flow, script
 
-SERVICE_NAMES = {"vllm": "vllm", "llama.cpp": "llama-cpp", "ollama": "ollama", "sglang": "sglang"}
 SECRET = "api_key"
 HF_TOKEN = "${HF_TOKEN:-}"  # interpolated by Compose from the host's environment, never written here
 
@@ -29,7 +29,8 @@ class ComposeTarget(Target):
                              help="use the kubernetes manifests, or the instructions in README.md")
             return []
         box = self.runtime_target.container(plan)
-        service = SERVICE_NAMES[plan.runtime.name]
+        runtime = profile(plan.runtime.name)
+        service = runtime.service_name
         services = cmap()
         if box.fetch_script:
             services["model-download"] = self.fetch_service(box)
@@ -41,8 +42,9 @@ class ComposeTarget(Target):
             doc["secrets"] = cmap((SECRET, cmap(("environment", plan.serving.api_key_env))),
                                   comments={SECRET: f"read from ${plan.serving.api_key_env} when the stack starts"})
         header = f"{GENERATED}\nDocker Compose for deployment \"{plan.deployment}\" ({plan.runtime.name} {plan.runtime.version})."
-        if plan.runtime.name == "ollama":
-            header += "\nAfter `docker compose up -d`, register the model with ollama/create.sh (it talks to the published port)."
+        if runtime.create_script:
+            header += (f"\nAfter `docker compose up -d`, register the model with {runtime.create_script} "
+                       "(it talks to the published port).")
         return [self.file("compose.yaml", dump(doc, header))]
 
     def fetch_service(self, box: Container):
@@ -97,11 +99,14 @@ class ComposeTarget(Target):
                                  "set it on the command line inside your own secret handling")
             return
         svc["secrets"] = [SECRET]
-        if plan.runtime.name == "vllm":
-            # vLLM reads VLLM_API_KEY from the environment: load it from the secret file, then hand over.
-            svc["entrypoint"] = flow(["/bin/sh", "-c",
-                                      f'VLLM_API_KEY="$$(cat /run/secrets/{SECRET})" exec vllm serve "$$@"', "vllm"])
-            svc.yaml_add_eol_comment("the image's `vllm serve`, with VLLM_API_KEY read from the secret", "entrypoint")
+        runtime = profile(plan.runtime.name)
+        if runtime.api_key_env:
+            # the runtime reads its key from the environment (vLLM: VLLM_API_KEY): load it from the secret
+            # file, then hand over to the image's own server command.
+            serve, key = " ".join(runtime.serve_command), runtime.api_key_env
+            svc["entrypoint"] = flow(["/bin/sh", "-c", f'{key}="$$(cat /run/secrets/{SECRET})" exec {serve} "$$@"',
+                                      runtime.serve_command[0]])
+            svc.yaml_add_eol_comment(f"the image's `{serve}`, with {key} read from the secret", "entrypoint")
 
 
 def bind_mount(source: str, target: str):

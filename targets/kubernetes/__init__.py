@@ -15,6 +15,7 @@ import math
 
 from ...artifacts import Artifact
 from ...plan import Plan
+from ...runtimes import profile
 from ..base import GENERATED, Container, Target
 from ..escape import kubernetes_literal, sh
 from ..yamlout import cmap, dump, script
@@ -87,11 +88,12 @@ class KubernetesTarget(Target):
         if box.local_files:
             self.unsupported("a local() model is not reachable from a pod; copy it into the cache volume "
                              f"(model-cache) at {box.local_files[0][1]}, the path the server loads")
-        if plan.serving.api_key_env and plan.runtime.name != "vllm" and not box.secret_env \
+        runtime = profile(plan.runtime.name)
+        if plan.serving.api_key_env and not runtime.api_key_env and not box.secret_env \
                 and self.runtime_target.API_KEY:
             self.unsupported(f"the {plan.runtime.name} pod gets no API key; add it from a Secret yourself")
         if nodes > 1:
-            if plan.runtime.name != "vllm":
+            if not runtime.ray_multi_node:
                 self.unsupported(f"multi-node {plan.runtime.name} has no emitted Kubernetes path; "
                                  "only vLLM's LeaderWorkerSet is generated")
                 return []
@@ -115,8 +117,9 @@ class KubernetesTarget(Target):
             c["args"] = list(args) if args is not None else [kubernetes_literal(a) for a in box.args]
         c["ports"] = [cmap(("name", "http"), ("containerPort", box.port))]
         env = [cmap(("name", k), ("value", kubernetes_literal(v))) for k, v in sorted(box.env.items())]
-        if plan.serving.api_key_env and plan.runtime.name == "vllm":
-            env.append(cmap(("name", "VLLM_API_KEY"), ("valueFrom", cmap(("secretKeyRef", cmap(
+        key_env = profile(plan.runtime.name).api_key_env
+        if plan.serving.api_key_env and key_env:
+            env.append(cmap(("name", key_env), ("valueFrom", cmap(("secretKeyRef", cmap(
                 ("name", secret_name(plan)), ("key", SECRET_KEY)))))))
         if box.hub_repos and "HF_TOKEN" not in box.env:
             env.append(hf_token(plan.deployment))
@@ -212,12 +215,13 @@ class KubernetesTarget(Target):
                     ("volumeMounts", [cache_mount(box)]))
 
     def leader_worker_set(self, plan: Plan, name: str, box: Container, nodes: int):
-        serve = kubernetes_literal(" ".join(sh(a) for a in ("vllm", "serve", *box.args)))
+        runtime = profile(plan.runtime.name)
+        serve = kubernetes_literal(" ".join(sh(a) for a in (*runtime.serve_command, *box.args)))
         leader_cmd = f"{RAY_SCRIPT} leader --ray_cluster_size=$(LWS_GROUP_SIZE); {serve}"
         worker_cmd = f"{RAY_SCRIPT} worker --ray_address=$(LWS_LEADER_ADDRESS)"
-        leader = self.container(plan, "vllm-leader", box, nodes, startup_window_s(plan, box, downloads=False),
+        leader = self.container(plan, f"{runtime.service_name}-leader", box, nodes, startup_window_s(plan, box, downloads=False),
                                 args=[leader_cmd], command=["sh", "-c"])
-        worker = self.container(plan, "vllm-worker", box, nodes, None, args=[worker_cmd], command=["sh", "-c"])
+        worker = self.container(plan, f"{runtime.service_name}-worker", box, nodes, None, args=[worker_cmd], command=["sh", "-c"])
 
         def pod(c):  # fresh maps for each template: a shared one would be written as a YAML alias
             c.yaml_add_eol_comment(INTERFACE_HINT, "name")

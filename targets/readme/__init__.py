@@ -6,15 +6,11 @@ from ...artifacts import Artifact
 from ...diagnostics import Diagnostic
 from ...plan import Plan
 from ...names import client_url
+from ...runtimes import profile
 from ..base import Target
 from ..kubernetes import hf_token_secret, secret_name
 
 GIB = 1024**3
-START = {
-    "vllm": "vllm/serve.sh",
-    "llama.cpp": "llama.cpp/llama-server.sh",
-    "sglang": "sglang/launch.sh",
-}
 
 
 class ReadmeTarget(Target):
@@ -25,7 +21,8 @@ class ReadmeTarget(Target):
 
     def emit_readme(self, plan: Plan, targets: list[str], artifacts: list[Artifact],
                     diagnostics: list[Diagnostic]) -> list[Artifact]:
-        text = self.render("README.md.j2", plan=plan, targets=targets, start=START.get(plan.runtime.name),
+        runtime = profile(plan.runtime.name)   # the template reads the profile's fields, never the name
+        text = self.render("README.md.j2", plan=plan, runtime=runtime, targets=targets, start=runtime.launcher,
                            files=sorted(a.path for a in artifacts), diagnostics=diagnostics,
                            devices=[device_row(d) for d in plan.memory.devices], base_url=client_url(plan.serving.host, plan.serving.port),
                            nodes=max(plan.parallelism.nodes, plan.hardware.nodes),

@@ -1,0 +1,62 @@
+"""What llmc knows about one runtime, as data: `RuntimeProfile`.
+
+A stage that behaves differently per runtime reads a field here instead of comparing names, so
+adding a runtime is a new profile (plus its target folder and catalog record), not a hunt for
+`if runtime == ...` branches. This module is a leaf: it imports nothing from llmc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# The two KV sizing rules (estimate/kv.py): llama.cpp's cells per device, or vLLM's paged blocks.
+KV_LLAMA = "llama.cpp"
+KV_PAGED = "vllm"
+
+
+@dataclass(frozen=True)
+class RuntimeProfile:
+    name: str                                   # the spec's runtime word and plan.runtime.name
+    # ---- estimate
+    engine: Literal["paged", "llama"]           # memory model: a paged KV pool (vLLM/SGLang) or llama.cpp's buffers
+    kv_runtime: Literal["vllm", "llama.cpp"]    # which kv_bytes rule sizes its cache
+    speed_runtime: str                          # whose efficiency fit (estimate/speed.py EFFICIENCY) it uses
+    error_band: float                           # the memory estimate's stated error, as a fraction, from the
+    #                                             calibration residuals (docs/accuracy.md)
+    memory_budget: Literal["fit-target", "admission", "utilization", "fraction"]   # also picks the plan's
+    #   serving settings (solve/assemble.py): llama.cpp's for the llama engine, else the budget's knob
+    #   fit-target: llama.cpp's -fitt margin; admission: Ollama's share of free memory;
+    #   utilization: vLLM's gpu_memory_utilization; fraction: SGLang's mem_fraction_static
+    quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
+    slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
+    # ---- solve
+    rank: int = 9                               # tie-break order among equal plans (lower first)
+    needs_tool_parser: bool = False             # agent task: needs a catalog tool-call parser for the model
+    homogeneous_ranks: bool = False             # TP/PP engine: same GPU on every rank, heads divide TP,
+    #                                             a format's compute capability is checked; else a layer split
+    offload: bool = False                       # can put layers / MoE experts in host RAM (-ngl, --n-cpu-moe)
+    # ---- targets
+    service_name: str = ""                      # the compose service
+    launcher: str | None = None                 # the native launch script in a build (README, llmc smoke)
+    api_key_env: str | None = None              # the runtime reads its API key from this variable
+    serve_command: tuple[str, ...] = ()         # the image's server command (compose entrypoint for the key)
+    ray_multi_node: bool = False                # multi-node over Ray (README, Kubernetes LeaderWorkerSet)
+    config_file: str | None = None              # the same settings as a config file in the build
+    create_script: str | None = None            # a script that registers the model with the server
+    override_hint: str = ""                     # README: how to point the launcher at another executable
+    smoke_path: str | None = None               # README smoke curl path (None: plan.runtime.health_path)
+    gguf_download: bool = False                 # the launcher downloads one GGUF into the models dir
+    # ---- smoke
+    metrics: tuple[str, ...] = ()               # /metrics names llmc smoke records
+    memory_log: Literal["llama-buffers", "vllm-lines", "none"] = "none"   # how smoke reads its memory figures:
+    #   llama-server's buffer lines, or vLLM-style startup lines (and /metrics)
+    metrics_figures: bool = False               # smoke rereads memory figures once /metrics is up
+    memory_source: tuple[str, str | None] | None = None   # (where smoke reads memory, help when absent)
+    llama_log_verbosity: bool = False           # smoke raises llama-server's log verbosity (buffer lines)
+    compose_log_override: bool = False          # ... also under --compose, with an override file
+    tokenize: Literal["content", "prompt"] = "prompt"   # the /tokenize body: llama-server's {"content"},
+    #                                                   or {"model", "prompt"}
+
+
+__all__ = ["KV_LLAMA", "KV_PAGED", "RuntimeProfile"]

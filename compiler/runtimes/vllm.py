@@ -1,0 +1,18 @@
+"""vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
+
+from .base import RuntimeProfile
+
+PROFILE = RuntimeProfile(
+    name="vllm", engine="paged", kv_runtime="vllm", speed_runtime="vllm", error_band=0.10,
+    memory_budget="utilization", slow_int4_kernels=True,
+    rank=0, needs_tool_parser=True, homogeneous_ranks=True,
+    service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),
+    ray_multi_node=True, config_file="vllm/config.yaml",
+    override_hint="Override the executable with `VLLM=/path/to/vllm`; extra arguments are passed on.",
+    metrics=("vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:prompt_tokens_total",
+             "vllm:generation_tokens_total"),
+    memory_log="vllm-lines", metrics_figures=True,
+    memory_source=("vLLM's startup lines and /metrics",
+                   ("keep vLLM's log level at INFO (VLLM_LOGGING_LEVEL) and its "
+                    "output in the log llmc smoke reads")),
+)
