@@ -30,3 +30,21 @@ def test_the_16gb_chat_example_meets_its_target_without_borrowed_mtp():
     plan = all_example_plans()["chat-16gb/home-chat"]
     assert plan.speculative is None or plan.speculative.method == "draft"
     assert plan.performance.tpot_s.value <= 0.080
+
+
+def test_measured_mtp_carries_deepseek_and_its_heads_are_in_the_budget():
+    """DeepSeek-V3.1 at 5 ms per token on 8 x H200 needs its own MTP heads (measured 1.8x); the heads' layer
+    is loaded then, sharded over TP, and a paged pool gives those bytes up from its KV cache."""
+    from llmc.driver import open_catalog
+    from llmc.solve import solve
+
+    from tests.support.specs import deployment, spec_text
+
+    body = '  model = "deepseek-ai/DeepSeek-V3.1"\n  runtime = vllm\n  context = 8k\n  latency {\n    tpot <= 5ms\n  }\n'
+    plan, diagnostics = solve(deployment(spec_text('    gpu = 8 x "H200 SXM"', body=body)), open_catalog()[0])
+    assert plan is not None, [d.summary for d in diagnostics]
+    assert plan.speculative.method == "mtp" and plan.performance.tpot_s.value <= 0.005
+    gpu = plan.memory.devices[-1]
+    heads = next(p for p in gpu.parts if p.name == "mtp_weights")
+    assert 0.5e9 < heads.bytes < 3e9  # one of 61 layers of 671B in fp8, over TP 8
+    assert gpu.total_bytes <= gpu.capacity_bytes

@@ -84,13 +84,42 @@ def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryE
 def with_draft(mem: MemoryEstimate, draft) -> MemoryEstimate:
     """The draft model's weights sit beside the target's on the first device (llama.cpp: -ngld all;
     vLLM: draft_tensor_parallel_size 1). Its own KV cache is small and is not estimated."""
-    first = mem.devices[0]
     part = MemoryPart(name="draft_weights", bytes=draft.weight_bytes, source=WEIGHTS_SOURCE,
                       detail=f"draft model {draft.model.name} ({draft.variant.format})")
-    grown = first.model_copy(update={"weights_bytes": first.weights_bytes + draft.weight_bytes,
-                                     "total_bytes": first.total_bytes + draft.weight_bytes,
-                                     "parts": first.parts + (part,)})
-    return replace(mem, devices=(grown,) + mem.devices[1:])
+    return _with_weights(mem, {0}, part)
+
+
+def _with_weights(mem: MemoryEstimate, devices: set[int], part: MemoryPart) -> MemoryEstimate:
+    """`part` (more weights) on these devices. A paged pool (vLLM, SGLang) gives the bytes up from its KV
+    cache, the budget being fixed, so the pool holds fewer tokens; llama.cpp's buffers grow instead."""
+    paged = mem.kv_tokens_capacity is not None
+    out, shares = [], [1.0]
+    for i, d in enumerate(mem.devices):
+        if i not in devices:
+            out.append(d)
+            continue
+        kv = max(0, d.kv_cache_bytes - part.bytes) if paged else d.kv_cache_bytes
+        grown = d.total_bytes + part.bytes - (d.kv_cache_bytes - kv)
+        parts = tuple(p.model_copy(update={"bytes": kv}) if paged and p.name == "kv_cache" else p for p in d.parts)
+        out.append(d.model_copy(update={"weights_bytes": d.weights_bytes + part.bytes, "kv_cache_bytes": kv,
+                                        "total_bytes": grown, "parts": parts + (part,)}))
+        if paged:
+            shares.append(kv / d.kv_cache_bytes if d.kv_cache_bytes else 0.0)
+    if not paged:
+        return replace(mem, devices=tuple(out))
+    return replace(mem, devices=tuple(out), kv_tokens_capacity=int(mem.kv_tokens_capacity * min(shares)))
+
+
+def with_mtp(mem: MemoryEstimate, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
+    """The MTP heads are loaded only when MTP decoding is on: `mtp_layers` decoder layers of the target's
+    own format (they share its embeddings and head), sharded over the tensor-parallel ranks of the last
+    pipeline stage, which runs them."""
+    layer = weights.per_layer_bytes // c.model.n_layers  # per_layer_bytes is what all the layers hold
+    per_rank = c.model.mtp_layers * layer // max(1, c.layout.tensor)
+    gpus = [i for i, d in enumerate(mem.devices) if d.kind == "gpu"]
+    part = MemoryPart(name="mtp_weights", bytes=per_rank, source=WEIGHTS_SOURCE,
+                      detail=f"{c.model.mtp_layers} MTP layer(s) at the target's per-layer size")
+    return _with_weights(mem, set(gpus[-max(1, c.layout.tensor):]), part)
 
 
 def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violation | None:

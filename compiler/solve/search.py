@@ -12,7 +12,7 @@ from ..catalog.params import param_counts
 from .candidates import (Candidate, Draft, Rejection, context_for, kv_rejection, layouts, model_rejection,
                          runtime_rejection)
 from .evaluate import (Context, Evaluation, estimate_speed_for, evaluate, fit_with_offload, memory_violation,
-                       speed_violation, with_draft)
+                       speed_violation, with_draft, with_mtp)
 from .objective import candidate_quality
 
 # KV types `auto` may pick, best quality first.
@@ -165,8 +165,9 @@ def _with_speculation(ctx: Context, ev: Evaluation, weights: WeightBytes, catalo
                        family=c.model.family)
         if not spec.sourced:
             continue
-        memory = with_draft(ev.memory, draft) if draft else ev.memory
-        if draft and memory_violation(ctx, c, memory):
+        memory = with_draft(ev.memory, draft) if draft else (
+            with_mtp(ev.memory, c, weights) if method == "mtp" else ev.memory)
+        if memory is not ev.memory and memory_violation(ctx, c, memory):
             continue
         speed = estimate_speed_for(ctx, c, weights, memory, spec)
         trial = Evaluation(replace(c, speculative=spec, draft=draft), memory, speed, speed_violation(ctx, speed))
