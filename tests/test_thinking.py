@@ -117,3 +117,16 @@ def test_a_vision_checkpoint_served_for_text_does_not_load_its_vision_tower(cata
     [parsed] = parse_with_vllm([serve_argv(files(text)["vllm/serve.sh"])])
     assert parsed["ok"] and parsed["namespace"]["language_model_only"] is True
     assert "--language-model-only" not in files(vision)["vllm/serve.sh"]
+
+
+@pytest.mark.parametrize("prompt, cached", [("512", False), ("8k", True)])
+def test_prefix_caching_on_a_hybrid_model_only_where_a_prompt_can_hit(catalog, prompt, cached):
+    """vLLM caches a hybrid model's prefixes in blocks of up to 2048 tokens and holds more state per request
+    for it: with shorter prompts the cache never hits, so the plan turns it off."""
+    body = (f'  workload {{\n    task = chat\n    prompt = {prompt}\n  }}\n  model = "Qwen/Qwen3.5-27B"\n'
+            '  runtime = vllm\n')
+    plan, diagnostics = solve(deployment(spec_text(GPU, body=body)), catalog)
+    assert plan is not None, [d.summary for d in diagnostics]
+    assert plan.settings.enable_prefix_caching is cached
+    flag = "--enable-prefix-caching" if cached else "--no-enable-prefix-caching"
+    assert flag in files(plan)["vllm/serve.sh"] and any("hybrid model" in n for n in plan.notes)

@@ -105,10 +105,21 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
     if runtime.engine == "llama":
         return Settings(flash_attention="on", kv_unified=False, batch_size=2048, ubatch_size=512, env=env)
     if runtime.memory_budget == "utilization":
-        return Settings(gpu_memory_utilization=0.92, enable_prefix_caching=True, enable_chunked_prefill=True,
-                        max_num_batched_tokens=_batched_tokens(ctx), env=env)
+        return Settings(gpu_memory_utilization=0.92, enable_prefix_caching=_prefix_caching_pays(ctx, c),
+                        enable_chunked_prefill=True, max_num_batched_tokens=_batched_tokens(ctx), env=env)
     # the fraction the memory estimate plans with, so launch.sh runs what the plan predicts
     return Settings(mem_fraction_static=SGLANG_FRACTION_DEFAULT, enable_prefix_caching=True, env=env)
+
+
+# vLLM 0.33 caches a hybrid (linear-attention) model's prefixes in whole blocks raised to the Mamba page
+# size, 528-2048 tokens (vllm#40696, #47430), and holds ~3 state pages per running request instead of one
+# (v1/kv_cache_interface.py, align mode). Below one block a prompt never hits the cache.
+HYBRID_CACHE_BLOCK = 2048
+
+
+def _prefix_caching_pays(ctx: Context, c: Candidate) -> bool:
+    """Prefix caching, unless the model is hybrid and its prompts are shorter than one cache block."""
+    return "linear" not in c.model.layer_kinds() or ctx.deployment.prompt_tokens >= HYBRID_CACHE_BLOCK
 
 
 def _batched_tokens(ctx: Context) -> int:
@@ -220,6 +231,11 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
         notes.append(f"partial offload: {c.layout.gpu_layers} of {c.model.n_layers} layers on GPU, the rest in host RAM")
     if c.layout.n_cpu_moe:
         notes.append(f"expert offload: routed experts of the first {c.layout.n_cpu_moe} layers in host RAM")
+    if "linear" in c.model.layer_kinds() and profile(c.runtime.name).memory_budget == "utilization":
+        notes.append("hybrid model: " + ("prefix caching off, prompts are shorter than one cache block "
+                     f"({HYBRID_CACHE_BLOCK} tokens)" if not _prefix_caching_pays(ctx, c) else
+                     "prefix caching on; each running request holds ~3 state pages (align mode), more than "
+                     "the estimate's one"))
     if c.model.thinking and c.model.thinking.default == "always" and not ctx.deployment.thinking:
         notes.append(f"{c.model.name} always thinks (no chat-template switch): its reasoning is returned apart "
                      "from the answer, and it costs output tokens before the answer")
