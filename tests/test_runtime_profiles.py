@@ -160,3 +160,22 @@ def test_the_stages_that_read_the_registry_need_nothing_else(tgi):
     assert efficiency("tgi", None) == efficiency("vllm", None)
     artifacts, diagnostics = emit_all(plan)
     assert artifacts == [] and [d.code for d in diagnostics] == ["E501"] and "'tgi'" in diagnostics[0].summary
+
+
+def test_smoke_finds_the_launcher_every_target_writes(tmp_path):
+    """The profile's launcher is the path the runtime's target really writes: smoke resolves it in a real
+    build of every hand-built plan (Ollama has none: it is started with `ollama serve` and create.sh)."""
+    from llmc.artifacts import write_atomically
+    from llmc.smoke.build_dir import native_script
+    from llmc.targets import emit_all
+
+    from tests.support import plans
+
+    for name, make in sorted(plans.ALL.items()):
+        plan = make()
+        build = tmp_path / name
+        write_atomically(build, emit_all(plan)[0])
+        if profile(plan.runtime.name).launcher is None:
+            assert (build / profile(plan.runtime.name).create_script).is_file(), name
+            continue
+        assert native_script(build, plan) == build / profile(plan.runtime.name).launcher, name
