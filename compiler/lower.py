@@ -17,7 +17,7 @@ from lark import Tree
 from pydantic import ValidationError
 
 from .diagnostics import Diagnostic, Label, define_code, error, has_errors, warning
-from .names import DNS_LABEL
+from .names import DNS_LABEL, INTERFACE, RESOURCE
 from .runtimes import names as runtime_names
 from .source import SourceFile, Span
 from .spec import (
@@ -46,6 +46,7 @@ from .values import (
     Stmt,
     bound_of,
     choice_of,
+    grammar_text,
     closed_word,
     lower_api_key,
     lower_bool,
@@ -278,9 +279,11 @@ LATENCY_SCHEMA = {"ttft": "bound", "tpot": "bound", "decode": "bound", "throughp
 LATENCY_LOWERERS = {"ttft": bound_of(UPPER_BOUND, Kind.DURATION), "tpot": bound_of(UPPER_BOUND, Kind.DURATION),
                     "decode": bound_of(LOWER_BOUND, Kind.RATE), "throughput": bound_of(LOWER_BOUND, Kind.RATE)}
 HARDWARE_SCHEMA = {"gpu": "attribute", "memory": "attribute", "nodes": "attribute", "link": "attribute",
-                   "p2p": "attribute", "headless": "attribute"}
+                   "p2p": "attribute", "headless": "attribute", "interface": "attribute", "rdma": "attribute"}
 HARDWARE_LOWERERS = {"gpu": lower_gpu, "memory": lower_bytes, "nodes": lower_int,
-                     "link": closed_word(LINKS, "link"), "p2p": lower_bool, "headless": lower_bool}
+                     "link": closed_word(LINKS, "link"), "p2p": lower_bool, "headless": lower_bool,
+                     "interface": grammar_text(INTERFACE, "a network interface name", "eth0"),
+                     "rdma": grammar_text(RESOURCE, "a Kubernetes resource name", "rdma/hca")}
 SERVE_SCHEMA = {"port": "attribute", "host": "attribute", "api_key": "attribute", "name": "attribute"}
 SERVE_LOWERERS = {"port": lower_int, "host": lower_host, "api_key": lower_api_key, "name": lower_served_name}
 

@@ -36,6 +36,10 @@ REVISION = re.compile(r"(?!.*\.\.)[\w][\w./-]{0,254}", re.ASCII)
 IMAGE = re.compile(r"(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
 URL_PATH = re.compile(r"/[\w./-]{0,255}", re.ASCII)
+# A network interface (Linux IFNAMSIZ: at most 15 characters) and a Kubernetes extended resource name
+# (`vendor.domain/name`, as device plugins register RDMA devices: rdma/hca, nvidia.com/hostdev).
+INTERFACE = re.compile(r"[A-Za-z0-9_.:-]{1,15}", re.ASCII)
+RESOURCE = re.compile(r"[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?", re.ASCII)
 # Prefixes of real credentials (OpenAI/Anthropic sk-, Hugging Face hf_, GitHub, Slack, AWS, GitLab,
 # Google API keys, JWTs): a value like these in `env(...)` is the secret itself, not a variable's name.
 _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{16,}|github_pat_|xox[abpr]-"

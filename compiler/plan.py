@@ -72,6 +72,7 @@ class Hardware(Node):
     link: Literal["pcie", "nvlink", "none"] = "none"
     p2p: bool = False
     devices: tuple[str, ...] = ()  # per-GPU names for mixed cards, in device order
+    rdma: str | None = None        # a Kubernetes resource to request once per pod (an RDMA device)
 
 
 class Parallelism(Node):

@@ -115,6 +115,8 @@ class Hardware(Node):
     link: Word | None = None
     p2p: Bool | None = None
     headless: Bool | None = None  # None: unknown (a consumer card may drive a display)
+    interface: Text | None = None  # the NIC multi-node traffic uses (NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME)
+    rdma: Text | None = None      # the Kubernetes resource of an RDMA device, one per pod
     span: Span | None = None
 
 

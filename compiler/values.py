@@ -426,6 +426,18 @@ def lower_host(ctx: Ctx, stmt: Stmt) -> Text | None:
     return None
 
 
+def grammar_text(pattern, what: str, example: str) -> Callable[[Ctx, Stmt], Text | None]:
+    """A quoted string that must match `pattern` (E205 naming `what` otherwise)."""
+    def lower(ctx: Ctx, stmt: Stmt) -> Text | None:
+        text = lower_text(ctx, stmt)
+        if text is None or pattern.fullmatch(text.value):
+            return text
+        ctx.report(error(E_WRONG_KIND, f"`{text.value}` is not {what}", span=text.span, label=f"not {what}",
+                         help=f'write e.g. `{stmt.name.value} = "{example}"`'))
+        return None
+    return lower
+
+
 def lower_served_name(ctx: Ctx, stmt: Stmt) -> Text | None:
     name = lower_text(ctx, stmt)
     if name is None or is_served_name(name.value):

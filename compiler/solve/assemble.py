@@ -96,11 +96,15 @@ def _hardware(ctx: Context) -> Hardware:
                     gpu_memory_bytes=node0[0].gpu.memory_bytes if node0 else 0,
                     host_memory_bytes=ctx.host_ram_bytes if ctx.host_ram_given else 0,
                     link=topo.link_kind if node0 else "none", p2p=topo.p2p if len(node0) > 1 else False,
-                    devices=tuple(d.gpu.name for d in node0))
+                    devices=tuple(d.gpu.name for d in node0),
+                    rdma=ctx.deployment.hardware.rdma.value if ctx.deployment.hardware.rdma else None)
 
 
 def _settings(ctx: Context, c: Candidate) -> Settings:
     env = dict(c.layout.env)
+    interface = ctx.deployment.hardware.interface
+    if interface and ctx.topology.nodes > 1:  # NCCL's and Gloo's bootstrap sockets pick the wrong NIC otherwise
+        env |= {"NCCL_SOCKET_IFNAME": interface.value, "GLOO_SOCKET_IFNAME": interface.value}
     runtime = profile(c.runtime.name)
     if runtime.engine == "llama":
         return Settings(flash_attention="on", kv_unified=False, batch_size=2048, ubatch_size=512, env=env)

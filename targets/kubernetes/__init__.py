@@ -303,6 +303,8 @@ def resources(plan: Plan, box: Container, nodes: int):
     out = cmap(("requests", requests))
     if plan.hardware.gpus_per_node:
         out["limits"] = cmap(("nvidia.com/gpu", plan.hardware.gpus_per_node))
+    if plan.hardware.rdma and nodes > 1:  # one RDMA device per pod, as the device plugin hands them out
+        out.setdefault("limits", cmap())[plan.hardware.rdma] = 1
     return out
 
 
