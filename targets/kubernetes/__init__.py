@@ -34,7 +34,7 @@ PROCESS_BYTES = 2 * GIB
 # (kube-reserved, system-reserved, eviction threshold: Kubernetes "Reserve Compute Resources for System Daemons").
 ALLOCATABLE = 0.9
 NO_SERVICE_LINKS = "no NAME_PORT=tcp://... variables: a Service named like the runtime (vllm) would set VLLM_PORT"
-INTERFACE_HINT = "several NICs: set NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME in env (docs/targets/kubernetes.md)"
+INTERFACE_HINT = "several NICs: name one with hardware.interface in the spec (docs/targets/kubernetes.md)"
 WAIT = 'until [ -f "$0" ]; do echo "waiting for the model-download Job to fill the cache"; sleep 10; done'
 # Run by the download Job as `python3 -c DOWNLOAD MARKER REPO REVISION [REPO REVISION ...]` in the vLLM image.
 DOWNLOAD = '''\
@@ -224,7 +224,8 @@ class KubernetesTarget(Target):
         worker = self.container(plan, f"{runtime.service_name}-worker", box, nodes, None, args=[worker_cmd], command=["sh", "-c"])
 
         def pod(c):  # fresh maps for each template: a shared one would be written as a YAML alias
-            c.yaml_add_eol_comment(INTERFACE_HINT, "name")
+            if "NCCL_SOCKET_IFNAME" not in plan.settings.env:
+                c.yaml_add_eol_comment(INTERFACE_HINT, "name")
             return pod_spec([c], self.volumes(plan, name, box), [self.wait_container(box)] if box.hub_repos else [])
         labels = cmap(("app.kubernetes.io/name", name), ("role", "leader"))
         template = cmap(
