@@ -206,7 +206,7 @@ def test_multi_node_weights_are_downloaded_once_onto_a_shared_claim(tmp_path):
     leader = template["leaderTemplate"]["spec"]["containers"][0]
     assert startup_window(leader) >= 600 + 672 * GIB / (125 * 2**20)  # read once, after 600 s to start
     text = (out / "leaderworkerset.yaml").read_text()
-    assert text.count("set NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME") == 2  # a hint on the leader and the worker
+    assert text.count("name one with hardware.interface") == 2  # a hint on the leader and the worker
 
 
 def test_memory_requests_fit_the_node_the_spec_describes(tmp_path):
