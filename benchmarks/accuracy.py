@@ -318,7 +318,7 @@ Reading the table:
   token capacity left after weights, activations, CUDA graphs and overheads (the least certain part).
 - Where exact arithmetic disagrees with a quoted figure (the seed's rounded 70B numbers) the row keeps
   the quote and says so in the note; the estimator is not tuned toward it.
-- Speed rows marked "fit" were used to set the efficiency factors in `llmc.estimate.speed.EFFICIENCY`
+- Speed rows marked "fit" were used to set the efficiency factors in each runtime profile's `efficiency` (`llmc.runtimes`)
   (in-sample); the others are out-of-sample checks.
 - The CPU-side exactness (KV to the byte, model buffer within 1%, compute buffer within 10%) is checked
   by `tests/test_llama_real.py` against the real llama-server, not here.

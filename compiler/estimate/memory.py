@@ -31,10 +31,6 @@ LLAMA_FIT_TARGET = 1024 * MIB
 LLAMA_FIT_SOURCE = "llama.cpp --fit-target default 1024 MiB free per device (common/arg.cpp, runtimes.md §2)"
 OLLAMA_ADMISSION = 0.20
 OLLAMA_SOURCE = "Ollama schedules a model when its estimate fits ~80% of free memory (estimation.md)"
-VLLM_UTIL_DEFAULT = 0.92
-VLLM_UTIL_SOURCE = "vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.md §1.2)"
-SGLANG_FRACTION_DEFAULT = 0.88
-SGLANG_FRACTION_SOURCE = "SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)"
 VLLM_BLOCK = 16
 DESKTOP_BYTES = 1024 * MIB
 DESKTOP_SOURCE = ("public nvidia-smi outputs of a desktop: GNOME `570MiB /  8192MiB` (Xorg 293MiB, gnome-shell 84MiB, "
@@ -344,19 +340,21 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
     nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0
     total = gpu.visible_memory_bytes
-    fraction = profile(runtime).memory_budget == "fraction"
+    runtime_profile = profile(runtime)
+    fraction = runtime_profile.memory_budget == "fraction"
+    budget_source = runtime_profile.memory_fraction_source
     if fraction:
-        frac = settings.mem_fraction_static or SGLANG_FRACTION_DEFAULT
+        frac = settings.mem_fraction_static or runtime_profile.memory_fraction
         budget = round(frac * total)
         # SGLang sizes the pool from the memory free after loading (profile_max_num_token: rest = free -
         # total x (1 - fraction)), so a desktop's share comes off the pool of every rank (the minimum is taken).
         kv_pool = budget - w - hardware.reserved_bytes(0)
-        budget_source, budget_detail = SGLANG_FRACTION_SOURCE, f"mem_fraction_static {frac}"
+        budget_detail = f"mem_fraction_static {frac}"
     else:
-        util = settings.gpu_memory_utilization or VLLM_UTIL_DEFAULT
+        util = settings.gpu_memory_utilization or runtime_profile.memory_fraction
         budget = round(util * total)
         kv_pool = budget - w - act.bytes - graphs - CUDA_CONTEXT_BYTES - nccl
-        budget_source, budget_detail = VLLM_UTIL_SOURCE, f"gpu_memory_utilization {util}"
+        budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
     per_token = _paged_token_bytes(model, kv_type, parallel, context)
@@ -378,7 +376,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
                        source=f"{CUDA_CONTEXT_SOURCE}; {VLLM_CUDA_GRAPH_SOURCE}" + (f"; {NCCL_SOURCE}" if nccl else "")),
         ]
     else:
-        parts += [MemoryPart(name="compute", bytes=fixed, source=SGLANG_FRACTION_SOURCE,
+        parts += [MemoryPart(name="compute", bytes=fixed, source=budget_source,
                              detail="outside the static fraction: activations, CUDA graphs, context")]
         fixed = 0
     margin = MemoryPart(name="margin", bytes=fixed, source=budget_source, detail=budget_detail)

@@ -8,7 +8,8 @@ all-reduces per layer (latency + ring transfer over NVLink or PCIe). Layers in h
 plus the causal attention term 2 x layers x tokens^2 x heads x head_dim.
 TTFT = own prefill + half the other concurrent prompts' prefills (requests arriving together);
 TPOT = decode step at the running batch (divided by the speculative speedup); throughput = batch / TPOT.
-Efficiency factors per runtime x device class are in EFFICIENCY, each with where it came from.
+Efficiency factors per runtime x device class are in each runtime's profile (llmc.runtimes), each with
+where it came from.
 """
 
 from __future__ import annotations
@@ -18,39 +19,12 @@ from dataclasses import dataclass, field
 from ..catalog.params import param_counts
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import Estimate, Performance
-from ..runtimes import profile
+from ..runtimes import Efficiency, profile
 from .kv import kv_heads_per_device
 from .memory import HardwareView, MemoryEstimate, ParallelView
 from .speculative import SpecSpeedup
 from .weights import WeightBytes
 
-CALIBRATION = "docs/accuracy.md (published llama.cpp / vLLM measurements; benchmarks/accuracy.py)"
-
-
-@dataclass(frozen=True)
-class Efficiency:
-    bandwidth: float        # achieved / peak memory bandwidth in decode
-    compute: float          # achieved / peak dense FLOPs in prefill (int8 tensor peak for quantized GGUF)
-    step_overhead_s: float  # fixed cost per decode step (scheduling, sampling, detokenizing)
-    layer_overhead_s: float  # per layer per step (kernel launches and syncs that do not overlap)
-    source: str
-
-
-# Device classes: "datacenter" (A100/H100/H200/B200, Tesla), "consumer" (GeForce/RTX), "cpu".
-EFFICIENCY: dict[tuple[str, str], Efficiency] = {
-    ("llama.cpp", "consumer"): Efficiency(0.80, 0.40, 0.0002, 25e-6,
-                                          f"fitted to llama-bench rows s1, s2, s4 (RTX 4090 / 3080), {CALIBRATION}"),
-    ("llama.cpp", "datacenter"): Efficiency(0.66, 0.30, 0.0002, 25e-6,
-                                            f"P40 row s3 (bandwidth); compute assumed below consumer, {CALIBRATION}"),
-    ("llama.cpp", "cpu"): Efficiency(0.60, 0.50, 0.0005, 0.0,
-                                     "typical DDR stream efficiency of llama.cpp CPU decode (assumption; no CPU rows)"),
-    ("vllm", "datacenter"): Efficiency(0.75, 0.55, 0.0030, 0.0,
-                                       f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}"),
-    ("vllm", "consumer"): Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}"),
-    ("sglang", "datacenter"): Efficiency(0.78, 0.55, 0.0020, 0.0,
-                                         "assumed close to vLLM (same kernels: FlashInfer/Triton); no SGLang rows"),
-    ("sglang", "consumer"): Efficiency(0.75, 0.50, 0.0020, 0.0, "assumed close to vLLM; no SGLang rows"),
-}
 # Weight-only int4 kernels (AWQ/GPTQ Marlin) dequantize on the fly and reach about half the bandwidth
 # share of a 16-bit GEMV at batch 1: fitted to row s9 (Qwen2.5-14B AWQ, A100).
 INT4_KERNEL_BANDWIDTH = 0.68
@@ -90,11 +64,10 @@ def device_class(gpu: Gpu | None) -> str:
 
 
 def efficiency(runtime: str, gpu: Gpu | None) -> Efficiency:
-    rt = profile(runtime).speed_runtime
-    cls = device_class(gpu)
-    if cls == "cpu":
-        return EFFICIENCY[("llama.cpp", "cpu")]
-    return EFFICIENCY.get((rt, cls)) or EFFICIENCY[(rt, "datacenter")]
+    """The runtime's fit for this device's class (its datacenter fit where it has none for the class; on a
+    CPU, the one runtime fitted there: only llama.cpp-based runtimes run without a GPU)."""
+    fits = profile(runtime)
+    return fits.fit(device_class(gpu)) or fits.fit("datacenter")
 
 
 def experts_touched_fraction(model: Model, batch: int) -> float:
@@ -204,7 +177,7 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
     kv_read = batch * _kv_read_bytes(model, kv, tp, context)
     host_share = _host_share(memory) if not hardware.cpu_only else 0.0
     host_bw = (host.bandwidth_gbps * 1e9) if host else CPU_DEFAULT_BANDWIDTH_GBPS * 1e9
-    host_eff = EFFICIENCY[("llama.cpp", "cpu")].bandwidth
+    host_eff = profile(runtime).fit("cpu").bandwidth if host_share else 1.0  # host layers: llama.cpp only
     t_mem = (w_eff_bytes * (1 - host_share) + kv_read) / (bw * eff.bandwidth)
     t_host = w_bytes * host_share / (host_bw * host_eff)
     t_compute = 2 * active * batch / tp / (flops * eff.compute)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from .base import KV_LLAMA, KV_PAGED, RuntimeProfile
+from .base import KV_LLAMA, KV_PAGED, Efficiency, RuntimeProfile
 from .llamacpp import PROFILE as LLAMACPP
 from .ollama import PROFILE as OLLAMA
 from .sglang import PROFILE as SGLANG
@@ -58,6 +58,7 @@ def name_schema() -> dict:
 RuntimeName = Annotated[str, AfterValidator(check_name), WithJsonSchema(name_schema())]
 
 __all__ = [
+    "Efficiency",
     "KV_LLAMA",
     "KV_PAGED",
     "PROFILES",

@@ -10,6 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+CALIBRATION = "docs/accuracy.md (published llama.cpp / vLLM measurements; benchmarks/accuracy.py)"
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """What a runtime achieves of a device's peak (estimate/speed.py's roofline reads it)."""
+
+    bandwidth: float        # achieved / peak memory bandwidth in decode
+    compute: float          # achieved / peak dense FLOPs in prefill (int8 tensor peak for quantized GGUF)
+    step_overhead_s: float  # fixed cost per decode step (scheduling, sampling, detokenizing)
+    layer_overhead_s: float  # per layer per step (kernel launches and syncs that do not overlap)
+    source: str
+
+
 # The two KV sizing rules (estimate/kv.py): llama.cpp's cells per device, or vLLM's paged blocks.
 KV_LLAMA = "llama.cpp"
 KV_PAGED = "vllm"
@@ -21,13 +35,16 @@ class RuntimeProfile:
     # ---- estimate
     engine: Literal["paged", "llama"]           # memory model: a paged KV pool (vLLM/SGLang) or llama.cpp's buffers
     kv_runtime: Literal["vllm", "llama.cpp"]    # which kv_bytes rule sizes its cache
-    speed_runtime: str                          # whose efficiency fit (estimate/speed.py EFFICIENCY) it uses
+    # its efficiency per device class ("datacenter", "consumer", "cpu"), each with where it came from
+    efficiency: tuple[tuple[str, Efficiency], ...]
     error_band: float                           # the memory estimate's stated error, as a fraction, from the
     #                                             calibration residuals (docs/accuracy.md)
     memory_budget: Literal["fit-target", "admission", "utilization", "fraction"]   # also picks the plan's
     #   serving settings (solve/assemble.py): llama.cpp's for the llama engine, else the budget's knob
     #   fit-target: llama.cpp's -fitt margin; admission: Ollama's share of free memory;
     #   utilization: vLLM's gpu_memory_utilization; fraction: SGLang's mem_fraction_static
+    memory_fraction: float | None = None        # the share of GPU memory it budgets, as the plan emits it
+    memory_fraction_source: str = ""
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
     slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
     # ---- solve
@@ -58,5 +75,8 @@ class RuntimeProfile:
     tokenize: Literal["content", "prompt"] = "prompt"   # the /tokenize body: llama-server's {"content"},
     #                                                   or {"model", "prompt"}
 
+    def fit(self, device_class: str) -> Efficiency | None:
+        return dict(self.efficiency).get(device_class)
 
-__all__ = ["KV_LLAMA", "KV_PAGED", "RuntimeProfile"]
+
+__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "RuntimeProfile"]

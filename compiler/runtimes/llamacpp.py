@@ -1,13 +1,22 @@
 """llama.cpp: llama-server's buffers per device, a layer split, layer/expert offload to host RAM."""
 
-from .base import RuntimeProfile
+from .base import CALIBRATION, Efficiency, RuntimeProfile
+
+EFFICIENCY = (
+    ("consumer", Efficiency(0.80, 0.40, 0.0002, 25e-6,
+                            f"fitted to llama-bench rows s1, s2, s4 (RTX 4090 / 3080), {CALIBRATION}")),
+    ("datacenter", Efficiency(0.66, 0.30, 0.0002, 25e-6,
+                              f"P40 row s3 (bandwidth); compute assumed below consumer, {CALIBRATION}")),
+    ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0,
+                       "typical DDR stream efficiency of llama.cpp CPU decode (assumption; no CPU rows)")),
+)
 
 LLAMA_HELP = ("keep the log verbosity at 4 or more (llmc smoke sets LLAMA_ARG_LOG_VERBOSITY=4; a -lv flag in "
               "the script overrides it)")
 LLAMA_MEMORY_SOURCE = ("llama-server's buffer lines (log verbosity 4)", LLAMA_HELP)
 
 PROFILE = RuntimeProfile(
-    name="llama.cpp", engine="llama", kv_runtime="llama.cpp", speed_runtime="llama.cpp", error_band=0.03,
+    name="llama.cpp", engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.03,
     memory_budget="fit-target", quantized_gguf_mmq=True,
     rank=2, offload=True,
     service_name="llama-cpp", launcher="llama.cpp/llama-server.sh",

@@ -1,10 +1,10 @@
 """Ollama: llama.cpp's memory model and speed, admitted by its own share of free memory."""
 
 from .base import RuntimeProfile
-from .llamacpp import LLAMA_MEMORY_SOURCE
+from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE
 
 PROFILE = RuntimeProfile(
-    name="ollama", engine="llama", kv_runtime="llama.cpp", speed_runtime="llama.cpp", error_band=0.05,
+    name="ollama", engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.05,
     memory_budget="admission", quantized_gguf_mmq=True,
     rank=3, offload=True,
     service_name="ollama", launcher=None, create_script="ollama/create.sh",

@@ -1,10 +1,14 @@
 """vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
 
-from .base import RuntimeProfile
+from .base import CALIBRATION, Efficiency, RuntimeProfile
 
 PROFILE = RuntimeProfile(
-    name="vllm", engine="paged", kv_runtime="vllm", speed_runtime="vllm", error_band=0.10,
+    name="vllm", engine="paged", kv_runtime="vllm", error_band=0.10,
+    efficiency=(("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
+                                          f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
+                ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}"))),
     memory_budget="utilization", slow_int4_kernels=True,
+    memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.md §1.2)",
     rank=0, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),
     ray_multi_node=True, config_file="vllm/config.yaml",

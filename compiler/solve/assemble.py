@@ -5,7 +5,6 @@ from __future__ import annotations
 from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
-from ..estimate.memory import SGLANG_FRACTION_DEFAULT
 from ..runtimes import profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
@@ -109,10 +108,11 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
     if runtime.engine == "llama":
         return Settings(flash_attention="on", kv_unified=False, batch_size=2048, ubatch_size=512, env=env)
     if runtime.memory_budget == "utilization":
-        return Settings(gpu_memory_utilization=0.92, enable_prefix_caching=_prefix_caching_pays(ctx, c),
-                        enable_chunked_prefill=True, max_num_batched_tokens=_batched_tokens(ctx), env=env)
-    # the fraction the memory estimate plans with, so launch.sh runs what the plan predicts
-    return Settings(mem_fraction_static=SGLANG_FRACTION_DEFAULT, enable_prefix_caching=True, env=env)
+        return Settings(gpu_memory_utilization=runtime.memory_fraction,
+                        enable_prefix_caching=_prefix_caching_pays(ctx, c), enable_chunked_prefill=True,
+                        max_num_batched_tokens=_batched_tokens(ctx), env=env)
+    # the fraction the memory estimate plans with (the profile's), so launch.sh runs what the plan predicts
+    return Settings(mem_fraction_static=runtime.memory_fraction, enable_prefix_caching=True, env=env)
 
 
 # vLLM 0.33 caches a hybrid (linear-attention) model's prefixes in whole blocks raised to the Mamba page
