@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import DeviceMemory, Memory, MemoryPart
-from ..runtimes import KV_LLAMA, KV_PAGED, profile
+from ..runtimes import KV_LLAMA, KV_PAGED, by_memory, profile
 from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
                       VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
@@ -318,15 +318,6 @@ def _sharded_weights(model: Model, weights: WeightBytes, parallel: ParallelView)
     return round(total)
 
 
-def _default_batched_tokens(gpu: Gpu) -> int:
-    gib = gpu.visible_memory_bytes / GIB
-    return 16384 if gib >= 160 else 8192 if gib >= 70 else 2048
-
-
-def _default_max_seqs(gpu: Gpu) -> int:
-    return 1024 if gpu.visible_memory_bytes / GIB >= 70 else 256
-
-
 def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: HardwareView,
                  parallel: ParallelView, *, context: int, slots: int, settings: MemorySettings,
                  runtime: str = "vllm") -> MemoryEstimate:
@@ -334,8 +325,9 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
         raise ValueError(f"{runtime} needs a GPU in this compiler")
     gpu = hardware.gpus[0]
     w = _sharded_weights(model, weights, parallel)
-    tokens_batched = settings.max_num_batched_tokens or _default_batched_tokens(gpu)
-    max_seqs = settings.max_num_seqs or _default_max_seqs(gpu)
+    budgets, gib = profile(runtime), gpu.visible_memory_bytes / GIB
+    tokens_batched = settings.max_num_batched_tokens or by_memory(budgets.batched_tokens, gib)
+    max_seqs = settings.max_num_seqs or by_memory(budgets.max_seqs, gib)
     act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=tokens_batched, max_num_seqs=max_seqs)
     graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
     nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0

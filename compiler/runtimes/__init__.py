@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from .base import KV_LLAMA, KV_PAGED, Efficiency, RuntimeProfile
+from .base import KV_LLAMA, KV_PAGED, Efficiency, RuntimeProfile, by_memory
 from .llamacpp import PROFILE as LLAMACPP
 from .ollama import PROFILE as OLLAMA
 from .sglang import PROFILE as SGLANG
@@ -59,6 +59,7 @@ RuntimeName = Annotated[str, AfterValidator(check_name), WithJsonSchema(name_sch
 
 __all__ = [
     "Efficiency",
+    "by_memory",
     "KV_LLAMA",
     "KV_PAGED",
     "PROFILES",

@@ -45,6 +45,10 @@ class RuntimeProfile:
     #   utilization: vLLM's gpu_memory_utilization; fraction: SGLang's mem_fraction_static
     memory_fraction: float | None = None        # the share of GPU memory it budgets, as the plan emits it
     memory_fraction_source: str = ""
+    # batch budgets by the card's memory, ((at least GiB, value), ...) from the largest: what a paged engine
+    # schedules per step (max_num_batched_tokens) and at once (max_num_seqs)
+    batched_tokens: tuple[tuple[float, int], ...] = ()
+    max_seqs: tuple[tuple[float, int], ...] = ()
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
     slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
     # ---- solve
@@ -79,4 +83,9 @@ class RuntimeProfile:
         return dict(self.efficiency).get(device_class)
 
 
-__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "RuntimeProfile"]
+def by_memory(table: tuple[tuple[float, int], ...], gib: float) -> int:
+    """The value of the first row whose memory floor the card reaches."""
+    return next(value for floor, value in table if gib >= floor)
+
+
+__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "RuntimeProfile", "by_memory"]

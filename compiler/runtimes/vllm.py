@@ -2,12 +2,17 @@
 
 from .base import CALIBRATION, Efficiency, RuntimeProfile
 
+# vLLM 0.33's serve defaults by GPU memory (engine/arg_utils.py get_batch_defaults)
+BATCHED_TOKENS = ((160, 16384), (70, 8192), (0, 2048))
+MAX_SEQS = ((70, 1024), (0, 256))
+
 PROFILE = RuntimeProfile(
     name="vllm", engine="paged", kv_runtime="vllm", error_band=0.10,
     efficiency=(("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
                                           f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
                 ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}"))),
     memory_budget="utilization", slow_int4_kernels=True,
+    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS,
     memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.md §1.2)",
     rank=0, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
-from ..runtimes import profile
+from ..runtimes import by_memory, profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
 from .evaluate import Context, Evaluation
@@ -110,7 +110,7 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
     if runtime.memory_budget == "utilization":
         return Settings(gpu_memory_utilization=runtime.memory_fraction,
                         enable_prefix_caching=_prefix_caching_pays(ctx, c), enable_chunked_prefill=True,
-                        max_num_batched_tokens=_batched_tokens(ctx), env=env)
+                        max_num_batched_tokens=_batched_tokens(ctx, runtime), env=env)
     # the fraction the memory estimate plans with (the profile's), so launch.sh runs what the plan predicts
     return Settings(mem_fraction_static=runtime.memory_fraction, enable_prefix_caching=True, env=env)
 
@@ -126,11 +126,10 @@ def _prefix_caching_pays(ctx: Context, c: Candidate) -> bool:
     return "linear" not in c.model.layer_kinds() or ctx.deployment.prompt_tokens >= HYBRID_CACHE_BLOCK
 
 
-def _batched_tokens(ctx: Context) -> int:
-    """vLLM 0.33's serve default for this card (arg_utils get_batch_defaults), stated explicitly."""
+def _batched_tokens(ctx: Context, runtime) -> int:
+    """The runtime's own default for this card (its profile's budgets), stated explicitly."""
     node0 = ctx.topology.node_devices(0)
-    gib = node0[0].gpu.visible_memory_bytes / 2**30 if node0 else 0
-    return 16384 if gib >= 160 else 8192 if gib >= 70 else 2048
+    return by_memory(runtime.batched_tokens, node0[0].gpu.visible_memory_bytes / 2**30 if node0 else 0)
 
 
 def _speculative(c: Candidate) -> Speculative | None:
