@@ -414,40 +414,44 @@ def lower_api_key(ctx: Ctx, stmt: Stmt) -> Text | None:
     return name
 
 
-def lower_host(ctx: Ctx, stmt: Stmt) -> Text | None:
-    host = lower_text(ctx, stmt)
-    if host is None or is_host(host.value):
-        return host
-    shown = host.value.strip("[]")
-    hint = f'write "{shown}" (without brackets)' if is_host(shown) else 'write an address such as "127.0.0.1" or "0.0.0.0"'
-    ctx.report(error(E_HOST, f"`{host.value}` is not an IP address or a host name", span=host.span,
-                     label="not an address", detail="`host` is the address the server binds: an IPv4 or IPv6 "
-                     "address, or a host name of letters, digits, `-` and `.`.", help=hint))
-    return None
-
-
-def grammar_text(pattern, what: str, example: str) -> Callable[[Ctx, Stmt], Text | None]:
-    """A quoted string that must match `pattern` (E205 naming `what` otherwise)."""
+def checked_text(ok: Callable[[str], bool], code: str, what: str, label: str, help_for: Callable[[str, str], str],
+                 detail: str = "") -> Callable[[Ctx, Stmt], Text | None]:
+    """A quoted string that `ok` accepts; otherwise `code`: "`VALUE` is not WHAT", with the help
+    `help_for(value, field)` gives."""
     def lower(ctx: Ctx, stmt: Stmt) -> Text | None:
         text = lower_text(ctx, stmt)
-        if text is None or pattern.fullmatch(text.value):
+        if text is None or ok(text.value):
             return text
-        ctx.report(error(E_WRONG_KIND, f"`{text.value}` is not {what}", span=text.span, label=f"not {what}",
-                         help=f'write e.g. `{stmt.name.value} = "{example}"`'))
+        ctx.report(error(code, f"`{text.value}` is not {what}", span=text.span, label=label, detail=detail,
+                         help=help_for(text.value, stmt.name.value)))
         return None
     return lower
 
 
-def lower_served_name(ctx: Ctx, stmt: Stmt) -> Text | None:
-    name = lower_text(ctx, stmt)
-    if name is None or is_served_name(name.value):
-        return name
-    fixed = re.sub(r"[^A-Za-z0-9_.:/-]+", "-", name.value).strip("-_.:/")[:128] or "my-model"
-    ctx.report(error(E_SERVED_NAME, f"`{name.value}` is not a served model name", span=name.span,
-                     label="invalid name", detail="Clients send this name as `model`; every runtime must accept it: "
-                     "letters, digits and `_ . : / -`, starting with a letter or digit, at most 128 characters.",
-                     help=f'write "{fixed}"'))
-    return None
+def _host_help(value: str, _field: str) -> str:
+    shown = value.strip("[]")
+    return f'write "{shown}" (without brackets)' if is_host(shown) else \
+        'write an address such as "127.0.0.1" or "0.0.0.0"'
+
+
+def _served_name_help(value: str, _field: str) -> str:
+    return f'write "{re.sub(r"[^A-Za-z0-9_.:/-]+", "-", value).strip("-_.:/")[:128] or "my-model"}"'
+
+
+def grammar_text(pattern, what: str, example: str) -> Callable[[Ctx, Stmt], Text | None]:
+    """A quoted string that must match `pattern` (E205 naming `what` otherwise)."""
+    return checked_text(lambda v: bool(pattern.fullmatch(v)), E_WRONG_KIND, what, f"not {what}",
+                        lambda _v, field: f'write e.g. `{field} = "{example}"`')
+
+
+lower_host = checked_text(
+    is_host, E_HOST, "an IP address or a host name", "not an address", _host_help,
+    detail="`host` is the address the server binds: an IPv4 or IPv6 address, or a host name of letters, digits, "
+           "`-` and `.`.")
+lower_served_name = checked_text(
+    is_served_name, E_SERVED_NAME, "a served model name", "invalid name", _served_name_help,
+    detail="Clients send this name as `model`; every runtime must accept it: letters, digits and `_ . : / -`, "
+           "starting with a letter or digit, at most 128 characters.")
 
 
 # ---------------------------------------------------------------------------

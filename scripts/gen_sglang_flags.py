@@ -9,9 +9,9 @@ against the real parser, so a stale table fails the suite.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
+
+from argparse_table import flag_table, write
 
 REGENERATE = '"$(scripts/ensure-sglang-parser.sh)" scripts/gen_sglang_flags.py'
 
@@ -26,21 +26,11 @@ def table() -> dict:
 
     parser = argparse.ArgumentParser()
     ServerArgs.add_cli_args(parser)  # the parser prepare_server_args builds for launch_server
-    flags = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
-            continue
-        for option in action.option_strings:
-            flags[option] = {
-                "dest": action.dest,
-                "takes_value": action.nargs != 0,
-                "nargs": action.nargs,
-                "choices": sorted(str(c) for c in action.choices) if action.choices else None,
-            }
+    flags = flag_table(parser)
     return {
         "sglang": sglang.__version__,
         "regenerate": REGENERATE,
-        "flags": dict(sorted(flags.items())),
+        "flags": flags,
         "enums": {
             "kv_cache_dtype": flags["--kv-cache-dtype"]["choices"],
             "quantization": flags["--quantization"]["choices"],
@@ -54,12 +44,7 @@ def table() -> dict:
 
 def main() -> int:
     data = table()
-    out = Path(__file__).resolve().parents[1] / "targets" / "sglang" / f"flags_{data['sglang']}.json"
-    if len(sys.argv) > 1:
-        out = Path(sys.argv[1])
-    out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    print(out)
-    return 0
+    return write(data, "sglang", data["sglang"])
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ against the real parser, so a stale table fails the suite.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import typing
-from pathlib import Path
+
+from argparse_table import flag_table, write
 
 
 def table() -> dict:
@@ -26,20 +25,10 @@ def table() -> dict:
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 
     parser = make_arg_parser(FlexibleArgumentParser())
-    flags = {}
-    for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
-            continue
-        for option in action.option_strings:
-            flags[option] = {
-                "dest": action.dest,
-                "takes_value": action.nargs != 0,
-                "nargs": action.nargs if isinstance(action.nargs, (str, int)) or action.nargs is None else None,
-                "choices": sorted(str(c) for c in action.choices) if action.choices else None,
-            }
+    flags = flag_table(parser)
     return {
         "vllm": vllm.__version__,
-        "flags": dict(sorted(flags.items())),
+        "flags": flags,
         "enums": {
             "kv_cache_dtype": sorted(_literal(CacheDType)),
             "quantization": sorted(QUANTIZATION_METHODS),
@@ -63,12 +52,7 @@ def _literal(tp) -> set[str]:
 
 def main() -> int:
     data = table()
-    out = Path(__file__).resolve().parents[1] / "targets" / "vllm" / f"flags_{data['vllm']}.json"
-    if len(sys.argv) > 1:
-        out = Path(sys.argv[1])
-    out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-    print(out)
-    return 0
+    return write(data, "vllm", data["vllm"])
 
 
 if __name__ == "__main__":

@@ -3,6 +3,16 @@ import pytest
 from tests.support import tools
 
 
+@pytest.fixture(scope="session")
+def catalog():
+    """The built-in catalog, loaded once; it must load without a diagnostic."""
+    from llmc.catalog import load_catalog
+
+    loaded, diagnostics = load_catalog()
+    assert diagnostics == [], [d.summary + ": " + d.detail for d in diagnostics]
+    return loaded
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite golden files from the current output")
 

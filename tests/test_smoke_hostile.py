@@ -241,18 +241,6 @@ def test_plan_json_that_is_not_a_regular_file_is_E601(tmp_path):
     assert rc == 2 and "E601" in proc.stdout + proc.stderr and "not a regular file" in proc.stdout + proc.stderr
 
 
-def ipv6_loopback() -> bool:
-    try:
-        free_port("::1")
-    except OSError:
-        return False
-    return True
-
-
-needs_ipv6 = pytest.mark.skipif(not (socket.has_ipv6 and ipv6_loopback()), reason="no IPv6 loopback here")
-
-
-@needs_ipv6
 def test_ipv6_loopback_host_is_served_and_bracketed(tmp_path, tiny):
     build_dir = fake_build(tmp_path, tiny, "--ready", "--plan plan.json", host="::1")
     port = json.loads((build_dir / "plan.json").read_text())["serving"]["port"]
@@ -261,7 +249,6 @@ def test_ipv6_loopback_host_is_served_and_bracketed(tmp_path, tiny):
     assert smoke_json(build_dir)["launch"]["health"]["url"] == f"http://[::1]:{port}/health"
 
 
-@needs_ipv6
 def test_ipv6_port_in_use_is_E603(tmp_path, tiny):
     build_dir = fake_build(tmp_path, tiny, "--ready", host="::1")
     port = json.loads((build_dir / "plan.json").read_text())["serving"]["port"]

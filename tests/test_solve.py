@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from llmc.catalog import load_catalog
 from llmc.solve import INFEASIBLE, solve
 from tests.support.specs import deployment, spec_text
 
 LLAMA_70B = '  model = "meta-llama/Llama-3.1-70B-Instruct"\n  quantization = q4_k_m\n  context = 4k\n'
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    cat, diags = load_catalog()
-    assert not diags
-    return cat
 
 
 def plan_for(catalog, hardware: str, body: str = ""):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from llmc.driver import open_catalog
 from llmc.solve import solve
 from llmc.targets import emit_all
 
@@ -27,11 +26,6 @@ CASES = {  # name: (model, runtime, task, thinking written, expected reasoning p
     "gpt-oss chat": ("openai/gpt-oss-20b", "vllm", "chat", None, "openai_gptoss", {}),
     "llama chat": ("meta-llama/Llama-3.1-8B-Instruct", "vllm", "chat", None, None, {}),
 }
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return open_catalog()[0]
 
 
 def plan_for(catalog, model: str, runtime: str, task: str, thinking: str | None, gpu: str = GPU):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from llmc.catalog import load_catalog
 from llmc.catalog.schema import Gpu
 from llmc.estimate.memory import DESKTOP_BYTES, HardwareView, MemorySettings, ParallelView, plan_memory
 from llmc.estimate.weights import weight_bytes
@@ -17,13 +16,6 @@ from tests.support.specs import deployment, spec_text
 
 MIB = 1024 ** 2
 LLAMA_8B = "meta-llama/Llama-3.1-8B-Instruct"
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    cat, diags = load_catalog()
-    assert not diags
-    return cat
 
 
 def nominal_only(gpu: Gpu) -> Gpu:
