@@ -1,7 +1,7 @@
 """The grammars of the names llmc writes into generated files, in one place.
 
 Each of these values ends up in a shell script, a manifest or a URL; a value outside its grammar is
-rejected where it enters (spec, catalog record), so the targets only ever escape well-formed names.
+rejected where it enters (spec, catalog record, runtime pin), so the targets only ever escape well-formed names.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 # cached outside the repo and keyed by version, so a second run reuses the binary.
 # Prints the path of the binary on stdout.
 set -euo pipefail
-VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
+VERSION="${LLAMA_CPP_PYTHON_VERSION:-$("$(dirname "$0")/pin.sh" LLAMA_CPP_PYTHON_VERSION)}"
 CACHE="${LLMC_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc-tools}/llama-server-${VERSION}"
 BIN="$CACHE/bin/llama-server"
 if [ -x "$BIN" ] && "$BIN" --version >/dev/null 2>&1; then

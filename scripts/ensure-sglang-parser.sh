@@ -7,7 +7,7 @@
 # at the top, so neither can be left out; sglang pins torch 2.14.1 (CUDA), the CPU 2.13 wheel parses the same.
 # Prints the venv's python on stdout.
 set -euo pipefail
-VERSION="${SGLANG_VERSION:-0.5.23}"
+VERSION="${SGLANG_VERSION:-$("$(dirname "$0")/pin.sh" SGLANG_VERSION)}"
 TORCH="${SGLANG_TORCH_VERSION:-2.13.0}"
 VENV="${LLMC_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc-tools}/sglang-${VERSION}"
 PY="$VENV/bin/python"

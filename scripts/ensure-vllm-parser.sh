@@ -5,7 +5,7 @@
 # light requirements that importing vllm.entrypoints.common.cli_args needs.
 # Prints the venv's python on stdout.
 set -euo pipefail
-VERSION="${VLLM_VERSION:-0.33.0}"
+VERSION="${VLLM_VERSION:-$("$(dirname "$0")/pin.sh" VLLM_VERSION)}"
 TORCH="${VLLM_TORCH_VERSION:-2.13.0}"
 VENV="${LLMC_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc-tools}/vllm-${VERSION}"
 PY="$VENV/bin/python"

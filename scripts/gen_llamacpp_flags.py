@@ -56,7 +56,7 @@ def choices(value: str | None, description: str) -> tuple[list[str] | None, bool
 
 
 def table(binary: str) -> dict:
-    from llmc.catalog import load_catalog
+    from llmc.runtimes import profile
 
     help_text = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
@@ -66,9 +66,8 @@ def table(binary: str) -> dict:
         for name in names:
             flags[name] = {"aliases": names, "takes_value": value is not None, "value": value,
                            "choices": allowed, "list": is_list}
-    catalog, _ = load_catalog()
     return {
-        "llama.cpp": catalog.runtimes["llama.cpp"].version,
+        "llama.cpp": profile("llama.cpp").pin.version,
         "binary_version": (version.stdout + version.stderr).strip().splitlines()[0],
         "regenerate": REGENERATE,
         "flags": dict(sorted(flags.items())),

@@ -9,7 +9,9 @@ with StrictUndefined, so a missing value is a bug, not an empty string.
 from __future__ import annotations
 
 import abc
+import functools
 import inspect
+import json
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ import jinja2
 from ..artifacts import Artifact
 from ..diagnostics import Diagnostic, define_code, warning
 from ..plan import Plan
+from ..runtimes import profile
 from .escape import FILTERS, Escaped, finalize, sh
 
 W501 = define_code("W501", "Target cannot express a plan setting", "llmc.targets")
@@ -78,6 +81,18 @@ class Target(abc.ABC):
     KV_TYPES: ClassVar[tuple[str, ...]] = ()
     API_KEY: ClassVar[bool] = True
     METRICS: ClassVar[bool] = False
+
+    @classmethod
+    def flag_table_path(cls) -> Path | None:
+        """The runtime's flags at its pinned release, generated from its own parser (scripts/gen_*_flags.py)."""
+        name = profile(cls.runtime).pin.flags_file if cls.runtime else None
+        return Path(inspect.getfile(cls)).with_name(name) if name else None
+
+    @classmethod
+    @functools.cache
+    def flag_table(cls) -> dict:
+        path = cls.flag_table_path()
+        return json.loads(path.read_text()) if path else {}
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []

@@ -122,12 +122,6 @@ def test_cross_references_resolve(catalog):
             assert variant.format in catalog.formats, (model.id, variant.format)
 
 
-def test_image_tags_are_never_latest(catalog):
-    for runtime in catalog.runtimes.values():
-        for tag in (runtime.tag, runtime.gpu_tag):
-            assert tag is None or "latest" not in tag, runtime.name
-
-
 # ---------------------------------------------------------------- the data agrees with its evidence
 
 @pytest.mark.parametrize("raw_name", sorted(RAW_TO_MODEL))
@@ -160,6 +154,7 @@ def test_model_matches_its_config_json(catalog, raw_name):
         assert (lin.num_k_heads, lin.num_v_heads, lin.head_k_dim, lin.head_v_dim) == (
             config["linear_num_key_heads"], config["linear_num_value_heads"], config["linear_key_head_dim"],
             config["linear_value_head_dim"])
+        assert lin.ssm_state_bits == (32 if config.get("mamba_ssm_dtype") == "float32" else 16)
         assert model.attention.output_gate == config["attn_output_gate"]
 
 

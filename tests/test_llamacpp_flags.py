@@ -10,14 +10,12 @@ import sys
 import pytest
 
 from llmc import targets
-from llmc.catalog import load_catalog
 from llmc.plan import Speculative
+from llmc.targets.llamacpp import LlamaCppTarget
 from tests.support import plans
 from tests.support.example_plans import all_example_plans
 from tests.support.tools import REPO
 
-PIN = load_catalog()[0].runtimes["llama.cpp"].version
-FLAG_TABLE = REPO / "targets" / "llamacpp" / f"flags_{PIN}.json"
 EXAMPLE_PLANS = {n: p for n, p in sorted(all_example_plans().items()) if p.runtime.name == "llama.cpp"}
 
 
@@ -59,16 +57,16 @@ def flag_values(argv: list[str], table: dict) -> list[tuple[str, str | None]]:
 
 
 def test_committed_table_matches_the_binarys_help(tmp_path, llama_server_bin):
-    """A stale table, or one for another pin than the catalog's, fails here."""
+    """A stale table, or one for another pin than the profile's, fails here."""
     out = tmp_path / "flags.json"
     subprocess.run([sys.executable, str(REPO / "scripts" / "gen_llamacpp_flags.py"), str(llama_server_bin), str(out)],
                    check=True, capture_output=True, timeout=120)
-    assert json.loads(out.read_text()) == json.loads(FLAG_TABLE.read_text())
+    assert json.loads(out.read_text()) == LlamaCppTarget.flag_table()
 
 
 @pytest.mark.parametrize("name", PLANS)
 def test_every_emitted_flag_and_value_is_in_the_table(name):
-    table = json.loads(FLAG_TABLE.read_text())["flags"]
+    table = LlamaCppTarget.flag_table()["flags"]
     plan = plans.ALL[name]() if name in plans.ALL else {**EXAMPLE_PLANS, **VARIANTS}[name]
     script = {a.path: a.content for a in targets.emit_all(plan)[0]}["llama.cpp/llama-server.sh"]
     pairs = flag_values(server_argv(script), table)
@@ -80,7 +78,7 @@ def test_every_emitted_flag_and_value_is_in_the_table(name):
 
 
 def test_the_table_rejects_what_llama_server_does_not_know():
-    table = json.loads(FLAG_TABLE.read_text())["flags"]
+    table = LlamaCppTarget.flag_table()["flags"]
     with pytest.raises(AssertionError):
         flag_values(["--swap-space", "4"], table)
     assert "fp8" not in table["-ctk"]["choices"] and table["-ctk"] == table["--cache-type-k"]

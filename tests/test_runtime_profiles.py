@@ -71,6 +71,44 @@ def test_every_native_target_serves_a_registered_runtime():
     assert sorted(RUNTIME_TARGETS) == sorted(names())
 
 
+# ---------------------------------------------------------------- the pin
+
+@pytest.mark.parametrize("name", RUNTIME_NAMES)
+def test_the_flag_table_is_the_pinned_release(name):
+    """The table a target checks its flags against was generated from the profile's release (the table
+    records the version its generator read from the runtime itself)."""
+    from llmc.targets import RUNTIME_TARGETS
+
+    pin = profile(name).pin
+    table = RUNTIME_TARGETS[name].flag_table()
+    if not pin.flag_table:
+        assert RUNTIME_TARGETS[name].flag_table_path() is None and table == {}
+        return
+    assert table[name] == pin.version and table["flags"]
+
+
+def test_a_pin_is_an_image_with_a_pinned_tag():
+    from llmc.runtimes import Pin
+
+    assert profile("llama.cpp").pin.image_ref(cpu_only=True).endswith(":server-" + profile("llama.cpp").pin.version)
+    assert ":server-cuda-" in profile("llama.cpp").pin.image_ref(cpu_only=False)
+    assert profile("vllm").pin.image_ref(cpu_only=False) == profile("vllm").pin.image_ref(cpu_only=True)
+    for image, tag in (("vllm/vllm-openai", "latest"), ("Bad Image", "v1"), ("vllm/vllm-openai", "v1;rm")):
+        with pytest.raises(ValueError, match="never latest"):
+            Pin("1", image, tag, source="a test")
+
+
+@pytest.mark.parametrize("name", RUNTIME_NAMES)
+def test_plans_carry_the_profiles_pin(catalog, name):
+    from llmc.solve import solve
+
+    from .support.specs import deployment, spec_text
+
+    plan, _ = solve(deployment(spec_text('    gpu = 1 x "RTX 4090"', body=f"  runtime = {name}")), catalog)
+    pin = profile(name).pin
+    assert (plan.runtime.version, plan.runtime.image) == (pin.version, pin.image_ref(cpu_only=False))
+
+
 # ---------------------------------------------------------------- unknown names
 
 def test_an_unknown_runtime_names_the_known_ones():
@@ -99,8 +137,7 @@ def test_a_plan_naming_an_unknown_runtime_is_a_validation_error():
 
 def test_a_catalog_runtime_record_naming_an_unknown_runtime_is_E302(tmp_path):
     (tmp_path / "tgi.yaml").write_text(
-        "runtimes:\n- name: tgi\n  version: '3.0'\n  image: ghcr.io/huggingface/text-generation-inference\n"
-        "  tag: '3.0'\n  formats: [float]\n  kv_types: [f16]\n  parallelism: [tp]\n  multi_node: false\n"
+        "runtimes:\n- name: tgi\n  formats: [float]\n  kv_types: [f16]\n  parallelism: [tp]\n  multi_node: false\n"
         "  cpu_offload: false\n  cpu_only: false\n  speculative: []\n  tool_calling: false\n  vision: false\n"
         "  health_path: /health\n  default_port: 8080\n  source: 'a test'\n", encoding="utf-8")
     _, diagnostics = load_catalog([tmp_path])

@@ -23,7 +23,27 @@ def test_no_example_plan_rests_on_an_assumed_speedup():
             continue
         assert spec.method != "ngram" and not spec.source.startswith("assumed"), name
         if spec.method == "mtp":
-            assert plan.model.repo == plan.model.id and plan.model.source != "gguf", name
+            assert plan.model.repo == plan.model.id or _variant(plan.model.id, plan.model.repo).mtp, name
+
+
+def _variant(model_id: str, repo: str):
+    from llmc.catalog import load_catalog
+
+    return next(v for v in load_catalog()[0].models[model_id].variants if v.repo == repo)
+
+
+def test_a_conversion_carries_mtp_heads_only_where_a_source_shows_them(catalog):
+    """Every variant marked `mtp: true` says where the heads were seen, for a model that has them; no
+    DeepSeek-V3-family GGUF has them (llama.cpp b11312 conversion/deepseek.py: skip_mtp = True for
+    DeepseekV2/V3, so V3, V3.1 and R1 GGUFs lack them whatever the quantizer)."""
+    marked = [(m, v) for m in catalog.models.values() for v in m.variants if v.mtp]
+    assert marked
+    for model, variant in marked:
+        sources = variant.source if isinstance(variant.source, tuple) else (variant.source,)
+        assert model.mtp_layers >= 1 and any("MTP heads kept" in s for s in sources), variant.repo
+    deepseek_gguf = [v for m in catalog.models.values() if m.architecture == "deepseek2" for v in m.variants
+                     if v.file]
+    assert deepseek_gguf and not any(v.mtp for v in deepseek_gguf)
 
 
 def test_the_16gb_chat_example_meets_its_target_without_borrowed_mtp():

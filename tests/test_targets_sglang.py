@@ -12,12 +12,12 @@ from llmc import targets
 from llmc.artifacts import write_atomically
 from llmc.catalog import load_catalog
 from llmc.plan import Parallelism, Speculative
+from llmc.targets.sglang import SglangTarget
 from tests.support import plans
 from tests.support.example_plans import all_example_plans
 from tests.support.sglang_check import launch_argv, parse_with_sglang, sglang_python
 from tests.support.tools import REPO
 
-FLAG_TABLE = REPO / "targets" / "sglang" / "flags_0.5.23.json"
 # Quotes, YAML indicators and a space: the key must survive launch.sh's printf and SGLang's YAML merge.
 SAMPLE_KEY = "s3cr'et \"#: x"
 RUN_ENV = {"QWEN_KEY": SAMPLE_KEY, "DIST_INIT_ADDR": "10.0.0.1:5000"}
@@ -132,16 +132,16 @@ def test_the_parser_rejects_what_sglang_does_not_know(tmp_path):
 
 
 def test_committed_flag_table_matches_the_real_parser(tmp_path):
-    """targets/sglang/flags_0.5.23.json is regenerated from the pinned SGLang; a stale table fails here."""
+    """The profile's flag table is regenerated from the pinned SGLang; a stale table fails here."""
     out = tmp_path / "flags.json"
     subprocess.run([sglang_python(), str(REPO / "scripts" / "gen_sglang_flags.py"), str(out)], check=True,
                    capture_output=True, env={"PATH": "/usr/bin:/bin"}, timeout=600)
-    assert json.loads(out.read_text()) == json.loads(FLAG_TABLE.read_text())
+    assert json.loads(out.read_text()) == SglangTarget.flag_table()
 
 
 @pytest.mark.parametrize("name", sorted(PLANS))
 def test_every_flag_and_choice_is_in_the_flag_table(name, tmp_path):
-    table = json.loads(FLAG_TABLE.read_text())["flags"]
+    table = SglangTarget.flag_table()["flags"]
     argvs = container_argvs(emitted(PLANS[name], tmp_path))
     for argv in argvs:
         for flag, value in zip(argv, [*argv[1:], None]):
@@ -153,7 +153,7 @@ def test_every_flag_and_choice_is_in_the_flag_table(name, tmp_path):
 
 def test_catalog_parser_names_are_sglangs():
     """The tool-call and reasoning parsers the catalog names for SGLang are in SGLang's registries."""
-    enums = json.loads(FLAG_TABLE.read_text())["enums"]
+    enums = SglangTarget.flag_table()["enums"]
     catalog, _ = load_catalog()
     named = [(m.id, p) for m in catalog.models.values() if (p := m.parsers.get("sglang"))]
     assert named

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from llmc import targets
-from llmc.targets.vllm import FLAG_TABLE, VllmTarget, flag_table
+from llmc.targets.vllm import VllmTarget
 from tests.support import plans
 from tests.support.example_plans import all_example_plans
 from tests.support.tools import REPO
@@ -47,16 +47,16 @@ def test_real_parser_accepts_every_command_and_config(tmp_path):
 
 
 def test_committed_flag_table_matches_the_real_parser(tmp_path):
-    """targets/vllm/flags_0.33.0.json is regenerated from the pinned vLLM; a stale table fails here."""
+    """The profile's flag table is regenerated from the pinned vLLM; a stale table fails here."""
     out = tmp_path / "flags.json"
     subprocess.run([vllm_python(), str(REPO / "scripts" / "gen_vllm_flags.py"), str(out)], check=True,
                    capture_output=True, env={"VLLM_TARGET_DEVICE": "cpu", "PATH": "/usr/bin:/bin"}, timeout=600)
-    assert json.loads(out.read_text()) == json.loads(FLAG_TABLE.read_text())
+    assert json.loads(out.read_text()) == VllmTarget.flag_table()
 
 
 @pytest.mark.parametrize("name", VLLM_PLANS)
 def test_every_flag_exists_in_the_flag_table(name):
-    table = flag_table()["flags"]
+    table = VllmTarget.flag_table()["flags"]
     argv = serve_argv(emitted(name)["vllm/serve.sh"])
     flags = [t for t in argv if t.startswith("-")]
     assert flags

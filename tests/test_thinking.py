@@ -111,16 +111,19 @@ def test_a_vision_checkpoint_served_for_text_does_not_load_its_vision_tower(cata
     [parsed] = parse_with_vllm([serve_argv(files(text)["vllm/serve.sh"])])
     assert parsed["ok"] and parsed["namespace"]["language_model_only"] is True
     assert "--language-model-only" not in files(vision)["vllm/serve.sh"]
+    # ... and the multimodal plan budgets the tower the text plan leaves out (gemma-3: 0.42B in 16 bits)
+    parts = [{p.name: p.bytes for p in d.parts} for d in vision.memory.devices]
+    assert parts[0]["vision_weights"] == round(0.42e9 * 2)
+    assert not any(p.name == "vision_weights" for d in text.memory.devices for p in d.parts)
+    assert vision.memory.devices[0].kv_cache_bytes < text.memory.devices[0].kv_cache_bytes
 
 
-@pytest.mark.parametrize("prompt, cached", [("512", False), ("8k", True)])
-def test_prefix_caching_on_a_hybrid_model_only_where_a_prompt_can_hit(catalog, prompt, cached):
-    """vLLM caches a hybrid model's prefixes in blocks of up to 2048 tokens and holds more state per request
-    for it: with shorter prompts the cache never hits, so the plan turns it off."""
-    body = (f'  workload {{\n    task = chat\n    prompt = {prompt}\n  }}\n  model = "Qwen/Qwen3.5-27B"\n'
-            '  runtime = vllm\n')
-    plan, diagnostics = solve(deployment(spec_text(GPU, body=body)), catalog)
-    assert plan is not None, [d.summary for d in diagnostics]
-    assert plan.settings.enable_prefix_caching is cached
-    flag = "--enable-prefix-caching" if cached else "--no-enable-prefix-caching"
-    assert flag in files(plan)["vllm/serve.sh"] and any("hybrid model" in n for n in plan.notes)
+def test_a_gguf_runtime_is_not_a_candidate_for_images(catalog):
+    """A GGUF's vision tower is a separate mmproj file the launchers do not fetch: llama.cpp would answer
+    text only, so a multimodal deployment goes to a runtime that loads the checkpoint's tower."""
+    plan = plan_for(catalog, "google/gemma-3-12b-it", "any [llama.cpp, vllm]", "multimodal", None,
+                    gpu='    gpu = 1 x "RTX 4090"')
+    assert plan.runtime.name == "vllm" and plan.model.source != "gguf"
+    body = '  workload {\n    task = multimodal\n  }\n  model = "google/gemma-3-12b-it"\n  runtime = llama.cpp'
+    plan, diagnostics = solve(deployment(spec_text('    gpu = 1 x "RTX 4090"', body=body)), catalog)
+    assert plan is None and "mmproj" in json.dumps([d.model_dump(mode="json") for d in diagnostics]), diagnostics

@@ -388,7 +388,8 @@ def _hf_linear(c: dict[str, Any]) -> LinearAttention | None:
     return LinearAttention(num_k_heads=_field(c, "linear_num_key_heads", WIDTH), num_v_heads=v_heads,
                            head_k_dim=_field(c, "linear_key_head_dim", WIDTH),
                            head_v_dim=_field(c, "linear_value_head_dim", WIDTH),
-                           conv_kernel=_field(c, "linear_conv_kernel_dim", WIDTH, 4))
+                           conv_kernel=_field(c, "linear_conv_kernel_dim", WIDTH, 4),
+                           ssm_state_bits=32 if c.get("mamba_ssm_dtype") == "float32" else 16)
 
 
 def _hf_attention(c: dict[str, Any], n_layers: int, mla: Mla | None, context: int) -> Attention:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..names import IMAGE, TAG, URL_PATH, is_repo_file, is_repo_id, is_revision
+from ..names import URL_PATH, is_repo_file, is_repo_id, is_revision
 from ..runtimes import RuntimeName
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
@@ -54,8 +54,6 @@ def _grammar(check, what: str):
 
 
 RepoId = Annotated[str, _grammar(is_repo_id, "a Hugging Face repo id (owner/name)")]
-Image = Annotated[str, _grammar(lambda t: bool(IMAGE.fullmatch(t)), "a container image repository")]
-Tag = Annotated[str, _grammar(lambda t: bool(TAG.fullmatch(t)), "an image tag or version")]
 UrlPath = Annotated[str, _grammar(lambda t: bool(URL_PATH.fullmatch(t)), "an HTTP path")]
 RepoFile = Annotated[str, _grammar(is_repo_file, "a file path inside a repo")]
 Revision = Annotated[str, _grammar(is_revision, "a branch, tag or commit")]
@@ -111,6 +109,9 @@ class LinearAttention(Record):
     head_k_dim: Width
     head_v_dim: Width
     conv_kernel: Width = 4
+    # the recurrent (SSM) state's precision in a paged runtime: config.json `mamba_ssm_dtype` (Qwen3.5:
+    # float32), else the model dtype (vLLM 0.33 model_executor/models/config.py, mamba_utils.py)
+    ssm_state_bits: Literal[16, 32] = 16
 
 
 class Mla(Record):
@@ -335,10 +336,6 @@ class KvType(Sourced):
 
 class Runtime(Sourced):
     name: RuntimeName                 # a registered runtime profile (llmc.runtimes)
-    version: Tag
-    image: Image                      # repository
-    tag: Tag                          # pinned, never latest
-    gpu_tag: Tag | None = None        # e.g. llama.cpp server-cuda variant
     formats: tuple[str, ...]          # format families it loads
     kv_types: tuple[str, ...]
     parallelism: tuple[str, ...]      # tp, pp, dp, ep, layer-split, row-split

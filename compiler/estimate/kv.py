@@ -105,14 +105,32 @@ def _llama_cell_bytes(model: Model, kind: str, k_type: str, v_type: str) -> int:
     return ggml_type(k_type).row_bytes(width) + ggml_type(v_type).row_bytes(width)
 
 
-def recurrent_state_elements(model: Model) -> int:
-    """F32 elements of one sequence's state in one linear-attention layer (conv + SSM)."""
+def recurrent_state_parts(model: Model) -> tuple[int, int]:
+    """(conv, SSM) elements of one sequence's state in one linear-attention layer."""
     lin = model.attention.linear
     key = lin.num_k_heads * lin.head_k_dim
     value = lin.num_v_heads * lin.head_v_dim
-    conv = (lin.conv_kernel - 1) * (2 * key + value)
-    ssm = lin.head_k_dim * value
-    return conv + ssm
+    return (lin.conv_kernel - 1) * (2 * key + value), lin.head_k_dim * value
+
+
+def recurrent_state_elements(model: Model) -> int:
+    """Elements of one sequence's state in one linear-attention layer (llama.cpp keeps them all F32)."""
+    return sum(recurrent_state_parts(model))
+
+
+def paged_state_bytes(model: Model, tp: int = 1) -> int:
+    """One sequence's state in one linear layer on one TP rank, as vLLM 0.33 pages it (MambaSpec): the conv
+    state at the model dtype, the SSM state at its own precision (mamba_utils.py gated_delta_net_state_*)."""
+    conv, ssm = recurrent_state_parts(model)
+    return math.ceil(conv / tp) * 2 + math.ceil(ssm / tp) * model.attention.linear.ssm_state_bits // 8
+
+
+def hybrid_block_tokens(model: Model, kv: KvType, *, tp: int, align: int) -> int:
+    """vLLM 0.33's cache block for a hybrid model: the fewest tokens, a multiple of `align`, whose attention
+    page (one layer) holds one Mamba state page (platforms/interface.py `_align_hybrid_block_size`, which logs
+    "Setting attention block size to N tokens"). Prefixes are cached and hit in whole blocks of it."""
+    attn_page = 2 * kv_heads_per_device(model.n_kv_heads, tp) * model.head_dim * kv.bits // 8
+    return align * math.ceil(paged_state_bytes(model, tp) / (align * attn_page))
 
 
 def llama_context_sizes(n_ctx: int, n_seq: int, unified: bool) -> tuple[int, int, int]:
@@ -172,7 +190,7 @@ def paged_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> dict[str, in
 
 
 def paged_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, tp: int = 1,
-             block: int = VLLM_BLOCK, state_bytes: int = 2) -> KvBytes:
+             block: int = VLLM_BLOCK) -> KvBytes:
     """vLLM/SGLang KV for n_seq sequences of n_ctx tokens on one TP rank."""
     per_token = paged_bytes_per_token(model, kv, tp)
     kinds = model.layer_kinds()
@@ -189,9 +207,10 @@ def paged_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, tp: int = 
         parts.append(KvPart(kind, layers, held * n_seq, per // layers, per * held * n_seq, rule))
     n_lin = kinds.count("linear")
     if n_lin:
-        cell = math.ceil(recurrent_state_elements(model) / tp) * state_bytes
+        cell = paged_state_bytes(model, tp)
+        ssm_bits = model.attention.linear.ssm_state_bits
         parts.append(KvPart("linear", n_lin, n_seq, cell, cell * n_seq * n_lin,
-                            f"{n_seq} state(s) per layer at {state_bytes} bytes/element, split by TP"))
+                            f"{n_seq} state(s) per layer (conv 16-bit, SSM {ssm_bits}-bit), split by TP"))
     return KvBytes(tuple(parts), tokens * n_seq, tokens, n_seq, VLLM_SOURCE)
 
 

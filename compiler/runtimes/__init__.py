@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from .base import KV_LLAMA, KV_PAGED, Efficiency, RuntimeProfile, by_memory
+from .base import KV_LLAMA, KV_PAGED, Efficiency, Pin, RuntimeProfile, by_memory
 from .llamacpp import PROFILE as LLAMACPP
 from .ollama import PROFILE as OLLAMA
 from .sglang import PROFILE as SGLANG
@@ -63,6 +63,7 @@ __all__ = [
     "KV_LLAMA",
     "KV_PAGED",
     "PROFILES",
+    "Pin",
     "RuntimeName",
     "RuntimeProfile",
     "UnknownRuntime",

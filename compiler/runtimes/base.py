@@ -2,13 +2,15 @@
 
 A stage that behaves differently per runtime reads a field here instead of comparing names, so
 adding a runtime is a new profile (plus its target folder and catalog record), not a hunt for
-`if runtime == ...` branches. This module is a leaf: it imports nothing from llmc.
+`if runtime == ...` branches. This module is a leaf: it imports only llmc's name grammars.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
+
+from ..names import IMAGE, TAG
 
 CALIBRATION = "docs/accuracy.md (published llama.cpp / vLLM measurements; benchmarks/accuracy.py)"
 
@@ -30,8 +32,36 @@ KV_PAGED = "vllm"
 
 
 @dataclass(frozen=True)
+class Pin:
+    """The runtime release llmc emits for, and what is tied to it: the image, the flag table generated from
+    that release's own parser (targets/<folder>/flags_<version>.json), the package the test command installs
+    to run that parser."""
+
+    version: str
+    image: str                  # repository
+    tag: str                    # pinned, never latest
+    source: str
+    gpu_tag: str | None = None  # the CUDA image, where the CPU one differs
+    flag_table: bool = True     # the target checks its flags against a generated table
+    test_package: tuple[str, str] | None = None   # (variable, version) scripts/ensure-*.sh install at this pin
+
+    def __post_init__(self) -> None:
+        tags = [t for t in (self.tag, self.gpu_tag) if t is not None]
+        if not IMAGE.fullmatch(self.image) or not all(TAG.fullmatch(t) and "latest" not in t for t in tags):
+            raise ValueError(f"pin {self.image}:{self.tag}: an image repository and a pinned tag, never latest")
+
+    def image_ref(self, cpu_only: bool) -> str:
+        return f"{self.image}:{self.gpu_tag if self.gpu_tag and not cpu_only else self.tag}"
+
+    @property
+    def flags_file(self) -> str | None:
+        return f"flags_{self.version}.json" if self.flag_table else None
+
+
+@dataclass(frozen=True)
 class RuntimeProfile:
     name: str                                   # the spec's runtime word and plan.runtime.name
+    pin: Pin
     # ---- estimate
     engine: Literal["paged", "llama"]           # memory model: a paged KV pool (vLLM/SGLang) or llama.cpp's buffers
     kv_runtime: Literal["vllm", "llama.cpp"]    # which kv_bytes rule sizes its cache
@@ -88,4 +118,4 @@ def by_memory(table: tuple[tuple[float, int], ...], gib: float) -> int:
     return next(value for floor, value in table if gib >= floor)
 
 
-__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "RuntimeProfile", "by_memory"]
+__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Pin", "RuntimeProfile", "by_memory"]

@@ -1,6 +1,6 @@
 """llama.cpp: llama-server's buffers per device, a layer split, layer/expert offload to host RAM."""
 
-from .base import CALIBRATION, Efficiency, RuntimeProfile
+from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile
 
 EFFICIENCY = (
     ("consumer", Efficiency(0.80, 0.40, 0.0002, 25e-6,
@@ -15,8 +15,17 @@ LLAMA_HELP = ("keep the log verbosity at 4 or more (llmc smoke sets LLAMA_ARG_LO
               "the script overrides it)")
 LLAMA_MEMORY_SOURCE = ("llama-server's buffer lines (log verbosity 4)", LLAMA_HELP)
 
+BUILD = "b11312"
+
 PROFILE = RuntimeProfile(
-    name="llama.cpp", engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.03,
+    name="llama.cpp",
+    pin=Pin(BUILD, "ghcr.io/ggml-org/llama.cpp", f"server-{BUILD}", gpu_tag=f"server-cuda-{BUILD}",
+            # the tests build llama-server from the llama.cpp that llama-cpp-python 0.3.36 vendors:
+            # commit 0c1e57098, which is release b11312
+            test_package=("LLAMA_CPP_PYTHON_VERSION", "0.3.36"),
+            source="ggml-org/llama.cpp@0c1e57098 docs/docker.md (images server, server-cuda) and "
+                   ".github/workflows/docker.yml (versioned tags <variant>-b<build>)"),
+    engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.03,
     memory_budget="fit-target", quantized_gguf_mmq=True,
     rank=2, offload=True,
     service_name="llama-cpp", launcher="llama.cpp/llama-server.sh",

@@ -1,10 +1,16 @@
 """SGLang: a paged KV pool sized by mem_fraction_static, TP/PP over identical GPUs."""
 
-from .base import Efficiency, RuntimeProfile
+from .base import Efficiency, Pin, RuntimeProfile
 from .vllm import BATCHED_TOKENS, MAX_SEQS  # its activation estimate reuses vLLM's schedule budgets
 
+VERSION = "0.5.23"
+
 PROFILE = RuntimeProfile(
-    name="sglang", engine="paged", kv_runtime="vllm", error_band=0.10,
+    name="sglang",
+    pin=Pin(VERSION, "lmsysorg/sglang", f"v{VERSION}", test_package=("SGLANG_VERSION", VERSION),
+            source="sgl-project/sglang docker/Dockerfile, image lmsysorg/sglang; tags v<release> are CUDA 13 "
+                   "builds (the -cu129 tags ended at v0.5.19)"),
+    engine="paged", kv_runtime="vllm", error_band=0.10,
     efficiency=(("datacenter", Efficiency(0.78, 0.55, 0.0020, 0.0,
                                           "assumed close to vLLM (same kernels: FlashInfer/Triton); no SGLang rows")),
                 ("consumer", Efficiency(0.75, 0.50, 0.0020, 0.0, "assumed close to vLLM; no SGLang rows"))),

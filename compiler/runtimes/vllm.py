@@ -1,13 +1,19 @@
 """vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
 
-from .base import CALIBRATION, Efficiency, RuntimeProfile
+from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile
+
+VERSION = "0.33.0"
 
 # vLLM 0.33's serve defaults by GPU memory (engine/arg_utils.py get_batch_defaults)
 BATCHED_TOKENS = ((160, 16384), (70, 8192), (0, 2048))
 MAX_SEQS = ((70, 1024), (0, 256))
 
 PROFILE = RuntimeProfile(
-    name="vllm", engine="paged", kv_runtime="vllm", error_band=0.10,
+    name="vllm",
+    pin=Pin(VERSION, "vllm/vllm-openai", f"v{VERSION}", test_package=("VLLM_VERSION", VERSION),
+            source="vllm-project/vllm docker/Dockerfile (target vllm-openai, ENTRYPOINT vllm serve); "
+                   "tags v<release> (tag format not re-checked on the registry)"),
+    engine="paged", kv_runtime="vllm", error_band=0.10,
     efficiency=(("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
                                           f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
                 ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}"))),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
+from ..estimate.kv import VLLM_BLOCK, hybrid_block_tokens
 from ..runtimes import by_memory, profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
@@ -19,13 +20,14 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
     d = ctx.deployment
     c = best.candidate
     objective, task = d.objective, d.task
+    pin = profile(c.runtime.name).pin
     return Plan(
         llmc_version=__version__,
         deployment=d.name,
         workload=Workload(task=task, concurrency=d.concurrency, prompt_tokens=d.prompt_tokens,
                           output_tokens=d.output_tokens),
         model=_model_ref(c, d),
-        runtime=RuntimeRef(name=c.runtime.name, version=c.runtime.version, image=_image(ctx, c),
+        runtime=RuntimeRef(name=c.runtime.name, version=pin.version, image=pin.image_ref(ctx.topology.cpu_only),
                            health_path=c.runtime.health_path, default_port=c.runtime.default_port),
         kv_cache={"type": c.kv.id},
         context=c.context,
@@ -82,12 +84,6 @@ def _model_ref(c: Candidate, deployment) -> ModelRef:
         moe=m.is_moe, language_only=m.has_vision and deployment.task != "multimodal", **_thinking(m, deployment))
 
 
-def _image(ctx: Context, c: Candidate) -> str:
-    r = c.runtime
-    tag = r.gpu_tag if (r.gpu_tag and not ctx.topology.cpu_only) else r.tag
-    return f"{r.image}:{tag}"
-
-
 def _hardware(ctx: Context) -> Hardware:
     topo = ctx.topology
     node0 = topo.node_devices(0)
@@ -115,15 +111,27 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
     return Settings(mem_fraction_static=runtime.memory_fraction, enable_prefix_caching=True, env=env)
 
 
-# vLLM 0.33 caches a hybrid (linear-attention) model's prefixes in whole blocks raised to the Mamba page
-# size, 528-2048 tokens (vllm#40696, #47430), and holds ~3 state pages per running request instead of one
-# (v1/kv_cache_interface.py, align mode). Below one block a prompt never hits the cache.
-HYBRID_CACHE_BLOCK = 2048
+# vLLM 0.33 turns prefix caching on for hybrid (linear-attention) models by default, in "align" mode: a
+# state is kept only at block boundaries, so a prefix hits in whole blocks of hybrid_block_tokens (~1,056
+# tokens for Qwen3.6-35B-A3B at TP 2, vllm#42317), never below one, and each running request holds 2-3
+# state pages instead of one (v1/kv_cache_interface.py MambaSpec). FlashInfer's GDN prefill (Hopper; Blackwell
+# with 128-wide keys) keeps its checkpoints on a 64-token grid (gdn_attn.py FLASHINFER_GDN_CHECKPOINT_ALIGNMENT).
+
+
+def hybrid_cache_block(ctx: Context, c: Candidate) -> int | None:
+    """The tokens a hybrid model's prefix cache hits in on vLLM, or None when the model is not hybrid."""
+    if "linear" not in c.model.layer_kinds():
+        return None
+    node0 = ctx.topology.node_devices(0)
+    major = int(node0[0].gpu.compute_capability or 0) if node0 else 0
+    flashinfer = major == 9 or (major in (10, 12) and c.model.attention.linear.head_k_dim == 128)
+    return hybrid_block_tokens(c.model, c.kv, tp=c.layout.tensor, align=64 if flashinfer else VLLM_BLOCK)
 
 
 def _prefix_caching_pays(ctx: Context, c: Candidate) -> bool:
-    """Prefix caching, unless the model is hybrid and its prompts are shorter than one cache block."""
-    return "linear" not in c.model.layer_kinds() or ctx.deployment.prompt_tokens >= HYBRID_CACHE_BLOCK
+    """Prefix caching, unless the model is hybrid and a prompt is not longer than one cache block."""
+    block = hybrid_cache_block(ctx, c)
+    return block is None or ctx.deployment.prompt_tokens > block
 
 
 def _batched_tokens(ctx: Context, runtime) -> int:
@@ -235,10 +243,10 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
     if c.layout.n_cpu_moe:
         notes.append(f"expert offload: routed experts of the first {c.layout.n_cpu_moe} layers in host RAM")
     if "linear" in c.model.layer_kinds() and profile(c.runtime.name).memory_budget == "utilization":
-        notes.append("hybrid model: " + ("prefix caching off, prompts are shorter than one cache block "
-                     f"({HYBRID_CACHE_BLOCK} tokens)" if not _prefix_caching_pays(ctx, c) else
-                     "prefix caching on; each running request holds ~3 state pages (align mode), more than "
-                     "the estimate's one"))
+        block = hybrid_cache_block(ctx, c)
+        notes.append(f"hybrid model: vLLM caches prefixes in blocks of {block} tokens; " + (
+            "prefix caching off, a prompt is not longer than one block" if not _prefix_caching_pays(ctx, c) else
+            "prefix caching on; each running request holds 2-3 state pages (align mode), the estimate one"))
     if c.model.thinking and c.model.thinking.default == "always" and not ctx.deployment.thinking:
         notes.append(f"{c.model.name} always thinks (no chat-template switch): its reasoning is returned apart "
                      "from the answer, and it costs output tokens before the answer")

@@ -119,6 +119,16 @@ def model_rejection(deployment: Deployment, model: Model) -> Rejection | None:
     return None
 
 
+def checkpoint_rejection(runtime: Runtime, fmt: Format, gguf: bool) -> str | None:
+    """Why the runtime cannot read this checkpoint's files (a GGUF file, or a folder of safetensors), or None:
+    llama.cpp and Ollama read BF16 weights only from a BF16 GGUF, never from the original repo."""
+    if gguf and "gguf" not in runtime.formats:
+        return f"{runtime.name} does not load GGUF files"
+    if not gguf and fmt.family not in runtime.formats:
+        return f"{runtime.name} loads {fmt.id} only from a GGUF file, and the catalog lists no {fmt.id} GGUF"
+    return None
+
+
 def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, topology: Topology,
                       model: Model) -> str | None:
     """Why this runtime cannot serve this format on this hardware, or None."""
@@ -138,6 +148,10 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
             return f"no {runtime.name} tool-call parser for {model.name}"
     if deployment.task == "multimodal" and not runtime.vision:
         return f"{runtime.name} does not serve vision input"
+    if deployment.task == "multimodal" and fmt.family == "gguf":
+        # the vision tower of a GGUF model is a second file (llama-server --mmproj), which no catalog
+        # variant lists and the launchers do not fetch: without it the server answers text only
+        return f"{runtime.name} serves images from a GGUF only with its mmproj file, which llmc does not fetch"
     if not topology.cpu_only:
         cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if runtime.min_compute_capability and cc < runtime.min_compute_capability:

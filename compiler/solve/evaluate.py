@@ -77,8 +77,23 @@ MEMORY_SETTINGS = MemorySettings(flash_attention=True)
 
 
 def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
-    return plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
-                       parallel_view(c.layout), c.context, c.slots, MEMORY_SETTINGS)
+    mem = plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
+                      parallel_view(c.layout), c.context, c.slots, MEMORY_SETTINGS)
+    return with_vision_tower(mem, ctx, c)
+
+
+def with_vision_tower(mem: MemoryEstimate, ctx: Context, c: Candidate) -> MemoryEstimate:
+    """A multimodal deployment also loads the vision tower and projector (text-only ones skip them: vLLM's
+    --language-model-only). Quantized checkpoints keep them in 16 bits; vLLM and SGLang shard them over the
+    first stage's tensor-parallel ranks (their ViTs use parallel linear layers)."""
+    params = c.model.vision_params_b
+    if ctx.deployment.task != "multimodal" or not params:
+        return mem
+    tp = max(1, c.layout.tensor)
+    part = MemoryPart(name="vision_weights", bytes=round(params * 1e9 * 2 / tp), source=WEIGHTS_SOURCE,
+                      detail=f"vision tower and projector, {params}B parameters in 16 bits" +
+                             (f", / TP {tp}" if tp > 1 else ""))
+    return _with_weights(mem, set(range(tp)), part)
 
 
 def with_draft(mem: MemoryEstimate, draft) -> MemoryEstimate:

@@ -9,8 +9,8 @@ from ..estimate.from_file import weights_from_tensors
 from ..estimate.speculative import speedup
 from ..estimate.weights import WeightBytes, weight_bytes
 from ..catalog.params import param_counts
-from .candidates import (Candidate, Draft, Rejection, context_for, kv_rejection, layouts, model_rejection,
-                         runtime_rejection)
+from .candidates import (Candidate, Draft, Rejection, checkpoint_rejection, context_for, kv_rejection, layouts,
+                         model_rejection, runtime_rejection)
 from .evaluate import (Context, Evaluation, estimate_speed_for, evaluate, fit_with_offload, memory_violation,
                        speed_violation, with_draft, with_mtp)
 from .objective import candidate_quality
@@ -84,11 +84,24 @@ def _variants(ctx: Context, model: Model, catalog, local) -> list[tuple[Variant 
     seen = set()
     for variant in sorted(model.variants, key=lambda v: (v.format, v.repo, v.file or "")):
         fmt = catalog.formats.get(variant.format)
-        if fmt is None or variant.format in seen or (allowed and variant.format not in allowed):
+        # one checkpoint per format and file kind: a BF16 GGUF for llama.cpp beside the original repo for vLLM
+        key = (variant.format, variant.file is not None)
+        if fmt is None or key in seen or (allowed and variant.format not in allowed):
             continue
-        seen.add(variant.format)
+        seen.add(key)
         out.append((variant, fmt, weight_bytes(model, fmt, catalog.formats)))
     return out
+
+
+def _joined(reasons, shown: int = 3) -> str:
+    """The distinct reasons, the first few in full and how many more there were."""
+    distinct = list(dict.fromkeys(reasons))
+    more = len(distinct) - shown
+    return "; ".join(distinct[:shown]) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _is_gguf(variant, local) -> bool:
+    return local.kind == "gguf" if variant is None else variant.file is not None
 
 
 def _local_weights(local, fmt: Format, formats) -> WeightBytes:
@@ -115,13 +128,15 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
     capacity = _total_capacity(ctx)
     reasons: list[tuple[str, str]] = []   # (constraint, why), for a model that keeps no candidate
     out = []
-    for variant, fmt, weights in variants:
-        if weights.total_bytes > capacity:
-            reasons.append(("memory", f"{fmt.id} weights ({weights.total_bytes / 2**30:.1f} GiB) "
-                                      "exceed all GPU and host memory"))
-            continue
+    fits = [v for v in variants if v[2].total_bytes <= capacity]
+    if not fits:
+        _, fmt, weights = min(variants, key=lambda v: v[2].total_bytes)
+        reasons.append(("memory", f"its smallest checkpoint, {fmt.id} ({weights.total_bytes / 2**30:.1f} GiB), "
+                                  "exceeds all GPU and host memory"))
+    for variant, fmt, weights in fits:
         for runtime in _runtimes(ctx, catalog):
-            why = runtime_rejection(d, runtime, fmt, ctx.topology, model)
+            why = checkpoint_rejection(runtime, fmt, _is_gguf(variant, local)) or \
+                runtime_rejection(d, runtime, fmt, ctx.topology, model)
             if why:
                 reasons.append(("runtime support", why))
                 continue
@@ -134,7 +149,7 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
                     out.append((Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv,
                                           layout=layout, context=context, slots=_slots(d, layout)), weights))
     if reasons and not out:
-        result.rejected.append(Rejection(model.name, *reasons[0]))
+        result.rejected.append(Rejection(model.name, reasons[0][0], _joined(why for _, why in reasons)))
     return out
 
 
@@ -210,7 +225,7 @@ def draft_for(c: Candidate, catalog) -> Draft | None:
         for variant in model.variants:
             fmt = catalog.formats.get(variant.format)
             if fmt and fmt.family == c.fmt.family and c.runtime.name in fmt.runtimes \
-                    and (fmt.family != "gguf" or variant.file):
+                    and checkpoint_rejection(c.runtime, fmt, variant.file is not None) is None:
                 options.append((params, fmt.id != c.fmt.id, model.id, variant.format, model, variant, fmt))
     if not options:
         return None

@@ -6,22 +6,18 @@ from pathlib import Path
 
 from llmc.plan import (DeviceMemory, Estimate, Hardware, Memory, MemoryPart, ModelRef, Parallelism, Performance,
                        Plan, RuntimeRef, Serving, Settings, Speculative, Targets, Workload)
+from llmc.runtimes import PROFILES
 
 GIB = 1024**3
 MIB = 1024**2
 
-RUNTIMES = {
-    "vllm": RuntimeRef(name="vllm", version="0.33.0", image="vllm/vllm-openai:v0.33.0", health_path="/health",
-                       default_port=8000),
-    "llama.cpp": RuntimeRef(name="llama.cpp", version="b7010", image="ghcr.io/ggml-org/llama.cpp:server-cuda-b7010",
-                            health_path="/health", default_port=8080),
-    "llama.cpp-cpu": RuntimeRef(name="llama.cpp", version="b7010", image="ghcr.io/ggml-org/llama.cpp:server-b7010",
-                                health_path="/health", default_port=8080),
-    "ollama": RuntimeRef(name="ollama", version="0.33.0", image="ollama/ollama:0.33.0", health_path="/",
-                         default_port=11434),
-    "sglang": RuntimeRef(name="sglang", version="0.5.23", image="lmsysorg/sglang:v0.5.23", health_path="/health",
-                         default_port=30000),
-}
+# name, health path, default port (the catalog's records); version and image from the profile's pin
+_SERVERS = {"vllm": ("vllm", "/health", 8000), "llama.cpp": ("llama.cpp", "/health", 8080),
+            "llama.cpp-cpu": ("llama.cpp", "/health", 8080), "ollama": ("ollama", "/", 11434),
+            "sglang": ("sglang", "/health", 30000)}
+RUNTIMES = {key: RuntimeRef(name=name, version=PROFILES[name].pin.version, health_path=health, default_port=port,
+                            image=PROFILES[name].pin.image_ref(cpu_only=key.endswith("-cpu")))
+            for key, (name, health, port) in _SERVERS.items()}
 
 
 def _device(name: str, kind: str, weights: int, kv: int, capacity: int, compute: int = 300 * MIB,

@@ -15,7 +15,7 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3.5-35B-A3B-FP8 \
   --gpu-memory-utilization 0.92 \
   --max-num-batched-tokens 8192 \
   --kv-cache-dtype fp8 \
-  --enable-prefix-caching \
+  --disable-prefix-caching \
   --enable-chunked-prefill \
   --language-model-only \
   --tensor-parallel-size 2 \
