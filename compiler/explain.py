@@ -92,7 +92,8 @@ def speed_lines(plan: Plan) -> list[str]:
     target = {"ttft": t.ttft_s, "tpot": t.tpot_s, "throughput": t.throughput_tok_s}
     rows = [
         ("TTFT", _band(perf.ttft_s, format_duration), target["ttft"] and f"≤ {format_duration(target['ttft'])}"),
-        ("TPOT", _band(perf.tpot_s, format_duration), target["tpot"] and f"≤ {format_duration(target['tpot'])}"),
+        ("TPOT", _band(perf.tpot_s, format_duration), target["tpot"] and f"≤ {format_duration(target['tpot'])}"
+         + (" (default target for the task)" if t.tpot_default else "")),
         ("throughput", _band(perf.throughput_tok_s, _rate),
          target["throughput"] and f"≥ {_rate(target['throughput'])}"),
     ]

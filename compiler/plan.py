@@ -161,6 +161,7 @@ class Targets(Node):
 
     ttft_s: float | None = None
     tpot_s: float | None = None
+    tpot_default: bool = False   # tpot_s is the task's default floor (spec.DEFAULT_TPOT_S), not written
     throughput_tok_s: float | None = None
 
 

@@ -24,6 +24,11 @@ THINKING = ("auto", "on", "off")
 # `thinking = auto`: models that can think do so for these tasks, and answer at once for the others.
 THINKING_TASKS = ("reasoning", "agent")
 DEFAULT_CONTEXT_CAP = 32 * 1024
+# Without `latency.tpot` or `decode`, a plan must still be usable: a reader reads ~4 words/s (~5 tokens/s), so
+# chat-like tasks decode at least that fast; code, reasoning and agents emit long outputs someone or some tool
+# waits for, so they need twice that. Any `latency` bound the spec writes replaces this floor.
+DEFAULT_TPOT_S = {"chat": 0.2, "multimodal": 0.2, "long-context": 0.2, "code": 0.1, "reasoning": 0.1,
+                  "agent": 0.1}
 
 
 class Node(BaseModel):
@@ -197,6 +202,16 @@ class Deployment(Node):
         """Whether a model that can think should: `on`/`off` as written, `auto` by task."""
         mode = self.workload.thinking.value if self.workload.thinking else "auto"
         return self.task in THINKING_TASKS if mode == "auto" else mode == "on"
+
+    @property
+    def tpot_target(self) -> tuple[float | None, bool]:
+        """(seconds per output token, whether it is the task's default floor); `tpot` or `decode` as written."""
+        lat = self.latency
+        if lat.tpot:
+            return lat.tpot.value.seconds, False
+        if lat.decode:
+            return 1 / lat.decode.value.tok_s, False
+        return DEFAULT_TPOT_S[self.task], True
 
     @property
     def nodes(self) -> int:

@@ -10,7 +10,7 @@ from ..spec import Deployment
 from .assemble import build_plan
 from .candidates import Rejection
 from .evaluate import Context, Evaluation
-from .objective import QUALITY_FLOOR, quality, sort_key
+from .objective import QUALITY_FLOOR, precise_kv_only, quality, sort_key
 from .relax import relaxations
 from .resolve import resolve
 from .search import SearchResult, search
@@ -32,17 +32,16 @@ def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[
 
 
 def make_context(deployment: Deployment, topology) -> Context:
-    """Without `hardware.memory`, a CPU-only host has the catalog's default host RAM and a GPU host none."""
+    """Host RAM is what `hardware.memory` says: none on a GPU host without it (no offload), and a CPU-only
+    host must say it (E403)."""
     given = deployment.hardware.memory is not None
-    host = deployment.host_memory_bytes if given else (
-        topology.cpu_host.memory_bytes if topology.cpu_only and topology.cpu_host else 0)
-    return Context(deployment=deployment, topology=topology, host_ram_bytes=host,
-                   host_ram_given=given or topology.cpu_only)
+    return Context(deployment=deployment, topology=topology,
+                   host_ram_bytes=deployment.host_memory_bytes if given else 0, host_ram_given=given)
 
 
 def choose(ctx: Context, result: SearchResult) -> Plan:
     d = ctx.deployment
-    ranked = sorted(result.feasible, key=lambda ev: sort_key(ev, d.objective, d.task))
+    ranked = sorted(precise_kv_only(result.feasible, ctx), key=lambda ev: sort_key(ev, d.objective, d.task))
     if d.objective != "quality":
         floor = max(quality(ev, d.task) for ev in ranked) - QUALITY_FLOOR
         ranked = [ev for ev in ranked if quality(ev, d.task) >= floor] + \

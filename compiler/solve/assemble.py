@@ -9,7 +9,7 @@ from ..estimate.kv import VLLM_BLOCK, hybrid_block_tokens
 from ..runtimes import by_memory, profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
-from .evaluate import Context, Evaluation
+from .evaluate import Context, Evaluation, kv_tokens_needed
 from .objective import ASSUMED_LOSS, model_quality, peak_memory_fraction, quality, score
 
 MAX_ALTERNATIVES = 5
@@ -152,9 +152,12 @@ def _speculative(c: Candidate) -> Speculative | None:
 
 def _targets(d) -> Targets:
     lat = d.latency
-    tpot = lat.tpot.value.seconds if lat.tpot else (1 / lat.decode.value.tok_s if lat.decode else None)
-    return Targets(ttft_s=lat.ttft.value.seconds if lat.ttft else None, tpot_s=tpot,
+    tpot, default = d.tpot_target
+    return Targets(ttft_s=lat.ttft.value.seconds if lat.ttft else None, tpot_s=tpot, tpot_default=default,
                    throughput_tok_s=lat.throughput.value.tok_s if lat.throughput else None)
+
+
+BINDS_WITHIN = 0.15
 
 
 def binding_constraint(ctx: Context, ev: Evaluation) -> str:
@@ -165,8 +168,7 @@ def binding_constraint(ctx: Context, ev: Evaluation) -> str:
                key=lambda x: x.total_bytes / max(x.capacity_bytes, 1))
     if ev.memory.kv_tokens_capacity:
         # Paged runtimes fill the card by design; what can run out is the KV pool.
-        c = ev.candidate
-        need = max(c.context, min(d.concurrency, c.slots) * (d.prompt_tokens + d.output_tokens))
+        need = kv_tokens_needed(ctx, ev.candidate)
         slacks.append((1 - need / ev.memory.kv_tokens_capacity,
                        f"KV cache: {need} of {ev.memory.kv_tokens_capacity} tokens needed"))
     elif peak is not None:
@@ -183,9 +185,9 @@ def binding_constraint(ctx: Context, ev: Evaluation) -> str:
     if t.throughput_tok_s:
         slacks.append((perf.throughput_tok_s.value / t.throughput_tok_s - 1,
                        f"throughput: {perf.throughput_tok_s.value:.0f} of {t.throughput_tok_s:.0f} tok/s"))
-    if not slacks:
-        return f"objective: {d.objective}"
-    return min(slacks)[1]
+    slack, text = min(slacks)
+    # a constraint with this much room left does not bind: the objective decided
+    return text if slack < BINDS_WITHIN else f"none binds (least slack {text}); chosen by prefer = {d.objective}"
 
 
 def _alternatives(best: Evaluation, ranked: list[Evaluation], objective: str, task: str) -> tuple[Alternative, ...]:
@@ -234,8 +236,6 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
     notes.append(f"quality score source: {source}")
     if c.fmt.ppl_increase_pct is None or c.kv.ppl_increase_pct is None:
         notes.append(f"quality loss of {c.fmt.id} weights / {c.kv.id} KV: {ASSUMED_LOSS}")
-    if c.layout.split_mode == "row":
-        notes.append("row split: these GPUs have no peer-to-peer path; layer split stalls there at long context")
     if dict(c.layout.env).get("NCCL_P2P_DISABLE"):
         notes.append("NCCL_P2P_DISABLE=1: the GPUs cannot copy peer to peer, so NCCL goes through host memory")
     if c.layout.gpu_layers is not None:

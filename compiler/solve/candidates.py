@@ -16,8 +16,6 @@ from .resolve import license_allowed
 from .topology import Device, Topology, tensor_split
 
 TASK_NEEDS = {"multimodal": "vision", "agent": "tool calling"}
-SPLIT_ROW_WITHOUT_P2P = ("llama.cpp's layer split stalls on cards without P2P at long context; "
-                         "row split avoids it (seed guide, ch. 14)")
 
 
 @dataclass(frozen=True)
@@ -223,8 +221,11 @@ def _llama_layout(topology: Topology) -> Layout:
     devices = topology.node_devices(0)
     if len(devices) == 1:
         return Layout(devices=devices, split_mode="none")
-    split = "layer" if topology.p2p else "row"
-    return Layout(devices=devices, split_mode=split, tensor_split=tensor_split(devices))
+    # Layer split, with or without P2P: its one hidden-state copy per device boundary per step goes through
+    # cudaMemcpyPeerAsync, which CUDA stages through the host when the cards have no peer access
+    # (ggml-cuda.cu ggml_backend_cuda_cpy_tensor_async, b11312), while row split exchanges partial results
+    # at every matmul, worst over PCIe; a maintainer calls -sm row deprecated (llama.cpp PR#22729, #21730).
+    return Layout(devices=devices, split_mode="layer", tensor_split=tensor_split(devices))
 
 
 def with_offload(layout: Layout, gpu_layers: int | None = None, n_cpu_moe: int | None = None) -> Layout:

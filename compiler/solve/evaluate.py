@@ -15,7 +15,7 @@ from ..estimate.speculative import SpecSpeedup
 from ..estimate.speed import SpeedEstimate, estimate_speed
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
-from ..plan import MemoryPart
+from ..plan import Estimate, MemoryPart
 from ..runtimes import profile
 from ..spec import Deployment
 from ..units import format_bytes, format_duration
@@ -148,12 +148,17 @@ def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violati
                              f"{format_bytes(device.capacity_bytes)} ({format_bytes(over)} over)",
                              over / max(device.capacity_bytes, 1))
     if mem.kv_tokens_capacity is not None:
-        d = ctx.deployment
-        need = max(c.context, min(d.concurrency, c.slots) * (d.prompt_tokens + d.output_tokens))
+        need = kv_tokens_needed(ctx, c)
         if mem.kv_tokens_capacity < need:
             return Violation("memory", f"KV cache holds {mem.kv_tokens_capacity} tokens; the workload needs {need}",
                              (need - mem.kv_tokens_capacity) / need)
     return None
+
+
+def kv_tokens_needed(ctx: Context, c: Candidate) -> int:
+    """The tokens a paged pool must hold: one full context, and every concurrent request's prompt and answer."""
+    d = ctx.deployment
+    return max(c.context, min(d.concurrency, c.slots) * (d.prompt_tokens + d.output_tokens))
 
 
 def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
@@ -167,10 +172,9 @@ def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
     checks = []
     if lat.ttft:
         checks.append(("ttft", speed.ttft_s.value, lat.ttft.value.seconds, "time to first token"))
-    if lat.tpot:
-        checks.append(("tpot", speed.tpot_s.value, lat.tpot.value.seconds, "time per output token"))
-    if lat.decode:
-        checks.append(("tpot", speed.tpot_s.value, 1 / lat.decode.value.tok_s, "time per output token"))
+    tpot, default = ctx.deployment.tpot_target
+    checks.append(("tpot", speed.tpot_s.value, tpot, "time per output token" + (
+        f" (the default target for {ctx.deployment.task}; set `latency.tpot` to change it)" if default else "")))
     for name, value, limit, words in checks:
         if value > limit:
             return Violation(name, f"{words} {format_duration(value)} exceeds {format_duration(limit)}",
@@ -185,10 +189,22 @@ def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
 def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: MemoryEstimate,
                        spec: SpecSpeedup | None = None) -> SpeedEstimate:
     d = ctx.deployment
-    return estimate_speed(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
-                          parallel_view(c.layout), prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
-                          concurrency=per_replica_concurrency(d.concurrency, c), memory=mem,
-                          speculative=spec, host=ctx.topology.cpu_host)
+    per_replica = per_replica_concurrency(d.concurrency, c)
+    speed = estimate_speed(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
+                           parallel_view(c.layout), prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
+                           concurrency=per_replica, memory=mem, speculative=spec, host=ctx.topology.cpu_host)
+    return across_replicas(speed, min(c.layout.replicas, -(-d.concurrency // per_replica)))
+
+
+def across_replicas(speed: SpeedEstimate, busy: int) -> SpeedEstimate:
+    """Throughput is the deployment's: one replica's times the replicas the load keeps busy (latencies are
+    one replica's). The objective and the `throughput >=` check read this one figure."""
+    if busy <= 1:
+        return speed
+    t = speed.throughput_tok_s
+    return replace(speed, throughput_tok_s=Estimate(value=round(t.value * busy, 6), low=round(t.low * busy, 6),
+                                                    high=round(t.high * busy, 6)),
+                   parts={**speed.parts, "busy_replicas": busy})
 
 
 def per_replica_concurrency(concurrency: int, c: Candidate) -> int:

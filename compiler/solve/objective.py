@@ -13,7 +13,7 @@ import math
 from ..catalog.params import param_counts
 from ..runtimes import profile
 
-from .evaluate import Evaluation
+from .evaluate import Evaluation, kv_tokens_needed
 
 # A model without a published score for the task ranks by size: 30 + 8·log2(active params in B),
 # capped below the scored models' typical range so sourced scores win ties.
@@ -96,8 +96,37 @@ def score(ev: Evaluation, objective: str, task: str) -> float:
     if objective == "latency":
         return round(-(speed.tpot_s.value * 1000), 3)
     if objective == "throughput":
-        return round(speed.throughput_tok_s.value * ev.candidate.layout.replicas, 3)
+        return round(speed.throughput_tok_s.value, 3)
     return round(-peak_memory_fraction(ev) * 100, 3)
+
+
+# A smaller KV type buys memory at a quality cost; it is worth it only where the more precise one is tight:
+# its pool holds less than this much more than the load needs (paged engines), or its devices are fuller
+# than this (llama.cpp's buffers).
+KV_POOL_HEADROOM = 1.25
+KV_MEMORY_HEADROOM = 0.90
+
+
+def precise_kv_only(evaluations: list[Evaluation], ctx) -> list[Evaluation]:
+    """Drop a plan whose KV type could be more precise: the same plan with a higher-precision KV cache is
+    feasible with headroom (so q4_0 is never chosen where f16 fits easily, and fp8 only where it widens a
+    pool that binds)."""
+    roomy: dict[tuple, float] = {}
+    for ev in evaluations:
+        if _roomy(ev, ctx):
+            key = _without_kv(ev.candidate)
+            roomy[key] = max(roomy.get(key, 0), ev.candidate.kv.bits)
+    return [ev for ev in evaluations if ev.candidate.kv.bits >= roomy.get(_without_kv(ev.candidate), 0)]
+
+
+def _without_kv(c) -> tuple:
+    return (c.model.id, c.fmt.id, c.runtime.name, c.layout, c.speculative.method if c.speculative else None)
+
+
+def _roomy(ev: Evaluation, ctx) -> bool:
+    if ev.memory.kv_tokens_capacity is not None:
+        return ev.memory.kv_tokens_capacity >= KV_POOL_HEADROOM * kv_tokens_needed(ctx, ev.candidate)
+    return peak_memory_fraction(ev) <= KV_MEMORY_HEADROOM
 
 
 def sort_key(ev: Evaluation, objective: str, task: str) -> tuple:

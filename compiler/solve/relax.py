@@ -112,7 +112,7 @@ def _license(d: Deployment, ctx, result, try_spec):
 def _looser_latency(d: Deployment, ctx, result, try_spec):
     lat = d.latency
     for name in ("tpot", "ttft"):
-        bound = getattr(lat, name)
+        bound = getattr(lat, name) or _default_tpot_bound(d, name)
         if bound is None or not isinstance(bound.value, Duration):
             continue
         def with_limit(seconds: float, name=name, bound=bound):
@@ -123,3 +123,12 @@ def _looser_latency(d: Deployment, ctx, result, try_spec):
             return (f"{name} ≤ {format_duration(bound.value.seconds)} → {format_duration(found[0])} "
                     f"({_plan_text(found[1])})")
     return None
+
+
+def _default_tpot_bound(d: Deployment, name: str) -> Bound | None:
+    """The task's default TPOT floor as a bound the spec could write, where the spec writes none."""
+    seconds, default = d.tpot_target
+    if name != "tpot" or not default or d.latency.decode:
+        return None
+    span = d.latency.span or d.name_span
+    return Bound(op="<=", value=Duration(seconds=seconds, span=span), span=span)

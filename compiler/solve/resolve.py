@@ -20,6 +20,7 @@ from .topology import Topology, build_topology
 
 UNKNOWN_MODEL = define_code("E401", "Unknown model")
 LICENSE_CONFLICT = define_code("E402", "Pinned model's license is not allowed")
+CPU_MEMORY_MISSING = define_code("E403", "CPU-only host without its memory")
 
 PERMISSIVE = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd")
 
@@ -58,6 +59,13 @@ def resolve(deployment: Deployment, catalog, base_dir: Path) -> tuple[Resolved |
 def _resolve_hardware(deployment: Deployment, catalog, diags: list[Diagnostic]) -> Topology | None:
     hw = deployment.hardware
     if hw.gpu is None:
+        if hw.memory is None:
+            diags.append(error(CPU_MEMORY_MISSING, "a CPU-only host needs `hardware.memory`", span=hw.gpu_span,
+                               label="`gpu = none` here", detail="On a host without a GPU the model, its KV cache "
+                               "and its buffers all live in RAM, and llmc plans against the amount you give; it does "
+                               "not guess one (the host that compiles is rarely the one that serves).",
+                               help="add `memory = 32 GiB` (the RAM the server may use) to `hardware`"))
+            return None
         return build_topology([], 1, cpu_host=catalog.cpu_host)
     gpus: list[Gpu] = []
     for group in hw.gpu:

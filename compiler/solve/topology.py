@@ -2,7 +2,7 @@
 
 Tensor parallelism only spans GPUs of one node; the link between them (NVLink,
 PCIe with peer-to-peer, PCIe through host memory) decides its cost and what the
-runtime needs (NCCL_P2P_DISABLE=1, llama.cpp's row split).
+runtime needs (vLLM's NCCL_P2P_DISABLE=1).
 
 Identical cards are one vertex with a count (a self-loop links two of them), and
 every node has the same cards, so the graph stays as small as the number of GPU
