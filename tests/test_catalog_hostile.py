@@ -108,7 +108,9 @@ def build(work, capsys, files: dict[str, str]) -> tuple[int, str]:
 
 def yaml_text(document) -> str:
     stream = io.StringIO()
-    YAML(typ="safe", pure=True).dump(document, stream)
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False  # ruamel writes {':0': 0} in flow style as `{:0: 0}`, which it cannot read back
+    yaml.dump(document, stream)
     return stream.getvalue()
 
 

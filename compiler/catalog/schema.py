@@ -318,6 +318,8 @@ class Format(Sourced):
     rules: tuple[TensorRule, ...] = ()
     runtimes: tuple[str, ...]        # which runtimes load it
     min_compute_capability: ComputeCapability | None = None   # FP8 from 8.9, NVFP4 on Blackwell 10.0
+    # runtimes that run it weight-only below that (dequantized into 16-bit matmuls), from this capability
+    weight_only: dict[RuntimeName, ComputeCapability] = Field(default_factory=dict)
     ppl_increase_pct: PplIncrease | None = None    # quality loss vs 16-bit, with the source
     quality_source: str | None = None
 

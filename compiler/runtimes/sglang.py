@@ -1,7 +1,10 @@
 """SGLang: a paged KV pool sized by mem_fraction_static, TP/PP over identical GPUs."""
 
-from .base import Efficiency, Pin, RuntimeProfile
+from dataclasses import replace
+
+from .base import Pin, RuntimeProfile
 from .vllm import BATCHED_TOKENS, MAX_SEQS  # its activation estimate reuses vLLM's schedule budgets
+from .vllm import EFFICIENCY as VLLM_EFFICIENCY
 
 VERSION = "0.5.23"
 
@@ -11,9 +14,10 @@ PROFILE = RuntimeProfile(
             source="sgl-project/sglang docker/Dockerfile, image lmsysorg/sglang; tags v<release> are CUDA 13 "
                    "builds (the -cu129 tags ended at v0.5.19)"),
     engine="paged", kv_runtime="vllm", error_band=0.10,
-    efficiency=(("datacenter", Efficiency(0.78, 0.55, 0.0020, 0.0,
-                                          "assumed close to vLLM (same kernels: FlashInfer/Triton); no SGLang rows")),
-                ("consumer", Efficiency(0.75, 0.50, 0.0020, 0.0, "assumed close to vLLM; no SGLang rows"))),
+    # no SGLang rows to fit: assumed no faster than vLLM (same kinds of kernels), so an uncalibrated edge
+    # never decides a plan; vLLM's lower rank wins the tie
+    efficiency=tuple((cls, replace(fit, source=f"assumed equal to vLLM's ({fit.source}); no SGLang rows"))
+                     for cls, fit in VLLM_EFFICIENCY),
     memory_budget="fraction", slow_int4_kernels=True,
     batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, memory_fraction=0.88,
     memory_fraction_source="SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)",

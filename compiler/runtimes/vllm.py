@@ -8,15 +8,17 @@ VERSION = "0.33.0"
 BATCHED_TOKENS = ((160, 16384), (70, 8192), (0, 2048))
 MAX_SEQS = ((70, 1024), (0, 256))
 
+EFFICIENCY = (("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
+                                        f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
+              ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}")))
+
 PROFILE = RuntimeProfile(
     name="vllm",
     pin=Pin(VERSION, "vllm/vllm-openai", f"v{VERSION}", test_package=("VLLM_VERSION", VERSION),
             source="vllm-project/vllm docker/Dockerfile (target vllm-openai, ENTRYPOINT vllm serve); "
                    "tags v<release> (tag format not re-checked on the registry)"),
     engine="paged", kv_runtime="vllm", error_band=0.10,
-    efficiency=(("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
-                                          f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
-                ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}"))),
+    efficiency=EFFICIENCY,
     memory_budget="utilization", slow_int4_kernels=True,
     batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS,
     memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.md §1.2)",

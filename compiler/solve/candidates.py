@@ -155,7 +155,10 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         if runtime.min_compute_capability and cc < runtime.min_compute_capability:
             return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
         if fmt.min_compute_capability and cc < fmt.min_compute_capability and profile(runtime.name).homogeneous_ranks:
-            return f"{fmt.id} needs compute capability {fmt.min_compute_capability} (this GPU has {cc})"
+            floor = fmt.weight_only.get(runtime.name)
+            if floor is None or cc < floor:
+                return f"{fmt.id} needs compute capability {floor or fmt.min_compute_capability} on {runtime.name} " \
+                       f"(this GPU has {cc})"
         if profile(runtime.name).homogeneous_ranks:
             return _placement_rejection(runtime, model, topology)
     return None
