@@ -66,7 +66,7 @@ def test_conflict_points_at_both_bounds():
 
 def test_check_exit_codes(tmp_path, capsys):
     ok, warn, failed = tmp_path / "ok.llmspec", tmp_path / "warn.llmspec", tmp_path / "failed.llmspec"
-    hw = '  hardware {\n    gpu = none\n  }\n'
+    hw = '  hardware {\n    gpu = none\n    memory = 32 GiB\n  }\n'
     ok.write_text(f'deployment "a" {{\n{hw}}}\n')
     warn.write_text(f'deployment "a" {{\n  serve {{\n    host = "0.0.0.0"\n  }}\n{hw}}}\n')
     failed.write_text(f'deployment "a" {{\n  serve {{\n    port = 0\n  }}\n{hw}}}\n')

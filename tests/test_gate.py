@@ -74,7 +74,7 @@ def test_an_infeasible_spec_fails_the_gate_with_relaxations(tmp_path, capsys):
     result = sarif["runs"][0]["results"][0]
     assert result["ruleId"] == "E410"
     assert cli.main(["build", str(spec), "-o", str(tmp_path / "out")]) == 1
-    assert "host RAM" in capsys.readouterr().err
+    assert "add 1 × RTX 4090" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 

@@ -28,8 +28,8 @@ printf '%s\n' "${CODE_ASSISTANT_KEY}" > "$KEY_FILE"
   -ngl all \
   --fit off \
   -fa on \
-  -ctk q4_0 \
-  -ctv q4_0 \
+  -ctk f16 \
+  -ctv f16 \
   -no-kvu \
   -sm none \
   -b 2048 \

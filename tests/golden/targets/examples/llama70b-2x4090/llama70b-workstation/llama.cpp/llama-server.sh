@@ -26,7 +26,7 @@ exec "${LLAMA_SERVER:-llama-server}" \
   -ctk f16 \
   -ctv f16 \
   -no-kvu \
-  -sm row \
+  -sm layer \
   -b 2048 \
   -ub 512 \
   --host 127.0.0.1 \

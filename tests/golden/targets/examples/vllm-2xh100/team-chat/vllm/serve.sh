@@ -14,8 +14,7 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3.5-35B-A3B-FP8 \
   --max-num-seqs 64 \
   --gpu-memory-utilization 0.92 \
   --max-num-batched-tokens 8192 \
-  --kv-cache-dtype fp8 \
-  --disable-prefix-caching \
+  --enable-prefix-caching \
   --enable-chunked-prefill \
   --language-model-only \
   --tensor-parallel-size 2 \

@@ -1,0 +1,84 @@
+"""Scenarios: specs with the decision a serving engineer would make, written in each file's header, asserted
+on the plan (tests/scenarios/*.llmspec). Each failure here is a decision llmc gets wrong, not a format change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from llmc.driver import load_source
+from llmc.solve import solve
+from llmc.source import SourceFile
+from llmc.targets import emit_all
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+def solved(name: str, catalog):
+    path = SCENARIOS / f"{name}.llmspec"
+    spec, diagnostics, _ = load_source(SourceFile(path=str(path), text=path.read_text()))
+    assert spec is not None and not [d for d in diagnostics if d.is_error], diagnostics
+    return solve(spec.deployments[0], catalog)
+
+
+def files(plan) -> dict[str, str]:
+    return {a.path: a.content for a in emit_all(plan)[0]}
+
+
+def test_the_simplest_code_spec_gets_a_gguf_on_the_card(catalog):
+    plan, diagnostics = solved("code-3090-permissive", catalog)
+    assert plan is not None, diagnostics
+    if plan.model.source == "gguf" or plan.runtime.name in ("llama.cpp", "ollama"):
+        assert plan.model.file and plan.model.file.endswith(".gguf")
+        assert plan.parallelism.gpu_layers is None  # everything on the card
+    assert plan.performance.tpot_s.value <= 0.1 and plan.targets.tpot_default
+
+
+def test_a_cpu_host_must_say_its_memory(catalog):
+    plan, diagnostics = solved("cpu-without-memory", catalog)
+    assert plan is None and [d.code for d in diagnostics] == ["E403"]
+
+
+def test_no_p2p_cards_split_by_layer(catalog):
+    plan, diagnostics = solved("no-p2p-70b", catalog)
+    assert plan is not None, diagnostics
+    assert plan.parallelism.split_mode == "layer" and "-sm layer" in files(plan)["llama.cpp/llama-server.sh"]
+
+
+def test_fp8_runs_weight_only_on_ampere(catalog):
+    plan, diagnostics = solved("fp8-on-ampere", catalog)
+    assert plan is not None, diagnostics
+    assert (plan.runtime.name, plan.model.format) == ("vllm", "fp8")
+
+
+def test_a_kv_cache_that_fits_stays_f16_on_the_calibrated_runtime(catalog):
+    plan, diagnostics = solved("kv-f16-fits", catalog)
+    assert plan is not None, diagnostics
+    assert plan.kv_cache["type"] == "f16" and plan.runtime.name == "vllm"
+
+
+def test_images_go_to_a_runtime_that_loads_the_vision_tower(catalog):
+    plan, diagnostics = solved("multimodal-4090", catalog)
+    assert plan is not None, diagnostics
+    assert plan.model.source != "gguf" and not plan.model.language_only
+    assert any(p.name == "vision_weights" for d in plan.memory.devices for p in d.parts)
+
+
+def test_short_prompts_on_a_hybrid_model_turn_prefix_caching_off(catalog):
+    plan, diagnostics = solved("hybrid-short-prompts", catalog)
+    assert plan is not None, diagnostics
+    assert plan.settings.enable_prefix_caching is False
+    assert "--disable-prefix-caching" in files(plan)["vllm/serve.sh"]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.llmspec")))
+def test_throughput_counts_every_busy_replica(catalog, name):
+    """throughput = running sequences / TPOT, summed over the replicas the load keeps busy."""
+    plan, _ = solved(name, catalog)
+    if plan is None:
+        return
+    replicas = plan.parallelism.replicas
+    per_replica = max(1, min(plan.slots, -(-plan.workload.concurrency // replicas)))
+    busy = min(replicas, -(-plan.workload.concurrency // per_replica))
+    expected = busy * per_replica / plan.performance.tpot_s.value
+    assert plan.performance.throughput_tok_s.value == pytest.approx(expected, rel=0.02), name
