@@ -13,9 +13,9 @@ import pytest
 from llmc.estimate.kv import hybrid_block_tokens, paged_state_bytes
 from llmc.solve import solve
 
+from tests.support.emitted import files
 from tests.support.specs import deployment, spec_text
 from tests.support.vllm_check import parse_with_vllm, serve_argv
-from tests.test_thinking import files
 
 
 def test_the_block_is_vllms_for_the_published_case(catalog):

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-from llmc import targets
 from llmc.plan import Speculative
 from llmc.targets.llamacpp import LlamaCppTarget
 from tests.support import plans
+from tests.support.emitted import files
 from tests.support.example_plans import all_example_plans
 from tests.support.tools import REPO
 
@@ -68,7 +68,7 @@ def test_committed_table_matches_the_binarys_help(tmp_path, llama_server_bin):
 def test_every_emitted_flag_and_value_is_in_the_table(name):
     table = LlamaCppTarget.flag_table()["flags"]
     plan = plans.ALL[name]() if name in plans.ALL else {**EXAMPLE_PLANS, **VARIANTS}[name]
-    script = {a.path: a.content for a in targets.emit_all(plan)[0]}["llama.cpp/llama-server.sh"]
+    script = files(plan)["llama.cpp/llama-server.sh"]
     pairs = flag_values(server_argv(script), table)
     assert {"-m", "-c", "-np", "-ngl", "--fit", "-fa", "-ctk", "-ctv", "--host", "--port"} <= dict(pairs).keys()
     for flag, value in pairs:

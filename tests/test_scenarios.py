@@ -9,7 +9,8 @@ import pytest
 from llmc.driver import load_source
 from llmc.solve import solve
 from llmc.source import SourceFile
-from llmc.targets import emit_all
+
+from tests.support.emitted import files
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -19,10 +20,6 @@ def solved(name: str, catalog):
     spec, diagnostics, _ = load_source(SourceFile(path=str(path), text=path.read_text()))
     assert spec is not None and not [d for d in diagnostics if d.is_error], diagnostics
     return solve(spec.deployments[0], catalog)
-
-
-def files(plan) -> dict[str, str]:
-    return {a.path: a.content for a in emit_all(plan)[0]}
 
 
 def test_the_simplest_code_spec_gets_a_gguf_on_the_card(catalog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llmc.solve import INFEASIBLE, solve
+from tests.support.emitted import files
 from tests.support.specs import deployment, spec_text
 
 LLAMA_70B = '  model = "meta-llama/Llama-3.1-70B-Instruct"\n  quantization = q4_k_m\n  context = 4k\n'
@@ -78,7 +79,7 @@ def test_no_p2p_cards_get_layer_split_or_nccl_p2p_disable(catalog, runtime):
     plan, diags = plan_for(catalog, '    gpu = 2 x "RTX 4090"\n    p2p = false\n    memory = 128 GiB', body)
     assert plan is not None, diags
     if plan.runtime.name == "llama.cpp":
-        assert plan.parallelism.split_mode == "layer" and "-sm layer" in _files(plan)["llama.cpp/llama-server.sh"]
+        assert plan.parallelism.split_mode == "layer" and "-sm layer" in files(plan)["llama.cpp/llama-server.sh"]
     else:
         assert plan.settings.env.get("NCCL_P2P_DISABLE") == "1"
 
@@ -122,9 +123,3 @@ def test_a_tight_tpot_at_low_concurrency_gets_a_same_family_draft_model(catalog)
     assert any(p.name == "draft_weights" for p in plan.memory.devices[0].parts)
     without, _ = plan_for(catalog, hardware, body.replace("tpot <= 60ms", "tpot <= 200ms"))
     assert without.speculative is None and without.performance.tpot_s.value > 0.060
-
-
-def _files(plan) -> dict[str, str]:
-    from llmc.targets import emit_all
-
-    return {a.path: a.content for a in emit_all(plan)[0]}

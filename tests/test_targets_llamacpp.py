@@ -13,6 +13,7 @@ from llmc import targets
 from llmc.artifacts import write_atomically
 from llmc.estimate.llama_log import parse_llama_log
 from tests.support import plans
+from tests.support.emitted import files
 from tests.support.example_plans import all_example_plans, built_example
 from tests.support.script_run import chat, running
 from tests.support.tiny_gguf import write_tiny_gguf
@@ -95,7 +96,7 @@ def test_gemma_script_serves_the_real_model_with_the_planned_kv(tmp_path, gemma_
 
 
 def test_models_are_downloaded_under_llmc_models_dir(tmp_path):
-    script = {a.path: a.content for a in targets.emit_all(plans.llamacpp_gemma_cpu())[0]}["llama.cpp/llama-server.sh"]
+    script = files(plans.llamacpp_gemma_cpu())["llama.cpp/llama-server.sh"]
     assert 'MODELS_DIR="${LLMC_MODELS_DIR:-./models}"' in script
     assert "https://huggingface.co/unsloth/gemma-3-270m-it-GGUF/resolve/main/gemma-3-270m-it-Q4_K_M.gguf" in script
 
@@ -114,14 +115,14 @@ def test_every_flag_is_in_the_built_binarys_help(name, llama_server_bin):
     help_text = subprocess.run([str(llama_server_bin), "--help"], capture_output=True, text=True).stdout
     known = set(re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", help_text))
     plan = plans.ALL[name]() if name in plans.ALL else EXAMPLE_PLANS[name]
-    script = {a.path: a.content for a in targets.emit_all(plan)[0]}["llama.cpp/llama-server.sh"]
+    script = files(plan)["llama.cpp/llama-server.sh"]
     flags = script_flags(script)
     assert {"-c", "-np", "-ngl", "--fit", "-fa", "-ctk", "-ctv", "--host", "--port", "--metrics"} <= set(flags)
     assert set(flags) <= known, set(flags) - known
 
 
 def test_gpu_plan_flags_follow_the_plan():
-    script = {a.path: a.content for a in targets.emit_all(plans.llamacpp_70b_row_split())[0]}
+    script = files(plans.llamacpp_70b_row_split())
     text = script["llama.cpp/llama-server.sh"]
     for expected in ("-c 32768", "-np 2", "-ngl 70", "--fit off", "-fa on", "-ctk q8_0", "-ctv q8_0", "-sm row",
                      "-ts 1,1", '--api-key-file "$KEY_FILE"', "export NCCL_P2P_DISABLE=1"):

@@ -13,6 +13,7 @@ import pytest
 from llmc.solve import solve
 from llmc.targets import emit_all
 
+from tests.support.emitted import files
 from tests.support.specs import deployment, spec_text
 from tests.support.vllm_check import parse_with_vllm, serve_argv
 
@@ -36,8 +37,6 @@ def plan_for(catalog, model: str, runtime: str, task: str, thinking: str | None,
     return plan
 
 
-def files(plan) -> dict[str, str]:
-    return {a.path: a.content for a in emit_all(plan)[0]}
 
 
 @pytest.fixture(scope="module")

@@ -111,15 +111,14 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
     return Settings(mem_fraction_static=runtime.memory_fraction, enable_prefix_caching=True, env=env)
 
 
-# vLLM 0.33 turns prefix caching on for hybrid (linear-attention) models by default, in "align" mode: a
-# state is kept only at block boundaries, so a prefix hits in whole blocks of hybrid_block_tokens (~1,056
-# tokens for Qwen3.6-35B-A3B at TP 2, vllm#42317), never below one, and each running request holds 2-3
-# state pages instead of one (v1/kv_cache_interface.py MambaSpec). FlashInfer's GDN prefill (Hopper; Blackwell
-# with 128-wide keys) keeps its checkpoints on a 64-token grid (gdn_attn.py FLASHINFER_GDN_CHECKPOINT_ALIGNMENT).
-
-
 def hybrid_cache_block(ctx: Context, c: Candidate) -> int | None:
-    """The tokens a hybrid model's prefix cache hits in on vLLM, or None when the model is not hybrid."""
+    """The tokens a hybrid model's prefix cache hits in on vLLM, or None when the model is not hybrid.
+
+    vLLM 0.33 caches a hybrid (linear-attention) model's prefixes by default in "align" mode: a state is kept
+    only at block boundaries, so a prefix hits in whole blocks (~1,056 tokens for Qwen3.6-35B-A3B at TP 2,
+    vllm#42317), never below one, and each running request holds 2-3 state pages instead of one
+    (v1/kv_cache_interface.py MambaSpec). FlashInfer's GDN prefill (Hopper; Blackwell with 128-wide keys)
+    keeps its checkpoints on a 64-token grid (gdn_attn.py FLASHINFER_GDN_CHECKPOINT_ALIGNMENT)."""
     if "linear" not in c.model.layer_kinds():
         return None
     node0 = ctx.topology.node_devices(0)
@@ -242,8 +241,8 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
         notes.append(f"partial offload: {c.layout.gpu_layers} of {c.model.n_layers} layers on GPU, the rest in host RAM")
     if c.layout.n_cpu_moe:
         notes.append(f"expert offload: routed experts of the first {c.layout.n_cpu_moe} layers in host RAM")
-    if "linear" in c.model.layer_kinds() and profile(c.runtime.name).memory_budget == "utilization":
-        block = hybrid_cache_block(ctx, c)
+    block = hybrid_cache_block(ctx, c)
+    if block is not None and profile(c.runtime.name).memory_budget == "utilization":
         notes.append(f"hybrid model: vLLM caches prefixes in blocks of {block} tokens; " + (
             "prefix caching off, a prompt is not longer than one block" if not _prefix_caching_pays(ctx, c) else
             "prefix caching on; each running request holds 2-3 state pages (align mode), the estimate one"))

@@ -225,7 +225,7 @@ def draft_for(c: Candidate, catalog) -> Draft | None:
         for variant in model.variants:
             fmt = catalog.formats.get(variant.format)
             if fmt and fmt.family == c.fmt.family and c.runtime.name in fmt.runtimes \
-                    and checkpoint_rejection(c.runtime, fmt, variant.file is not None) is None:
+                    and checkpoint_rejection(c.runtime, fmt, _is_gguf(variant, None)) is None:
                 options.append((params, fmt.id != c.fmt.id, model.id, variant.format, model, variant, fmt))
     if not options:
         return None

@@ -6,18 +6,22 @@ from pathlib import Path
 
 from llmc.plan import (DeviceMemory, Estimate, Hardware, Memory, MemoryPart, ModelRef, Parallelism, Performance,
                        Plan, RuntimeRef, Serving, Settings, Speculative, Targets, Workload)
+from llmc.catalog import load_catalog
 from llmc.runtimes import PROFILES
 
 GIB = 1024**3
 MIB = 1024**2
 
-# name, health path, default port (the catalog's records); version and image from the profile's pin
-_SERVERS = {"vllm": ("vllm", "/health", 8000), "llama.cpp": ("llama.cpp", "/health", 8080),
-            "llama.cpp-cpu": ("llama.cpp", "/health", 8080), "ollama": ("ollama", "/", 11434),
-            "sglang": ("sglang", "/health", 30000)}
-RUNTIMES = {key: RuntimeRef(name=name, version=PROFILES[name].pin.version, health_path=health, default_port=port,
-                            image=PROFILES[name].pin.image_ref(cpu_only=key.endswith("-cpu")))
-            for key, (name, health, port) in _SERVERS.items()}
+
+
+def _runtime(name: str, cpu_only: bool = False) -> RuntimeRef:
+    """plan.runtime as the solver writes it: the profile's pin, the catalog record's health path and port."""
+    record, pin = load_catalog()[0].runtimes[name], PROFILES[name].pin
+    return RuntimeRef(name=name, version=pin.version, image=pin.image_ref(cpu_only),
+                      health_path=record.health_path, default_port=record.default_port)
+
+
+RUNTIMES = {name: _runtime(name) for name in PROFILES} | {"llama.cpp-cpu": _runtime("llama.cpp", cpu_only=True)}
 
 
 def _device(name: str, kind: str, weights: int, kv: int, capacity: int, compute: int = 300 * MIB,
@@ -203,7 +207,6 @@ def llama_kv_bytes(gguf: Path, *, n_ctx: int, n_seq: int, unified: bool, k: str 
                    n_ubatch: int = 512) -> int:
     """llmc's own prediction (llmc.estimate.kv) of the KV cache llama-server allocates for this file:
     the tests compare it with what the real server prints."""
-    from llmc.catalog import load_catalog
     from llmc.catalog.local import import_local
     from llmc.estimate.kv import kv_bytes
 
