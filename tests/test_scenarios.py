@@ -3,6 +3,7 @@ on the plan (tests/scenarios/*.llmspec). Each failure here is a decision llmc ge
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,37 @@ def test_short_prompts_on_a_hybrid_model_turn_prefix_caching_off(catalog):
     assert "--disable-prefix-caching" in files(plan)["vllm/serve.sh"]
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in SCENARIOS.glob("*.llmspec")))
+@pytest.mark.parametrize("name, layout", [("replicas-throughput", (1, 2, 1)), ("moe-throughput-2xh100", (1, 2, 2)),
+                                          ("latency-keeps-tp", (2, 1, 1))])
+def test_replicas_before_tensor_parallel_where_throughput_counts(catalog, name, layout):
+    """(tensor, replicas, expert): a model one GPU holds runs as replicas under throughput or load; a latency
+    objective keeps TP, which halves the time per token."""
+    plan, diagnostics = solved(name, catalog)
+    assert plan is not None, diagnostics
+    p = plan.parallelism
+    assert (p.tensor, p.replicas, p.expert) == layout
+    script = files(plan)["vllm/serve.sh"]
+    assert ("--data-parallel-size 2" in script) == (p.replicas == 2)
+    assert ("--enable-expert-parallel" in script) == (p.expert > 1)
+
+
+SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.llmspec"))
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_every_reason_agrees_with_the_numbers_it_quotes(catalog, name):
+    """'lower X: a vs b' has a < b; 'slower decode' and 'more memory' have a > b; no 'a vs a'."""
+    plan, _ = solved(name, catalog)
+    for alt in plan.alternatives if plan else ():
+        match = re.search(r"(-?[\d.]+)\S* vs (-?[\d.]+)", alt.reason)
+        if not match:
+            continue
+        a, b = float(match[1]), float(match[2])
+        assert a != b, alt.reason
+        assert (a < b) if alt.reason.startswith(("lower", "same")) or "below" in alt.reason else (a > b), alt.reason
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
 def test_throughput_counts_every_busy_replica(catalog, name):
     """throughput = running sequences / TPOT, summed over the replicas the load keeps busy."""
     plan, _ = solved(name, catalog)

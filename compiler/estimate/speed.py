@@ -3,7 +3,9 @@
 Decode step (memory-bound): the active weights once (MoE: the routed experts a batch touches,
 E x (1 - (1 - k/E)^B) of them) plus each running sequence's KV, over bandwidth x efficiency;
 floored by compute at large batch (2 x active params x batch FLOPs). TP divides both and adds two
-all-reduces per layer (latency + ring transfer over NVLink or PCIe). Layers in host RAM (llama.cpp
+all-reduces per layer (latency + ring transfer over NVLink or PCIe); expert parallelism across replicas
+spreads the routed experts over TP x DP ranks (each reads its share, touched by the whole group's tokens)
+and adds two all-to-alls per MoE layer. Layers in host RAM (llama.cpp
 -ngl / --n-cpu-moe) are read at host bandwidth. Prefill (compute-bound): 2 x active params x tokens
 plus the causal attention term 2 x layers x tokens^2 x heads x head_dim.
 TTFT = own prefill + half the other concurrent prompts' prefills (requests arriving together);
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..catalog.params import param_counts
+from ..catalog.params import moe_layer_indices, param_counts
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import Estimate, Performance
 from ..runtimes import Efficiency, profile
@@ -130,6 +132,28 @@ def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "
     return gpu.bandwidth_gbps * 1e9, tflops * 1e12, gpu, gpu.source[0]
 
 
+def rank_weight_bytes(model: Model, weights: WeightBytes, batch: int, parallel: ParallelView) -> float:
+    """Weight bytes one GPU reads per decode step: the dense part split by TP; the routed experts split over
+    the expert group (TP x DP under expert parallelism, as vLLM shards them), touched by the tokens of every
+    replica in that group."""
+    tp = max(1, parallel.tp)
+    group = parallel.ep if parallel.ep > 1 else tp
+    experts = weights.bytes_of("experts")
+    dense = decode_weight_bytes(model, weights, batch) - experts * experts_touched_fraction(model, batch)
+    return dense / tp + experts * experts_touched_fraction(model, batch * max(1, group // tp)) / group
+
+
+def _alltoall_s(model: Model, hardware: HardwareView, parallel: ParallelView, tokens: int) -> float:
+    """Expert parallelism across replicas: each MoE layer sends every token to its experts' ranks and back
+    (two all-to-alls of tokens x experts_per_token hidden states)."""
+    group = parallel.ep if parallel.ep > 1 else 1
+    if group <= max(1, parallel.tp) or model.moe is None:
+        return 0.0
+    gbps, latency = _link(hardware)
+    msg = tokens * model.moe.experts_per_token * model.hidden_size * 2 * (group - 1) / group
+    return 2 * len(moe_layer_indices(model)) * (latency + msg / (gbps * 1e9))
+
+
 def _host_share(memory: MemoryEstimate | None) -> float:
     """Share of weight bytes that stay in host RAM while GPUs exist (partial offload)."""
     if memory is None:
@@ -141,9 +165,8 @@ def _host_share(memory: MemoryEstimate | None) -> float:
     return cpu / (gpu + cpu)
 
 
-def _allreduce_s(model: Model, hardware: HardwareView, tp: int, tokens: int) -> float:
-    if tp <= 1:
-        return 0.0
+def _link(hardware: HardwareView) -> tuple[float, float]:
+    """(GB/s, seconds per call) of the link between the GPUs."""
     gbps, latency = LINK["nvlink" if hardware.link == "nvlink" else "pcie"]
     gpu = hardware.gpus[0] if hardware.gpus else None
     if gpu is not None:
@@ -151,6 +174,13 @@ def _allreduce_s(model: Model, hardware: HardwareView, tp: int, tokens: int) -> 
             gbps = gpu.nvlink_gbps
         elif hardware.link != "nvlink" and gpu.pcie_gbps:
             gbps = gpu.pcie_gbps
+    return gbps, latency
+
+
+def _allreduce_s(model: Model, hardware: HardwareView, tp: int, tokens: int) -> float:
+    if tp <= 1:
+        return 0.0
+    gbps, latency = _link(hardware)
     msg = tokens * model.hidden_size * 2
     per_call = latency + msg * 2 * (tp - 1) / tp / (gbps * 1e9)
     return 2 * model.n_layers * per_call
@@ -169,7 +199,7 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
     _, active = param_counts(model)
 
     context = prompt_tokens + output_tokens / 2
-    w_bytes = decode_weight_bytes(model, weights, batch) / tp
+    w_bytes = rank_weight_bytes(model, weights, batch, parallel)
     # int4 weight-only matmuls stream slower than 16-bit ones: count their bytes as if larger
     w_int4 = sum(g.bytes for g in weights.groups if g.bits < 8 and g.kind not in ("embed", "norm")) / tp \
         if slow_kernels else 0.0
@@ -181,7 +211,7 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
     t_mem = (w_eff_bytes * (1 - host_share) + kv_read) / (bw * eff.bandwidth)
     t_host = w_bytes * host_share / (host_bw * host_eff)
     t_compute = 2 * active * batch / tp / (flops * eff.compute)
-    t_comm = _allreduce_s(model, hardware, tp, batch)
+    t_comm = _allreduce_s(model, hardware, tp, batch) + _alltoall_s(model, hardware, parallel, batch)
     t_fixed = eff.step_overhead_s + eff.layer_overhead_s * model.n_layers
     step = max(t_mem + t_host, t_compute) + t_comm + t_fixed
     bound = "compute" if t_compute > t_mem + t_host else ("host memory bandwidth" if t_host > t_mem else "memory bandwidth")

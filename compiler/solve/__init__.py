@@ -10,7 +10,7 @@ from ..spec import Deployment
 from .assemble import build_plan
 from .candidates import Rejection
 from .evaluate import Context, Evaluation
-from .objective import QUALITY_FLOOR, precise_kv_only, quality, sort_key
+from .objective import QUALITY_FLOOR, precise_kv_only, quality, replicas_before_shards, sort_key
 from .relax import relaxations
 from .resolve import resolve
 from .search import SearchResult, search
@@ -46,6 +46,7 @@ def choose(ctx: Context, result: SearchResult) -> Plan:
         floor = max(quality(ev, d.task) for ev in ranked) - QUALITY_FLOOR
         ranked = [ev for ev in ranked if quality(ev, d.task) >= floor] + \
                  [ev for ev in ranked if quality(ev, d.task) < floor]
+    ranked = replicas_before_shards(ranked, ctx)
     best = ranked[0]
     rejected = result.rejected + _failed_families(result)
     return build_plan(ctx, best, ranked[1:], rejected)

@@ -10,7 +10,8 @@ from ..runtimes import by_memory, profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
 from .evaluate import Context, Evaluation, kv_tokens_needed
-from .objective import ASSUMED_LOSS, model_quality, peak_memory_fraction, quality, score
+from .objective import ASSUMED_LOSS, model_quality, quality, score
+from .why import why_lost
 
 MAX_ALTERNATIVES = 5
 MAX_REJECTED = 12
@@ -191,31 +192,17 @@ def binding_constraint(ctx: Context, ev: Evaluation) -> str:
 
 def _alternatives(best: Evaluation, ranked: list[Evaluation], objective: str, task: str) -> tuple[Alternative, ...]:
     out, seen = [], {(best.candidate.model.id, best.candidate.runtime.name)}
+    best_quality = max(quality(ev, task) for ev in (best, *ranked))
     for ev in ranked:
         key = (ev.candidate.model.id, ev.candidate.runtime.name)
         if key in seen:
             continue
         seen.add(key)
         out.append(Alternative(choice=ev.candidate.label, score=score(ev, objective, task),
-                               reason=_why_lost(best, ev, objective, task)))
+                               reason=why_lost(best, ev, objective, task, best_quality)))
         if len(out) == MAX_ALTERNATIVES:
             break
     return tuple(out)
-
-
-def _why_lost(best: Evaluation, ev: Evaluation, objective: str, task: str) -> str:
-    if objective == "quality":
-        a, b = quality(best, task), quality(ev, task)
-        if a != b:
-            return f"lower quality score for {task}: {b:.1f} vs {a:.1f}"
-    elif objective == "latency":
-        return f"slower decode: {format_duration(ev.speed.tpot_s.value)} vs {format_duration(best.speed.tpot_s.value)} per token"
-    elif objective == "throughput":
-        return f"lower throughput: {score(ev, objective, task):.0f} vs {score(best, objective, task):.0f} tok/s"
-    elif objective == "memory":
-        return f"more memory: {peak_memory_fraction(ev):.0%} vs {peak_memory_fraction(best):.0%} of the fullest GPU"
-    return (f"same {objective} score; slower decode: {format_duration(ev.speed.tpot_s.value)} vs "
-            f"{format_duration(best.speed.tpot_s.value)} per token")
 
 
 def _rejected(rejected: list[Rejection]) -> tuple[Rejected, ...]:

@@ -129,15 +129,55 @@ def _roomy(ev: Evaluation, ctx) -> bool:
     return peak_memory_fraction(ev) <= KV_MEMORY_HEADROOM
 
 
+# The load favours replicas when each one would still batch at least this many requests.
+REPLICA_BATCH = 8
+
+
+def replicas_before_shards(ranked: list[Evaluation], ctx) -> list[Evaluation]:
+    """Data parallel before tensor parallel: when the chosen plan splits a model that one GPU could hold,
+    and the objective or the load favours throughput, the same plan as more replicas of fewer GPUs comes first
+    unless the split's estimate beats it by more than the estimate's own band (they cannot be told apart
+    closer than that). Replicas need no all-reduce per layer; "if the model fits on a single GPU, distributed
+    inference is probably unnecessary" (docs.vllm.ai serving/parallelism_scaling; vllm discussion #294:
+    "start multiple vLLM replicas")."""
+    d = ctx.deployment
+    best = ranked[0]
+    if d.objective in ("latency", "memory") or best.candidate.layout.tensor == 1:
+        return ranked
+    for ev in ranked[1:]:
+        c, b = ev.candidate, best.candidate
+        if (c.model.id, c.fmt.id, c.runtime.name, c.kv.id) != (b.model.id, b.fmt.id, b.runtime.name, b.kv.id) \
+                or c.layout.tensor >= b.layout.tensor or c.layout.replicas <= b.layout.replicas:
+            continue
+        load = d.objective == "throughput" or d.concurrency >= REPLICA_BATCH * c.layout.replicas
+        mine, theirs = score(ev, d.objective, d.task), score(best, d.objective, d.task)
+        band = abs(theirs) * _speed_band(best)
+        if load and mine >= theirs - band:
+            return [ev] + [x for x in ranked if x is not ev]
+    return ranked
+
+
+def _speed_band(ev: Evaluation) -> float:
+    t = ev.speed.throughput_tok_s
+    return (t.high - t.value) / t.value if t.value else 0.0
+
+
+def criteria(ev: Evaluation, objective: str, task: str) -> tuple[tuple[str, float], ...]:
+    """What decides between two plans, in order, each as (name, value) with lower better."""
+    return (
+        ("objective", -score(ev, objective, task)),
+        ("quality", -quality(ev, task)),
+        ("runtime", profile(ev.candidate.runtime.name).rank),
+        ("tpot", round(ev.speed.tpot_s.value, 6)),
+        ("memory", round(peak_memory_fraction(ev), 6)),
+    )
+
+
 def sort_key(ev: Evaluation, objective: str, task: str) -> tuple:
-    """Primary objective, then quality, then speed, then stable names: the result never depends on catalog order."""
+    """The criteria, then stable names: the result never depends on catalog order."""
     c = ev.candidate
     return (
-        -score(ev, objective, task),
-        -quality(ev, task),
-        profile(c.runtime.name).rank,
-        round(ev.speed.tpot_s.value, 6),
-        round(peak_memory_fraction(ev), 6),
+        *(value for _, value in criteria(ev, objective, task)),
         c.model.id, c.fmt.id, c.runtime.name, c.kv.id, c.layout.tensor, c.layout.replicas,
         c.layout.gpu_layers if c.layout.gpu_layers is not None else 10**6,
         c.speculative.method if c.speculative else "",

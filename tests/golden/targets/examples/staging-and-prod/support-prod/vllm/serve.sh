@@ -8,12 +8,12 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3-8B \
   --host 127.0.0.1 \
   --port 8000 \
   --max-model-len 32768 \
-  --max-num-seqs 32 \
+  --max-num-seqs 16 \
   --gpu-memory-utilization 0.92 \
   --max-num-batched-tokens 8192 \
   --enable-prefix-caching \
   --enable-chunked-prefill \
-  --tensor-parallel-size 2 \
+  --data-parallel-size 2 \
   --reasoning-parser qwen3 \
   --default-chat-template-kwargs '{"enable_thinking":false}' \
   "$@"

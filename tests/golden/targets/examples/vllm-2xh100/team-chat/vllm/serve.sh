@@ -11,13 +11,13 @@ exec "${VLLM:-vllm}" serve Qwen/Qwen3.5-35B-A3B-FP8 \
   --host 0.0.0.0 \
   --port 8000 \
   --max-model-len 32768 \
-  --max-num-seqs 64 \
+  --max-num-seqs 32 \
   --gpu-memory-utilization 0.92 \
   --max-num-batched-tokens 8192 \
   --enable-prefix-caching \
   --enable-chunked-prefill \
   --language-model-only \
-  --tensor-parallel-size 2 \
+  --data-parallel-size 2 \
   --enable-expert-parallel \
   --reasoning-parser qwen3 \
   --default-chat-template-kwargs '{"enable_thinking":false}' \
