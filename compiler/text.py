@@ -54,3 +54,14 @@ def md_fence(lines: list[str]) -> list[str]:
     lines = [one_line(line) for line in lines]
     fence = "`" * max(3, max((len(run) for line in lines for run in re.findall("`+", line)), default=0) + 1)
     return [fence, *lines, fence]
+
+
+# Provenance notes for llmc's maintainers, kept beside a figure in the catalog (a copy found in a code index,
+# a section of the internal reference notes) but of no use to a user, who cannot follow them.
+_INTERNAL_NOTE = re.compile(r"\s*\([^()]*(?:code-corpus|code corpus|find_string|read_file id|runtimes\.md|"
+                            r"shared/reference|\bids? \d{6,})[^()]*\)")
+
+
+def public_source(text: str) -> str:
+    """A source as a user reads it: the paper, repository path or page it names, without internal notes."""
+    return _INTERNAL_NOTE.sub("", text)

@@ -83,6 +83,14 @@ def test_replicas_before_tensor_parallel_where_throughput_counts(catalog, name, 
     assert ("--enable-expert-parallel" in script) == (p.expert > 1)
 
 
+def test_an_infeasible_spec_gets_specific_fixes_once(catalog):
+    plan, diagnostics = solved("pinned-kv-too-big", catalog)
+    assert plan is None and [d.code for d in diagnostics] == ["E410"]
+    fixes = diagnostics[0].extra["relaxations"]
+    assert fixes[0].startswith("kv_cache f16 → q8_0 fits") and diagnostics[0].help == fixes[0]
+    assert any(f.startswith("context 128k → 64k") for f in fixes) and len(set(fixes)) == len(fixes)
+
+
 SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.llmspec"))
 
 
@@ -110,3 +118,17 @@ def test_throughput_counts_every_busy_replica(catalog, name):
     busy = min(replicas, -(-plan.workload.concurrency // per_replica))
     expected = busy * per_replica / plan.performance.tpot_s.value
     assert plan.performance.throughput_tok_s.value == pytest.approx(expected, rel=0.02), name
+
+
+INTERNAL = ("code-corpus", "code corpus", "find_string", "read_file id", "runtimes.md", "shared/reference",
+            "not measurable on this")
+
+
+def test_sources_a_user_reads_are_ones_they_can_follow():
+    """PLAN.md and plan.json cite papers, repository paths and pages, never llmc's own research notes."""
+    from tests.support.example_plans import all_example_plans
+
+    for name, plan in all_example_plans().items():
+        for path, text in files(plan).items():
+            if path.endswith(("PLAN.md", "plan.json")):
+                assert not [m for m in INTERNAL if m in text], (name, path, [m for m in INTERNAL if m in text])

@@ -29,7 +29,7 @@ VLLM_ACT_SOURCE = "model of vLLM's profile_run peak at max_num_batched_tokens (a
 # Fixed overheads. Where no measurement was possible here, the figure says so.
 CUDA_CONTEXT_BYTES = 512 * MIB
 CUDA_CONTEXT_SOURCE = ("CUDA context + cuBLAS/cuDNN workspaces, ~0.3-0.6 GiB per GPU process "
-                       "(PyTorch CUDA semantics notes; not measurable on this CPU-only machine)")
+                       "(pytorch.org docs notes/cuda.html, memory management; assumed, not yet checked on a GPU run)")
 VLLM_CUDA_GRAPH_BYTES = 1 * GIB
 VLLM_CUDA_GRAPH_SOURCE = ("vLLM captures CUDA graphs for the decode batch sizes after profiling; "
                           "its docs cite ~0.5-1 GiB per GPU (we take 1 GiB; 0 with --enforce-eager)")

@@ -10,7 +10,7 @@ at llama.cpp@0c1e57098, vendored in llama-cpp-python 0.3.36):
   - MLA keeps one K row of kv_lora_rank + qk_rope_head_dim per cell and no V tensor (V is a view of K);
   - a recurrent (linear attention) layer keeps max(1, n_seq) F32 states: a conv state of
     (conv_kernel - 1) * (2 * key_dim + value_dim) and an SSM state of head_k_dim * value_dim.
-vLLM / SGLang: tokens are allocated in pages of 16 (vLLM --block-size default 16, runtimes.md §1.2),
+vLLM / SGLang: tokens are allocated in pages of 16 (vLLM 0.33 --block-size default 16),
 sliding-window layers hold at most the window (plus one page) per sequence, element bytes are bits / 8,
 and under tensor parallelism KV heads split across ranks but replicate when n_kv_heads < TP.
 """

@@ -4,9 +4,9 @@ llama.cpp / Ollama: layers (and the output layer) go to GPUs by -ngl and the spl
 (src/llama-model.cpp load_tensors: the last `ngl` of n_layer+1 units, split points proportional to
 free memory); the token embeddings stay on the CPU; --n-cpu-moe N keeps the experts of the first N
 layers in host RAM; each layer's KV lives with the layer; every backend reserves a compute buffer.
-The free margin is --fit-target (1024 MiB per device by default, runtimes.md §2).
+The free margin is --fit-target (1024 MiB per device by default, common/arg.cpp).
 Capacity is what the runtime sees (Gpu.visible_memory_bytes), less a desktop on GPU 0 when the card may drive one.
-Ollama runs llama-server with -c num_ctx*parallel -np parallel (runtimes.md §3).
+Ollama runs llama-server with -c num_ctx*parallel -np parallel (ollama llm/server.go).
 vLLM: gpu_memory_utilization x device memory is the budget; weights, the profiled activation peak,
 CUDA graphs and non-torch memory come off it and the rest is paged KV (capacity in tokens).
 SGLang: mem_fraction_static x device memory holds weights plus the KV pool; the rest is activations.
@@ -28,7 +28,7 @@ from .weights import WeightBytes
 
 OUTPUT_SOURCE = "llama.cpp@0c1e57098 llama_context::output_reserve (n_vocab x max(n_outputs, n_seq) x 4 B)"
 LLAMA_FIT_TARGET = 1024 * MIB
-LLAMA_FIT_SOURCE = "llama.cpp --fit-target default 1024 MiB free per device (common/arg.cpp, runtimes.md §2)"
+LLAMA_FIT_SOURCE = "llama.cpp b11312 common/arg.cpp: --fit-target default 1024 MiB free per device"
 OLLAMA_ADMISSION = 0.20
 OLLAMA_SOURCE = "Ollama schedules a model when its estimate fits ~80% of free memory (estimation.md)"
 VLLM_BLOCK = 16

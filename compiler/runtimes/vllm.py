@@ -21,7 +21,7 @@ PROFILE = RuntimeProfile(
     efficiency=EFFICIENCY,
     memory_budget="utilization", slow_int4_kernels=True,
     batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS,
-    memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 --gpu-memory-utilization default 0.92 (runtimes.md §1.2)",
+    memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 vllm/config/cache.py: gpu_memory_utilization default 0.92",
     rank=0, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),
     ray_multi_node=True, config_file="vllm/config.yaml",

@@ -95,6 +95,17 @@ def infeasible(ctx: Context, result: SearchResult, try_spec) -> Diagnostic:
     detail = "The closest candidates and the constraint each one broke:\n" + "\n".join(lines or ["- none"])
     if fixes:
         detail += "\n\nChanges that would make it feasible:\n" + "\n".join(f"- {f}" for f in fixes)
+    nearest = near[0].violation.constraint if near else (result.rejected[0].constraint if result.rejected else "")
     return error(INFEASIBLE, f"no feasible deployment for '{d.name}'", span=d.name_span, detail=detail,
-                 help=fixes[0] if fixes else "relax the latency targets, allow more models, or add hardware",
-                 relaxations=fixes)
+                 help=fixes[0] if fixes else NO_FIX.get(nearest, NO_FIX[""]), relaxations=fixes)
+
+
+# When no single relaxation solves the spec: what the nearest miss asks for.
+NO_FIX = {
+    "memory": "no candidate fits: allow smaller quantizations or KV cache types, a shorter `context`, or more GPUs",
+    "ttft": "no candidate starts answering in time: loosen `latency.ttft`, shorten `prompt`, or add faster GPUs",
+    "tpot": "no candidate decodes fast enough: loosen `latency.tpot` (or the task's default), or add faster GPUs",
+    "throughput": "no candidate reaches the throughput: lower `latency.throughput` or add GPUs",
+    "license": "no model under the allowed licenses fits: widen `license`",
+    "": "no single change to the spec makes it feasible: see the closest candidates above",
+}

@@ -12,6 +12,7 @@ import math
 
 from ..catalog.params import param_counts
 from ..runtimes import profile
+from ..text import public_source
 
 from .evaluate import Evaluation, kv_tokens_needed
 
@@ -30,7 +31,7 @@ PPL_WEIGHT = 0.5
 
 def model_quality(model, task: str) -> tuple[float, str]:
     if model.quality and task in model.quality.scores:
-        return model.quality.scores[task], "; ".join(model.quality.source)
+        return model.quality.scores[task], "; ".join(public_source(s) for s in model.quality.source)
     return _size_prior(model), f"no published {task} score: size prior 30 + 8·log2(active B)"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..runtimes import profile
 from ..spec import Bound, Bytes, Deployment, Duration, Licenses, Tokens, Word
 from ..units import format_duration, format_tokens
+from .search import AUTO_KV
 
 LOWER_FORMATS = ("q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "iq4_xs", "q2_k")
 MAX_FIXES = 4
@@ -16,9 +17,10 @@ MAX_FIXES = 4
 
 def relaxations(d: Deployment, ctx, result, try_spec) -> list[str]:
     fixes: list[str] = []
-    for attempt in (_smaller_context, _lower_quantization, _more_gpus, _host_ram, _license, _looser_latency):
+    for attempt in (_smaller_kv, _smaller_context, _lower_quantization, _more_gpus, _host_ram, _license,
+                    _looser_latency):
         fix = attempt(d, ctx, result, try_spec)
-        if fix:
+        if fix and fix not in fixes:
             fixes.append(fix)
         if len(fixes) == MAX_FIXES:
             break
@@ -43,6 +45,21 @@ def _least(options: list, try_option):
         else:
             lo = mid + 1
     return best
+
+
+def _smaller_kv(d: Deployment, ctx, result, try_spec):
+    """A pinned KV cache type that is too large: the most precise smaller one that fits."""
+    known = [AUTO_KV.index(k) for k in d.kv_cache.allowed or () if k in AUTO_KV]
+    if not known:
+        return None
+
+    def with_kv(kv: str):
+        choice = d.kv_cache.model_copy(update={"kind": "one", "values": (Word(value=kv, span=d.span),)})
+        return try_spec(d.model_copy(update={"kv_cache": choice}))
+    for kv in AUTO_KV[max(known) + 1:]:  # most precise first: the first that solves is the one to suggest
+        if plan := with_kv(kv):
+            return f"kv_cache {d.kv_cache.allowed[-1]} → {kv} fits ({_plan_text(plan)})"
+    return None
 
 
 def _smaller_context(d: Deployment, ctx, result, try_spec):
