@@ -83,6 +83,7 @@ LIMITS: dict[str, tuple[float, Callable[[float], str]]] = {
     "context": (MAX_TOKENS, format_tokens),
     "hardware.memory": (64 * 1024**4, lambda b: f"{b / 1024**4:g} TiB"),
     "hardware.nodes": (1024, str),
+    "min_quality": (100, str),
     "hardware.gpu": (256, lambda n: f"{n:g} GPUs per node"),
     "latency.ttft": (86_400.0, _hours),
     "latency.tpot": (86_400.0, _hours),
@@ -95,7 +96,7 @@ def _amounts(d: Deployment) -> Iterator[tuple[str, float, Span]]:
     w, h, lat = d.workload, d.hardware, d.latency
     for name, node in (("workload.concurrency", w.concurrency), ("workload.prompt", w.prompt),
                        ("workload.output", w.output), ("context", d.context), ("hardware.memory", h.memory),
-                       ("hardware.nodes", h.nodes)):
+                       ("hardware.nodes", h.nodes), ("min_quality", d.min_quality)):
         if node is not None:
             yield name, node.value, node.span
     if h.gpu:

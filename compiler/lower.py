@@ -329,13 +329,15 @@ def lower_serve(ctx: Ctx, stmt: Stmt) -> Serve | None:
 
 DEPLOYMENT_SCHEMA = {"workload": "block", "latency": "block", "hardware": "block", "serve": "block",
                      "context": "attribute", "license": "attribute", "model": "attribute", "quantization": "attribute",
-                     "kv_cache": "attribute", "runtime": "attribute", "prefer": "attribute", "emit": "attribute"}
+                     "kv_cache": "attribute", "runtime": "attribute", "prefer": "attribute", "min_quality": "attribute",
+                     "emit": "attribute"}
 DEPLOYMENT_LOWERERS: dict[str, Callable[[Ctx, Stmt], Any]] = {
     "workload": lower_workload, "context": lower_tokens, "latency": lower_latency, "license": lower_license,
     "hardware": lower_hardware, "model": lower_model,
     "quantization": choice_of(QUANTIZATIONS, "quantization", fold=True),
     "kv_cache": choice_of(KV_CACHE_TYPES, "KV-cache type", fold=True), "runtime": choice_of(runtime_names, "runtime"),
-    "prefer": closed_word(PREFERENCES, "preference"), "emit": lower_emit, "serve": lower_serve,
+    "prefer": closed_word(PREFERENCES, "preference"), "min_quality": lower_int, "emit": lower_emit,
+    "serve": lower_serve,
 }
 
 # Where each name lives, so a field in the wrong block gets "`task` belongs in the `workload` block".

@@ -204,6 +204,7 @@ class Plan(Node):
     targets: Targets
     binding_constraint: str
     score: float
+    quality: float = 0.0     # the task score minus the format's and KV cache's losses (solve/objective.py)
     emit: tuple[str, ...] = ()
     alternatives: tuple[Alternative, ...] = ()
     rejected: tuple[Rejected, ...] = ()

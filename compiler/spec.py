@@ -173,6 +173,7 @@ class Deployment(Node):
     kv_cache: Choice = Choice()
     runtime: Choice = Choice()
     prefer: Word | None = None
+    min_quality: Int | None = None   # the lowest quality score (model score minus quantization loss) to accept
     emit: tuple[Word, ...] = ()
     serve: Serve = Serve()
 

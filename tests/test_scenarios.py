@@ -91,6 +91,19 @@ def test_an_infeasible_spec_gets_specific_fixes_once(catalog):
     assert any(f.startswith("context 128k → 64k") for f in fixes) and len(set(fixes)) == len(fixes)
 
 
+def test_tight_bounds_say_what_they_cost(catalog):
+    plan, diagnostics = solved("latency-costs-quality", catalog)
+    assert plan is not None and [d.code for d in diagnostics] == ["W411"]
+    [w] = diagnostics
+    assert w.summary.startswith("`latency.ttft` costs") and f"scores {plan.quality:.1f}" in w.detail
+
+
+def test_a_quality_floor_refuses_the_tiny_model(catalog):
+    plan, diagnostics = solved("quality-floor", catalog)
+    assert plan is None and [d.code for d in diagnostics] == ["E410"]
+    assert diagnostics[0].extra["relaxations"] and all("min_quality" not in f for f in diagnostics[0].extra["relaxations"])
+
+
 SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.llmspec"))
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
-from ..diagnostics import Diagnostic, define_code, error
+from ..diagnostics import Diagnostic, define_code, error, warning
 from ..plan import Plan
-from ..spec import Deployment
+from ..spec import Deployment, Latency
 from .assemble import build_plan
 from .candidates import Rejection
 from .evaluate import Context, Evaluation
@@ -16,6 +17,9 @@ from .resolve import resolve
 from .search import SearchResult, search
 
 INFEASIBLE = define_code("E410", "No feasible deployment")
+QUALITY_COST = define_code("W411", "Latency bounds cost quality")
+# Quality points the written latency bounds may cost before the plan says so.
+QUALITY_COST_POINTS = 10.0
 
 __all__ = ["solve", "INFEASIBLE"]
 
@@ -26,9 +30,39 @@ def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[
         return None, diags
     ctx = make_context(deployment, resolved.topology)
     result = search(ctx, resolved.models, catalog, resolved.local)
+    try_spec = functools.partial(_feasible, catalog=catalog, base_dir=base_dir)
     if result.feasible:
-        return choose(ctx, result), []
-    return None, [infeasible(ctx, result, lambda d: _feasible(d, catalog, base_dir))]
+        plan = choose(ctx, result)
+        return plan, quality_cost(deployment, plan, try_spec)
+    return None, [infeasible(ctx, result, try_spec)]
+
+
+def quality_cost(d: Deployment, plan: Plan, try_spec) -> list[Diagnostic]:
+    """W411 when the written latency bounds cost the plan more than QUALITY_COST_POINTS of quality: the plan
+    without them, and the bound whose removal alone recovers the most."""
+    lat = d.latency
+    written = [name for name in ("ttft", "tpot", "decode", "throughput") if getattr(lat, name)]
+    if not written:
+        return []
+    free = try_spec(d.model_copy(update={"latency": Latency(span=lat.span)}))
+    if free is None or free.quality - plan.quality <= QUALITY_COST_POINTS:
+        return []
+    pairs = {"tpot": ("tpot", "decode"), "decode": ("tpot", "decode")}
+    recovered = {}
+    for name in written:
+        without = lat.model_copy(update={n: None for n in pairs.get(name, (name,))})
+        alone = try_spec(d.model_copy(update={"latency": without}))
+        recovered[name] = alone.quality if alone else plan.quality
+    binding = max(written, key=lambda n: (recovered[n], -written.index(n)))
+    bound = getattr(lat, binding)
+    return [warning(QUALITY_COST, f"`latency.{binding}` costs {free.quality - plan.quality:.0f} quality points",
+                    span=bound.span, label="this bound", detail=(
+                        f"The plan, {plan.model.name} {plan.model.format}, scores {plan.quality:.1f} for {d.task}; "
+                        f"without the latency bounds {free.model.name} {free.model.format} on {free.runtime.name} "
+                        f"would score {free.quality:.1f}, and without `{binding}` alone "
+                        f"{recovered[binding]:.1f}."),
+                    help=f"loosen `latency.{binding}` or add faster GPUs if the quality matters more; "
+                         "`min_quality = N` refuses any plan below N")]
 
 
 def make_context(deployment: Deployment, topology) -> Context:

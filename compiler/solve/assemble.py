@@ -48,6 +48,7 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
         targets=_targets(d),
         binding_constraint=binding_constraint(ctx, best),
         score=score(best, objective, task),
+        quality=quality(best, task),
         emit=tuple(sorted(set(d.emits) | ({"kubernetes"} if ctx.topology.nodes > 1 else set()))),
         alternatives=_alternatives(best, ranked, objective, task),
         rejected=_rejected(rejected),

@@ -146,8 +146,13 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
                     reasons.append(("runtime support", why))
                     continue
                 for layout in layouts(runtime, model, ctx.topology):
-                    out.append((Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv,
-                                          layout=layout, context=context, slots=_slots(d, layout)), weights))
+                    c = Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv, layout=layout,
+                                  context=context, slots=_slots(d, layout))
+                    if d.min_quality is not None and candidate_quality(c, d.task) < d.min_quality.value:
+                        reasons.append(("quality", f"{fmt.id} weights with a {kv.id} KV cache score "
+                                        f"{candidate_quality(c, d.task):.1f}, below min_quality {d.min_quality.value}"))
+                        continue
+                    out.append((c, weights))
     if reasons and not out:
         result.rejected.append(Rejection(model.name, reasons[0][0], _joined(why for _, why in reasons)))
     return out
