@@ -11,6 +11,8 @@ from llmc.driver import load_source
 from llmc.solve import solve
 from llmc.source import SourceFile
 
+from llmc.targets import emit_all
+
 from tests.support.emitted import files
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -102,6 +104,85 @@ def test_a_quality_floor_refuses_the_tiny_model(catalog):
     plan, diagnostics = solved("quality-floor", catalog)
     assert plan is None and [d.code for d in diagnostics] == ["E410"]
     assert diagnostics[0].extra["relaxations"] and all("min_quality" not in f for f in diagnostics[0].extra["relaxations"])
+
+
+def test_two_nodes_run_tp_inside_and_pp_across(catalog):
+    plan, diagnostics = solved("deepseek-two-nodes", catalog)
+    assert plan is not None, diagnostics
+    p = plan.parallelism
+    assert (plan.model.format, plan.runtime.name, p.tensor, p.pipeline, p.nodes) == ("fp8", "vllm", 8, 2, 2)
+    assert "kubernetes" in plan.emit
+
+
+def test_a_cpu_host_gets_a_gguf_on_llama_cpp(catalog):
+    plan, diagnostics = solved("cpu-host-small", catalog)
+    assert plan is not None, diagnostics
+    assert plan.runtime.name == "llama.cpp" and plan.model.file.endswith(".gguf") and not plan.hardware.gpu
+    assert plan.performance.tpot_s.value <= 0.2
+
+
+def test_an_agent_thinks_and_can_call_tools(catalog):
+    plan, diagnostics = solved("agent-h100", catalog)
+    assert plan is not None, diagnostics
+    assert plan.model.thinking == "on"
+    model = catalog.models[plan.model.id]
+    assert plan.runtime.name in model.parsers or catalog.runtimes[plan.runtime.name].tool_calling
+
+
+def test_permissive_means_no_llama_or_gemma_terms(catalog):
+    plan, diagnostics = solved("permissive-4090", catalog)
+    assert plan is not None, diagnostics
+    assert plan.model.license in ("apache-2.0", "mit")
+
+
+def test_the_long_context_pick_rests_on_a_long_context_score(catalog):
+    plan, diagnostics = solved("long-context-h100", catalog)
+    assert plan is not None, diagnostics
+    assert plan.context >= 128 * 1024
+    assert catalog.models[plan.model.id].quality.suites.get("long-context") == "LongBench v2"
+
+
+@pytest.mark.parametrize("name, thinking, kwargs", [("reasoning-thinks", "on", {}),
+                                                    ("chat-no-think", "off", {"enable_thinking": False})])
+def test_thinking_follows_the_task(catalog, name, thinking, kwargs):
+    plan, diagnostics = solved(name, catalog)
+    assert plan is not None, diagnostics
+    assert (plan.model.thinking, plan.model.chat_template_kwargs, plan.model.reasoning_parser) == (thinking, kwargs, "qwen3")
+
+
+def test_uneven_cards_get_a_tensor_split_by_memory(catalog):
+    plan, diagnostics = solved("mixed-cards", catalog)
+    assert plan is not None, diagnostics
+    p = plan.parallelism
+    assert p.split_mode == "layer" and p.tensor_split[0] > p.tensor_split[1]
+    assert f"-ts {','.join(f'{x:g}' for x in p.tensor_split)}" in files(plan)["llama.cpp/llama-server.sh"]
+
+
+def test_pcie_cards_run_replicas(catalog):
+    plan, diagnostics = solved("pcie-h100-replicas", catalog)
+    assert plan is not None, diagnostics
+    assert (plan.parallelism.tensor, plan.parallelism.replicas) == (1, 2)
+
+
+def test_a_card_that_drives_a_display_keeps_room_for_it(catalog):
+    plan, diagnostics = solved("desktop-card", catalog)
+    assert plan is not None, diagnostics
+    assert any(p.name == "desktop" and p.bytes == 2**30 for p in plan.memory.devices[0].parts)
+
+
+def test_ollama_gets_a_gguf_and_the_thinking_warning(catalog):
+    plan, diagnostics = solved("ollama-pinned", catalog)
+    assert plan is not None, diagnostics
+    emitted = files(plan)
+    assert emitted["ollama/Modelfile"].startswith("FROM ") or "\nFROM ./" in emitted["ollama/Modelfile"]
+    assert any("thinks by default" in d.summary for d in emit_all(plan)[1])
+
+
+def test_deepseek_at_five_ms_rides_its_own_mtp_heads(catalog):
+    plan, diagnostics = solved("mtp-deepseek-latency", catalog)
+    assert plan is not None, diagnostics
+    assert plan.speculative.method == "mtp" and plan.performance.tpot_s.value <= 0.005
+    assert any(p.name == "mtp_weights" for d in plan.memory.devices for p in d.parts)
 
 
 SCENARIO_NAMES = sorted(p.stem for p in SCENARIOS.glob("*.llmspec"))

@@ -199,9 +199,18 @@ class Variant(Sourced):
 
 
 class Quality(Sourced):
-    """Per-task quality score (0-100) used to rank models; each with its source."""
+    """Per-task quality score (0-100) used to rank models; each with its source and the benchmark behind it."""
 
     scores: dict[str, Score]
+    # the benchmark and version of each score, as its source names it ("LiveCodeBench v5"); "<suite> (derived)"
+    # marks a score mapped onto the suite from another benchmark by a stated regression
+    suites: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _every_score_names_its_suite(self) -> "Quality":
+        if missing := sorted(set(self.scores) - set(self.suites)):
+            raise ValueError(f"scores without a suite (the benchmark behind them): {', '.join(missing)}")
+        return self
 
 
 class Model(Sourced):

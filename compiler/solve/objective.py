@@ -16,9 +16,17 @@ from ..text import public_source
 
 from .evaluate import Evaluation, kv_tokens_needed
 
-# A model without a published score for the task ranks by size: 30 + 8·log2(active params in B),
-# capped below the scored models' typical range so sourced scores win ties.
-UNSCORED_BASE, UNSCORED_SLOPE, UNSCORED_CAP = 30.0, 8.0, 60.0
+# One benchmark and version per task, so that scores compare like with like. A score on another suite (BFCL
+# v4 for agents, LiveCodeBench v6, MMMU-Pro ...) is not compared; "<suite> (derived)" is a score mapped onto
+# the suite by a stated regression, compared and marked.
+TASK_SUITES = {"chat": "MMLU-Pro", "code": "LiveCodeBench v6", "reasoning": "GPQA Diamond", "agent": "BFCL v4",
+               "long-context": "LongBench v2", "multimodal": "MMMU"}
+# A model without a score on the task's suite ranks by a conservative prior: 30 + 8·log2(active params in B),
+# capped at the lower quartile of the built-in catalog's scores on that suite (tests/test_quality_scores.py
+# keeps the caps there), so a model with evidence outranks one without unless it is among the weakest measured.
+UNSCORED_BASE, UNSCORED_SLOPE = 30.0, 8.0
+UNSCORED_CAP = {"chat": 60.0, "code": 30.0, "reasoning": 40.0, "agent": 29.0, "long-context": 43.0,
+                "multimodal": 60.0}
 # Between equally good candidates, prefer the engine built for the hardware: each runtime profile's `rank`
 # (llmc.runtimes) puts vLLM before SGLang (whose speed figures are assumed equal to vLLM's for lack of
 # calibration rows), llama.cpp before Ollama (which runs llama-server underneath and adds an admission margin).
@@ -30,19 +38,25 @@ PPL_WEIGHT = 0.5
 
 
 def model_quality(model, task: str) -> tuple[float, str]:
-    if model.quality and task in model.quality.scores:
-        return model.quality.scores[task], "; ".join(public_source(s) for s in model.quality.source)
-    return _size_prior(model), f"no published {task} score: size prior 30 + 8·log2(active B)"
+    """The model's score for the task on the task's suite, and where it came from; else the prior, saying why."""
+    suite, q = TASK_SUITES[task], model.quality
+    theirs = q.suites.get(task) if q and task in q.scores else None
+    if theirs in (suite, f"{suite} (derived)"):
+        shown = suite if theirs == suite else f"{suite}, derived by a stated regression (not measured)"
+        return q.scores[task], f"{shown}; " + "; ".join(public_source(s) for s in q.source)
+    why = f"its {task} score is on {theirs}, not {suite}" if theirs else f"no published {task} score ({suite})"
+    cap = UNSCORED_CAP[task]
+    return _size_prior(model, cap), f"{why}: conservative prior 30 + 8·log2(active B), at most {cap:g}"
 
 
 @functools.lru_cache(maxsize=4096)
-def _size_prior_of(total_active: tuple[int, int]) -> float:
+def _size_prior_of(total_active: tuple[int, int], cap: float) -> float:
     active = total_active[1]
-    return min(UNSCORED_CAP, UNSCORED_BASE + UNSCORED_SLOPE * math.log2(max(active / 1e9, 0.1)))
+    return min(cap, UNSCORED_BASE + UNSCORED_SLOPE * math.log2(max(active / 1e9, 0.1)))
 
 
-def _size_prior(model) -> float:
-    return _size_prior_of(param_counts(model))
+def _size_prior(model, cap: float) -> float:
+    return _size_prior_of(param_counts(model), cap)
 
 
 # Where the catalog has no measured perplexity increase, interpolate one from bits per weight through the
