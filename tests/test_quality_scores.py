@@ -49,3 +49,14 @@ def test_a_user_catalog_score_without_its_suite_is_e302(tmp_path):
         "      source: 'a test'\n", encoding="utf-8")
     _, diagnostics = load_catalog([tmp_path])
     assert any(d.code == "E302" and "suite" in (d.summary + (d.detail or "")) for d in diagnostics), diagnostics
+
+
+def test_a_quantization_loss_measured_on_another_family_is_marked(catalog):
+    """Q4_K_M's +2.7 % perplexity was measured on Llama-3-8B: a Qwen plan says it is carried over."""
+    from tests.test_scenarios import solved
+
+    plan, _ = solved("code-3090-permissive", catalog)
+    assert plan.model.format == "q4_k_m" and catalog.models[plan.model.id].family != "llama"
+    assert any("measured on a llama model" in n and "assumed to carry over" in n for n in plan.notes), plan.notes
+    llama, _ = solved("no-p2p-70b", catalog)
+    assert not any("measured on a llama model" in n for n in llama.notes)

@@ -331,6 +331,7 @@ class Format(Sourced):
     weight_only: dict[RuntimeName, ComputeCapability] = Field(default_factory=dict)
     ppl_increase_pct: PplIncrease | None = None    # quality loss vs 16-bit, with the source
     quality_source: str | None = None
+    ppl_family: str | None = None    # the model family the loss was measured on (Model.family)
 
 
 class KvType(Sourced):

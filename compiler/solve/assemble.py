@@ -14,7 +14,6 @@ from .objective import ASSUMED_LOSS, model_quality, quality, score
 from .why import why_lost
 
 MAX_ALTERNATIVES = 5
-MAX_REJECTED = 12
 
 
 def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejected: list[Rejection]) -> Plan:
@@ -213,7 +212,7 @@ def _rejected(rejected: list[Rejection]) -> tuple[Rejected, ...]:
             continue
         seen.add(r.family)
         out.append(Rejected(family=r.family, constraint=r.constraint, detail=r.detail))
-    return tuple(out[:MAX_REJECTED])
+    return tuple(out)  # every family: "ruled out" is complete
 
 
 def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
@@ -223,6 +222,9 @@ def _notes(ctx: Context, best: Evaluation) -> tuple[str, ...]:
     notes.append(f"quality score source: {source}")
     if c.fmt.ppl_increase_pct is None or c.kv.ppl_increase_pct is None:
         notes.append(f"quality loss of {c.fmt.id} weights / {c.kv.id} KV: {ASSUMED_LOSS}")
+    elif c.fmt.ppl_family and c.fmt.ppl_family != c.model.family:
+        notes.append(f"quality loss of {c.fmt.id} weights: +{c.fmt.ppl_increase_pct:g}% perplexity measured on a "
+                     f"{c.fmt.ppl_family} model, not on {c.model.family}; assumed to carry over")
     if dict(c.layout.env).get("NCCL_P2P_DISABLE"):
         notes.append("NCCL_P2P_DISABLE=1: the GPUs cannot copy peer to peer, so NCCL goes through host memory")
     if c.layout.gpu_layers is not None:
