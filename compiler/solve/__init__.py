@@ -21,6 +21,16 @@ QUALITY_COST = define_code("W411", "Latency bounds cost quality")
 # Quality points the written latency bounds may cost before the plan says so.
 QUALITY_COST_POINTS = 10.0
 
+# When no single relaxation solves the spec: what the nearest miss asks for.
+NO_FIX = {
+    "memory": "no candidate fits: allow smaller quantizations or KV cache types, a shorter `context`, or more GPUs",
+    "ttft": "no candidate starts answering in time: loosen `latency.ttft`, shorten `prompt`, or add faster GPUs",
+    "tpot": "no candidate decodes fast enough: loosen `latency.tpot` (or the task's default), or add faster GPUs",
+    "throughput": "no candidate reaches the throughput: lower `latency.throughput` or add GPUs",
+    "license": "no model under the allowed licenses fits: widen `license`",
+    "": "no single change to the spec makes it feasible: see the closest candidates above",
+}
+
 __all__ = ["solve", "INFEASIBLE"]
 
 
@@ -133,13 +143,3 @@ def infeasible(ctx: Context, result: SearchResult, try_spec) -> Diagnostic:
     return error(INFEASIBLE, f"no feasible deployment for '{d.name}'", span=d.name_span, detail=detail,
                  help=fixes[0] if fixes else NO_FIX.get(nearest, NO_FIX[""]), relaxations=fixes)
 
-
-# When no single relaxation solves the spec: what the nearest miss asks for.
-NO_FIX = {
-    "memory": "no candidate fits: allow smaller quantizations or KV cache types, a shorter `context`, or more GPUs",
-    "ttft": "no candidate starts answering in time: loosen `latency.ttft`, shorten `prompt`, or add faster GPUs",
-    "tpot": "no candidate decodes fast enough: loosen `latency.tpot` (or the task's default), or add faster GPUs",
-    "throughput": "no candidate reaches the throughput: lower `latency.throughput` or add GPUs",
-    "license": "no model under the allowed licenses fits: widen `license`",
-    "": "no single change to the spec makes it feasible: see the closest candidates above",
-}

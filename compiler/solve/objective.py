@@ -16,8 +16,8 @@ from ..text import public_source
 
 from .evaluate import Evaluation, kv_tokens_needed
 
-# One benchmark and version per task, so that scores compare like with like. A score on another suite (BFCL
-# v4 for agents, LiveCodeBench v6, MMMU-Pro ...) is not compared; "<suite> (derived)" is a score mapped onto
+# One benchmark and version per task, so that scores compare like with like. A score on another suite or
+# version (tau2-Bench for agents, LiveCodeBench over another window, MMMU-Pro ...) is not compared; "<suite> (derived)" is a score mapped onto
 # the suite by a stated regression, compared and marked.
 TASK_SUITES = {"chat": "MMLU-Pro", "code": "LiveCodeBench v6", "reasoning": "GPQA Diamond", "agent": "BFCL v4",
                "long-context": "LongBench v2", "multimodal": "MMMU"}
