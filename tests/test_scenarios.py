@@ -226,3 +226,19 @@ def test_sources_a_user_reads_are_ones_they_can_follow():
         for path, text in files(plan).items():
             if path.endswith(("PLAN.md", "plan.json")):
                 assert not [m for m in INTERNAL if m in text], (name, path, [m for m in INTERNAL if m in text])
+
+
+@pytest.mark.parametrize("name", SCENARIO_NAMES)
+def test_every_plan_loads_a_file_its_runtime_reads_and_meets_its_floor(catalog, name):
+    """The artifact names a checkpoint the runtime can load (a GGUF file for llama.cpp and Ollama, never for
+    vLLM), and a plan held to the task's default TPOT target meets it."""
+    from llmc.runtimes import profile
+
+    plan, _ = solved(name, catalog)
+    if plan is None:
+        return
+    if profile(plan.runtime.name).engine == "llama":
+        assert (plan.model.file or plan.model.path or "").endswith(".gguf"), name
+    else:
+        assert plan.model.source != "gguf" or plan.runtime.name == "sglang", name
+    assert plan.targets.tpot_s is not None and plan.performance.tpot_s.value <= plan.targets.tpot_s, name
