@@ -69,6 +69,15 @@ def count_below_one(d: Deployment) -> Iterator[Diagnostic]:
                         label="below 1", help="remove the group, or write `gpu = none` for a CPU-only host")
 
 
+@rule("E232", "Request rate not above zero")
+def rate_not_positive(d: Deployment) -> Iterator[Diagnostic]:
+    rate = d.workload.rate
+    if rate is not None and not rate.per_s > 0:
+        yield error("E232", f"`workload.rate` must be above 0 req/s, not {rate.per_s:g}", span=rate.span,
+                    label="no arrivals", help="write the arrivals per second you expect, e.g. `rate = 5 req/s`, or "
+                    "remove `rate` to size for `concurrency` users")
+
+
 def _hours(seconds: float) -> str:
     return format_duration(seconds) if seconds < 3600 else f"{seconds / 3600:g} h"
 
@@ -78,6 +87,7 @@ def _hours(seconds: float) -> str:
 MAX_TOKENS = 16 * 1024**2
 LIMITS: dict[str, tuple[float, Callable[[float], str]]] = {
     "workload.concurrency": (100_000, str),
+    "workload.rate": (100_000.0, lambda r: f"{r:g} req/s"),
     "workload.prompt": (MAX_TOKENS, format_tokens),
     "workload.output": (MAX_TOKENS, format_tokens),
     "context": (MAX_TOKENS, format_tokens),
@@ -99,6 +109,8 @@ def _amounts(d: Deployment) -> Iterator[tuple[str, float, Span]]:
                        ("hardware.nodes", h.nodes), ("min_quality", d.min_quality)):
         if node is not None:
             yield name, node.value, node.span
+    if w.rate is not None:
+        yield "workload.rate", w.rate.per_s, w.rate.span
     if h.gpu:
         yield "hardware.gpu", sum(g.count for g in h.gpu), d.hardware.gpu_span
     for name in ("ttft", "tpot", "decode", "throughput"):

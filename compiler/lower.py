@@ -58,6 +58,7 @@ from .values import (
     lower_license,
     lower_model,
     lower_served_name,
+    lower_request_rate,
     lower_tokens,
     unquote,
 )
@@ -92,7 +93,9 @@ def _stmt(node: Tree) -> Stmt:
     if node.data == "attribute":
         return Stmt("attribute", children[0], node, value=children[2])
     if node.data == "bound":
-        return Stmt("bound", children[0], node, value=children[2], op=children[1].children[0].value)
+        qualifier = children[1].children[0] if children[1].data == "percentile" else None
+        return Stmt("bound", children[0], node, value=children[-1], op=children[-2].children[0].value,
+                    qualifier=qualifier)
     label = next((c.children[0] for c in children if isinstance(c, Tree) and c.data == "label"), None)
     body = [c for c in children if isinstance(c, Tree) and c.data != "label"]
     return Stmt("block", children[0], node, label=label, body=body)
@@ -271,12 +274,14 @@ def _block_values(ctx: Ctx, stmt: Stmt, schema: dict[str, str], lowerers: dict[s
 # Blocks
 # ---------------------------------------------------------------------------
 
-WORKLOAD_SCHEMA = {"task": "attribute", "concurrency": "attribute", "prompt": "attribute", "output": "attribute",
-                   "thinking": "attribute"}
-WORKLOAD_LOWERERS = {"task": closed_word(TASKS, "task"), "concurrency": lower_int, "prompt": lower_tokens,
-                     "output": lower_tokens, "thinking": closed_word(THINKING, "thinking mode")}
+WORKLOAD_SCHEMA = {"task": "attribute", "concurrency": "attribute", "rate": "attribute", "prompt": "attribute",
+                   "output": "attribute", "thinking": "attribute"}
+WORKLOAD_LOWERERS = {"task": closed_word(TASKS, "task"), "concurrency": lower_int, "rate": lower_request_rate,
+                     "prompt": lower_tokens, "output": lower_tokens,
+                     "thinking": closed_word(THINKING, "thinking mode")}
 LATENCY_SCHEMA = {"ttft": "bound", "tpot": "bound", "decode": "bound", "throughput": "bound"}
-LATENCY_LOWERERS = {"ttft": bound_of(UPPER_BOUND, Kind.DURATION), "tpot": bound_of(UPPER_BOUND, Kind.DURATION),
+LATENCY_LOWERERS = {"ttft": bound_of(UPPER_BOUND, Kind.DURATION, percentiles=True),
+                    "tpot": bound_of(UPPER_BOUND, Kind.DURATION, percentiles=True),
                     "decode": bound_of(LOWER_BOUND, Kind.RATE), "throughput": bound_of(LOWER_BOUND, Kind.RATE)}
 HARDWARE_SCHEMA = {"gpu": "attribute", "memory": "attribute", "nodes": "attribute", "link": "attribute",
                    "p2p": "attribute", "headless": "attribute", "interface": "attribute", "rdma": "attribute"}

@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from .diagnostics import Diagnostic, Label, define_code, error
 from .source import SourceFile, Span
 from .suggest import did_you_mean
-from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS
+from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, REQUEST_RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS
 
 E_SYNTAX = define_code("E101", "Syntax error", __name__)
 E_MISSING_EQ = define_code("E102", "Missing `=` between a field and its value", __name__)
@@ -47,7 +47,7 @@ CLOSERS = {"LBRACE": "}", "LSQB": "]", "LPAR": ")"}
 OPENERS = {"RBRACE": "LBRACE", "RSQB": "LSQB", "RPAR": "LPAR"}
 
 # Units that may be glued to a number (`1.5s`, `128GiB`) or written apart (`128 GiB`).
-UNITS = (*TOKEN_UNITS, *BYTE_UNITS, *DURATION_UNITS, *RATE_UNITS)
+UNITS = (*TOKEN_UNITS, *BYTE_UNITS, *DURATION_UNITS, *RATE_UNITS, *REQUEST_RATE_UNITS)
 SCALES = tuple(s for s in TOKEN_SCALE if s)
 NUMBER_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(.*)", re.S)
 
@@ -151,7 +151,7 @@ def _bad_suffix(source: SourceFile, token: Token, magnitude: str, suffix: str) -
     return error(E_NUMBER, f"`{token.value}` is not a number with a known unit", span=token_span(source, token),
                  label=f"unknown suffix `{suffix}`",
                  detail="A number may carry a token scale (`k` = ×1024, `M` = ×1024²) or one unit: "
-                        "tokens; B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; us, ms, s, min; tok/s.",
+                        "tokens; B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; us, ms, s, min; tok/s; req/s.",
                  help=hint)
 
 

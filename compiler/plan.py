@@ -147,6 +147,32 @@ class Memory(Node):
     error_band: float = 0.0                 # relative, from calibration
 
 
+class Percentiles(Node):
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+
+
+class Load(Node):
+    """The figures under load, from the serving simulation of the runtime's scheduler (estimate/serving.py)."""
+
+    workload: str                  # what arrived: closed-loop users or a Poisson rate, per replica
+    scheduler: str                 # how the runtime batched them, with its budgets
+    ttft_s: Percentiles
+    tpot_s: Percentiles            # per request: (last token - first token) / (output - 1)
+    itl_s: Percentiles             # per token: the gaps between a stream's tokens
+    e2e_s: Percentiles
+    queue_s: Percentiles           # arrival to admission
+    request_rate: float            # requests/s one replica completes
+    kv_peak: float                 # the largest share of the KV pool (or of the slots' cells) in use
+    kv_mean: float
+    preemptions: int
+    saturated: bool                # arrivals outpace the replica: its queue grows while they last
+    requests: int                  # the steady-state requests measured
+    source: str
+
+
 class Performance(Node):
     ttft_s: Estimate
     tpot_s: Estimate
@@ -154,6 +180,12 @@ class Performance(Node):
     prefill_tok_s: float | None = None
     bound: str = ""                # "memory bandwidth" | "compute" | ...
     sources: tuple[str, ...] = ()
+    # "simulated": ttft/tpot/throughput are the load simulation's means (`load` holds the rest); "unloaded":
+    # a request alone and a decode step at the running batch (a candidate that failed a bound before simulation)
+    basis: Literal["simulated", "unloaded"] = "unloaded"
+    unloaded_ttft_s: float | None = None
+    unloaded_tpot_s: float | None = None
+    load: Load | None = None
 
 
 class Targets(Node):

@@ -6,6 +6,7 @@ defaults as properties so later stages never re-implement them.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -79,17 +80,24 @@ class Rate(Node):
     span: Span
 
 
+class RequestRate(Node):
+    per_s: float
+    span: Span
+
+
 class Bound(Node):
-    """`ttft <= 1.5s`, `throughput >= 400 tok/s`."""
+    """`ttft <= 1.5s`, `ttft p99 <= 2s`, `throughput >= 400 tok/s`."""
 
     op: Literal["<=", "<", ">=", ">"]
     value: Duration | Rate
     span: Span
+    percentile: Literal["p50", "p90", "p99"] | None = None   # None: the mean
 
 
 class Workload(Node):
     task: Word | None = None
     concurrency: Int | None = None
+    rate: RequestRate | None = None   # open loop: Poisson arrivals per second (else `concurrency` users)
     prompt: Tokens | None = None
     output: Tokens | None = None
     thinking: Word | None = None
@@ -184,7 +192,18 @@ class Deployment(Node):
 
     @property
     def concurrency(self) -> int:
-        return self.workload.concurrency.value if self.workload.concurrency else 1
+        """Requests in flight the plan provisions for (llama.cpp slots, the KV a pool must hold). With only
+        `rate` written, Little's law at the TPOT target: rate x output tokens x TPOT, what is in flight
+        when each request takes as long as the target allows."""
+        if self.workload.concurrency:
+            return self.workload.concurrency.value
+        if self.rate:
+            return max(1, min(100_000, math.ceil(self.rate * self.output_tokens * self.tpot_target[0])))
+        return 1
+
+    @property
+    def rate(self) -> float | None:
+        return self.workload.rate.per_s if self.workload.rate else None
 
     @property
     def prompt_tokens(self) -> int:

@@ -10,6 +10,7 @@ class Kind(str, Enum):
     BYTES = "bytes"
     DURATION = "duration"
     RATE = "rate"
+    REQUEST_RATE = "request rate"
     NUMBER = "number"
 
 
@@ -18,12 +19,14 @@ BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
               "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0}
 RATE_UNITS = {"tok/s": 1.0}
+REQUEST_RATE_UNITS = {"req/s": 1.0}
 TOKEN_UNITS = {"tokens": 1, "token": 1}
 
 UNIT_KIND: dict[str, Kind] = {
     **{u: Kind.BYTES for u in BYTE_UNITS},
     **{u: Kind.DURATION for u in DURATION_UNITS},
     **{u: Kind.RATE for u in RATE_UNITS},
+    **{u: Kind.REQUEST_RATE for u in REQUEST_RATE_UNITS},
     **{u: Kind.TOKENS for u in TOKEN_UNITS},
 }
 

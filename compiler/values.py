@@ -30,12 +30,13 @@ from .spec import (
     Licenses,
     ModelChoice,
     Rate,
+    RequestRate,
     Text,
     Tokens,
     Word,
 )
 from .suggest import did_you_mean
-from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS, Kind
+from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, REQUEST_RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS, Kind
 
 E_WRONG_KIND = define_code("E205", "Value of the wrong kind", __name__)
 E_UNKNOWN_WORD = define_code("E206", "Unknown value", __name__)
@@ -60,7 +61,7 @@ LICENSE_IDS = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "llama2", "l
 UPPER_BOUND, LOWER_BOUND = ("<=", "<"), (">=", ">")
 
 KIND_WORDS = {Kind.TOKENS: "a token count", Kind.BYTES: "a size in bytes", Kind.DURATION: "a duration",
-              Kind.RATE: "a rate", Kind.NUMBER: "a plain number"}
+              Kind.RATE: "a rate", Kind.REQUEST_RATE: "a request rate", Kind.NUMBER: "a plain number"}
 VALUE_WORDS = {"word": "a name", "string": "a quoted string", "list": "a list", "qualified_list": "an `any [...]` list",
                "call": "a function call", "gpu_count": "a GPU count"}
 
@@ -74,6 +75,7 @@ class Stmt:
     node: Tree
     value: Tree | None = None
     op: str = "="
+    qualifier: Token | None = None    # a bound's percentile: `ttft p99 <= 2s`
     label: Token | None = None
     body: list[Tree] = field(default_factory=list)
 
@@ -128,7 +130,7 @@ def _quantity(node: Tree) -> tuple[Kind | None, Decimal]:
     if not written:
         return Kind.NUMBER, value
     for kind, table in ((Kind.TOKENS, TOKEN_UNITS), (Kind.BYTES, BYTE_UNITS), (Kind.DURATION, DURATION_UNITS),
-                        (Kind.RATE, RATE_UNITS)):
+                        (Kind.RATE, RATE_UNITS), (Kind.REQUEST_RATE, REQUEST_RATE_UNITS)):
         if written in table:
             return kind, value * Decimal(str(table[written]))
     return None, value
@@ -167,6 +169,14 @@ def lower_tokens(ctx: Ctx, stmt: Stmt) -> Tokens | None:
                     help="write a token count such as `32k` or `4096 tokens`")
     whole = None if value is None else _whole(ctx, stmt, value, "tokens")
     return None if whole is None else Tokens(value=whole, span=ctx.span(stmt.value))
+
+
+def lower_request_rate(ctx: Ctx, stmt: Stmt) -> RequestRate | None:
+    value = _number(ctx, stmt, (Kind.REQUEST_RATE,), "a request rate",
+                    help="write arrivals per second such as `5 req/s` or `0.5 req/s`")
+    if value is None:
+        return None
+    return RequestRate(per_s=float(value), span=ctx.span(stmt.value))
 
 
 def lower_bytes(ctx: Ctx, stmt: Stmt) -> Bytes | None:
@@ -337,13 +347,21 @@ def lower_model(ctx: Ctx, stmt: Stmt) -> ModelChoice | None:
     return None
 
 
-def bound_of(allowed_ops: tuple[str, ...], kind: Kind) -> Callable[[Ctx, Stmt], Bound | None]:
+# The percentiles a latency bound may name (`ttft p99 <= 2s`); without one it bounds the mean.
+PERCENTILES = ("mean", "p50", "p90", "p99")
+
+
+def bound_of(allowed_ops: tuple[str, ...], kind: Kind, percentiles: bool = False) -> Callable[[Ctx, Stmt], Bound | None]:
     def lower_bound(ctx: Ctx, stmt: Stmt) -> Bound | None:
         if stmt.op not in allowed_ops:
             direction = "an upper bound" if allowed_ops == UPPER_BOUND else "a lower bound"
+            comparator = next(c for c in stmt.node.children if isinstance(c, Tree) and c.data == "comparator")
             ctx.report(error(E_COMPARISON, f"`{stmt.name.value}` is {direction}: use `{allowed_ops[0]}` or "
-                             f"`{allowed_ops[1]}`", span=ctx.span(stmt.node.children[1]), label=f"`{stmt.op}` here",
+                             f"`{allowed_ops[1]}`", span=ctx.span(comparator), label=f"`{stmt.op}` here",
                              help=f"write `{stmt.name.value} {allowed_ops[0]} ...`"))
+            return None
+        percentile = _percentile(ctx, stmt, percentiles)
+        if percentile is False:
             return None
         example = "`1.5s` or `50ms`" if kind is Kind.DURATION else "`20 tok/s`"
         value = _number(ctx, stmt, (kind,), KIND_WORDS[kind], help=f"write a {kind.value} such as {example}")
@@ -354,8 +372,27 @@ def bound_of(allowed_ops: tuple[str, ...], kind: Kind) -> Callable[[Ctx, Stmt], 
             typed: Duration | Rate = Duration(seconds=float(value), span=span)
         else:
             typed = Rate(tok_s=float(value), span=span)
-        return Bound(op=stmt.op, value=typed, span=ctx.span(stmt.node))
+        return Bound(op=stmt.op, value=typed, percentile=percentile, span=ctx.span(stmt.node))
     return lower_bound
+
+
+def _percentile(ctx: Ctx, stmt: Stmt, allowed: bool) -> str | None | bool:
+    """The bound's percentile (None: the mean), or False after reporting a wrong one."""
+    word = stmt.qualifier
+    if word is None:
+        return None
+    name = stmt.name.value
+    if not allowed:
+        ctx.report(error(E_UNKNOWN_WORD, f"`{name}` takes no percentile", span=ctx.span(word),
+                         label=f"`{word.value}` here", detail="Throughput and decode speed are averages over the "
+                         "run; only `ttft` and `tpot` can bound a percentile.", help=f"write `{name} {stmt.op} ...`"))
+        return False
+    if word.value not in PERCENTILES:
+        ctx.report(error(E_UNKNOWN_WORD, f"unknown percentile `{word.value}`", span=ctx.span(word),
+                         label="not a known percentile", detail=f"Known percentiles: {', '.join(PERCENTILES)}.",
+                         help=did_you_mean(word.value, PERCENTILES)))
+        return False
+    return None if word.value == "mean" else word.value
 
 
 def lower_gpu(ctx: Ctx, stmt: Stmt) -> tuple[GpuGroup, ...] | str | None:

@@ -54,7 +54,9 @@ def test_fp8_runs_weight_only_on_ampere(catalog):
 def test_a_kv_cache_that_fits_stays_f16_on_the_calibrated_runtime(catalog):
     plan, diagnostics = solved("kv-f16-fits", catalog)
     assert plan is not None, diagnostics
-    assert plan.kv_cache["type"] == "f16" and plan.runtime.name == "vllm"
+    # one user on a consumer card: llama.cpp's Q4_K_M decodes faster than vLLM's AWQ Marlin kernels (the
+    # 4090 rows s1/s4 beside s9), and Ollama only ties it
+    assert plan.kv_cache["type"] == "f16" and plan.runtime.name == "llama.cpp"
 
 
 def test_images_go_to_a_runtime_that_loads_the_vision_tower(catalog):
@@ -97,7 +99,7 @@ def test_tight_bounds_say_what_they_cost(catalog):
     plan, diagnostics = solved("latency-costs-quality", catalog)
     assert plan is not None and [d.code for d in diagnostics] == ["W411"]
     [w] = diagnostics
-    assert w.summary.startswith("`latency.ttft` costs") and f"scores {plan.quality:.1f}" in w.detail
+    assert w.summary.startswith("`latency.tpot` costs") and f"scores {plan.quality:.1f}" in w.detail
 
 
 def test_a_quality_floor_refuses_the_tiny_model(catalog):
@@ -203,15 +205,22 @@ def test_every_reason_agrees_with_the_numbers_it_quotes(catalog, name):
 
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
 def test_throughput_counts_every_busy_replica(catalog, name):
-    """throughput = running sequences / TPOT, summed over the replicas the load keeps busy."""
+    """Under load, each of a replica's users completes one request per end-to-end latency (Little's law), and
+    the deployment's throughput sums the replicas the load keeps busy; no percentile of TTFT beats a request
+    served alone."""
     plan, _ = solved(name, catalog)
     if plan is None:
         return
+    perf, load = plan.performance, plan.performance.load
+    assert perf.basis == "simulated" and load is not None, name
     replicas = plan.parallelism.replicas
     per_replica = max(1, min(plan.slots, -(-plan.workload.concurrency // replicas)))
     busy = min(replicas, -(-plan.workload.concurrency // per_replica))
-    expected = busy * per_replica / plan.performance.tpot_s.value
-    assert plan.performance.throughput_tok_s.value == pytest.approx(expected, rel=0.02), name
+    expected = busy * per_replica * plan.workload.output_tokens / load.e2e_s.mean
+    assert perf.throughput_tok_s.value == pytest.approx(expected, rel=0.02), name
+    for figure in (load.ttft_s, load.tpot_s, load.e2e_s, load.itl_s):
+        assert figure.p50 <= figure.p90 <= figure.p99, name
+    assert load.ttft_s.p50 >= perf.unloaded_ttft_s * 0.999, name
 
 
 INTERNAL = ("code-corpus", "code corpus", "find_string", "read_file id", "runtimes.md", "shared/reference",

@@ -17,6 +17,7 @@ where it came from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..catalog.params import moe_layer_indices, param_counts
 from ..catalog.schema import Gpu, KvType, Model
@@ -26,6 +27,9 @@ from .kv import kv_heads_per_device
 from .memory import HardwareView, MemoryEstimate, ParallelView
 from .speculative import SpecSpeedup
 from .weights import WeightBytes
+
+if TYPE_CHECKING:
+    from .serving import LoadFigures
 
 # Weight-only int4 kernels (AWQ/GPTQ Marlin) dequantize on the fly and reach about half the bandwidth
 # share of a 16-bit GEMV at batch 1: fitted to row s9 (Qwen2.5-14B AWQ, A100).
@@ -50,10 +54,17 @@ class SpeedEstimate:
     bound: str
     sources: tuple[str, ...]
     parts: dict[str, float] = field(default_factory=dict)
+    load: LoadFigures | None = None   # the serving simulation's figures, when it ran
 
     def to_plan(self) -> Performance:
+        loaded = self.load is not None
         return Performance(ttft_s=self.ttft_s, tpot_s=self.tpot_s, throughput_tok_s=self.throughput_tok_s,
-                           prefill_tok_s=round(self.prefill_tok_s, 1), bound=self.bound, sources=self.sources)
+                           prefill_tok_s=round(self.prefill_tok_s, 1), bound=self.bound,
+                           sources=self.sources + ((self.load.source,) if loaded else ()),
+                           basis="simulated" if loaded else "unloaded",
+                           unloaded_ttft_s=self.parts.get("unloaded_ttft_s"),
+                           unloaded_tpot_s=self.parts.get("unloaded_tpot_s"),
+                           load=self.load.to_plan() if loaded else None)
 
 
 def device_class(gpu: Gpu | None) -> str:
@@ -102,20 +113,6 @@ def kv_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> float:
     return per
 
 
-def _kv_read_bytes(model: Model, kv: KvType, tp: int, context: float) -> float:
-    """One sequence's KV read in a decode step; sliding layers read at most their window."""
-    kinds = model.layer_kinds()
-    per_layer = kv_bytes_per_token(model, kv, tp) / max(1, len([k for k in kinds if k != "linear"]))
-    total = 0.0
-    window = model.attention.sliding_window
-    for k in kinds:
-        if k == "linear":
-            continue
-        span = min(context, window) if (k == "sliding" and window) else context
-        total += per_layer * span
-    return total
-
-
 def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "") -> tuple[float, float, Gpu | None, str]:
     if hardware.cpu_only:
         cpu = hardware.cpu
@@ -154,15 +151,20 @@ def _alltoall_s(model: Model, hardware: HardwareView, parallel: ParallelView, to
     return 2 * len(moe_layer_indices(model)) * (latency + msg / (gbps * 1e9))
 
 
-def _host_share(memory: MemoryEstimate | None) -> float:
-    """Share of weight bytes that stay in host RAM while GPUs exist (partial offload)."""
+def _host_share(memory: MemoryEstimate | None, weights: WeightBytes) -> float:
+    """Share of the streamed weight bytes that stay in host RAM while GPUs exist (partial offload). llama.cpp
+    keeps the token embedding table in host memory, but a step reads only its tokens' rows of it
+    (src/llama-model.cpp: tok_embd goes to the CPU input buffer; the lookup is ggml_get_rows), so the table
+    is not streamed."""
     if memory is None:
         return 0.0
     gpu = sum(d.weights_bytes for d in memory.devices if d.kind == "gpu")
     cpu = sum(d.weights_bytes for d in memory.devices if d.kind == "cpu")
     if not gpu:
         return 0.0
-    return cpu / (gpu + cpu)
+    embed = weights.bytes_of("embed")
+    streamed = max(0.0, cpu - embed)
+    return streamed / max(1.0, gpu + streamed)
 
 
 def _link(hardware: HardwareView) -> tuple[float, float]:
@@ -186,62 +188,148 @@ def _allreduce_s(model: Model, hardware: HardwareView, tp: int, tokens: int) -> 
     return 2 * model.n_layers * per_call
 
 
+@dataclass(frozen=True)
+class StepModel:
+    """Seconds one forward step of one replica takes, from the roofline parts above: the analytic figures
+    and the serving simulation (estimate/serving.py) price every step with this one function."""
+
+    model: Model
+    weights: WeightBytes
+    kv: KvType
+    hardware: HardwareView
+    parallel: ParallelView
+    eff: Efficiency
+    bw: float                 # device peak bytes/s
+    flops: float              # device peak FLOP/s for this weight type
+    int4_extra: float         # bytes per rank the slow int4 kernels cost on top of the weights
+    host_share: float         # share of a step's weight bytes read from host RAM (offloaded layers)
+    host_rate: float          # achieved host bytes/s
+    ubatch: int | None        # a step's tokens run in passes of this many (llama.cpp -ub); None: one pass
+    active: float             # active parameters
+    kv_full: float            # KV bytes per token per rank over the layers that read every token
+    kv_window: float          # ... over the sliding-window layers (they read at most `window` tokens)
+    window: int | None
+    attn_width: float         # attention layers x heads x head_dim / tp: the FLOPs weight of one token pair
+    fixed_s: float            # per step: scheduling, sampling, and per-layer launch costs
+    sources: tuple[str, ...]
+
+    terms: dict[int, tuple[float, float, float, float]] = field(default_factory=dict, compare=False, repr=False)
+
+    def passes(self, tokens: int) -> int:
+        return max(1, -(-tokens // self.ubatch)) if self.ubatch else 1
+
+    def _terms(self, tokens: int) -> tuple[float, float, float, float]:
+        """What depends only on the step's token count, computed once per count: seconds of weight reads on
+        the GPU and from host RAM, of matmul FLOPs, and of communication and fixed costs."""
+        found = self.terms.get(tokens)
+        if found is None:
+            passes = self.passes(tokens)
+            per_pass = -(-tokens // passes)
+            tp = max(1, self.parallel.tp)
+            w = rank_weight_bytes(self.model, self.weights, per_pass, self.parallel)
+            gpu = passes * (w * (1 - self.host_share) + self.int4_extra) / (self.bw * self.eff.bandwidth)
+            host = passes * w * self.host_share / self.host_rate
+            matmul = 2 * self.active * tokens / tp / (self.flops * self.eff.compute)
+            comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
+                             + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
+            fixed = comm + self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
+            found = self.terms[tokens] = (gpu, host, matmul, fixed)
+        return found
+
+    def time(self, decode: int = 0, kv_tokens: float = 0.0, kv_window_tokens: float = 0.0, prefill: int = 0,
+             prefill_pairs: float = 0.0) -> float:
+        """One step: `decode` sequences emitting a token after reading `kv_tokens` cached tokens in all
+        (`kv_window_tokens` as the sliding layers see them), plus `prefill` prompt tokens whose attention
+        covers `prefill_pairs` (token, earlier token) pairs."""
+        gpu, host, matmul, fixed = self._terms(max(1, decode + prefill))
+        mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
+        compute = matmul + 4 * self.attn_width * (kv_tokens + prefill_pairs) / (self.flops * self.eff.compute)
+        return max(mem + host, compute) + fixed
+
+    def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
+        """A decode step's terms, for the plan's explanation."""
+        tokens = max(1, decode)
+        gpu, host, matmul, fixed = self._terms(tokens)
+        kv_bytes = self.kv_full * kv_tokens + self.kv_window * kv_window_tokens
+        mem = gpu + kv_bytes / (self.bw * self.eff.bandwidth)
+        compute = matmul + 4 * self.attn_width * kv_tokens / (self.flops * self.eff.compute)
+        passes = self.passes(tokens)
+        w = rank_weight_bytes(self.model, self.weights, -(-tokens // passes), self.parallel)
+        return {"weights_bytes_per_step": w * passes, "kv_bytes_per_step": kv_bytes, "t_mem_s": mem,
+                "t_host_s": host, "t_compute_s": compute, "t_comm_s": fixed - self.fixed_s, "t_fixed_s": self.fixed_s}
+
+    def prefill_s(self, tokens: int, offset: int = 0) -> float:
+        """A prompt (or the part after `offset` cached tokens) alone in its steps."""
+        return self.time(prefill=tokens, prefill_pairs=tokens * (offset + tokens / 2))
+
+    def decode_s(self, batch: int, context: float) -> float:
+        """A decode step of `batch` sequences each `context` tokens long, nothing else in the batch."""
+        return self.time(decode=batch, kv_tokens=batch * context,
+                         kv_window_tokens=batch * (min(context, self.window) if self.window else 0.0))
+
+
+def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, hardware: HardwareView,
+               parallel: ParallelView, memory: MemoryEstimate | None = None, host: Gpu | None = None) -> StepModel:
+    bw, flops, dev, dev_source = _device_peaks(hardware, weights, runtime)
+    eff = efficiency(runtime, dev)
+    runtime_profile = profile(runtime)
+    tp = max(1, parallel.tp)
+    slow_kernels = (weights.family in INT4_FAMILIES and dev is not None and dev.kind == "gpu"
+                    and runtime_profile.slow_int4_kernels)
+    # int4 weight-only matmuls stream slower than 16-bit ones: count their bytes as if larger
+    int4 = sum(g.bytes for g in weights.groups if g.bits < 8 and g.kind not in ("embed", "norm")) / tp \
+        if slow_kernels else 0.0
+    host_share = _host_share(memory, weights) if not hardware.cpu_only else 0.0
+    host_bw = (host.bandwidth_gbps * 1e9) if host else CPU_DEFAULT_BANDWIDTH_GBPS * 1e9
+    host_eff = runtime_profile.fit("cpu").bandwidth if host_share else 1.0  # host layers: llama.cpp only
+    _, active = param_counts(model)
+    kinds = model.layer_kinds()
+    attn_layers = [k for k in kinds if k != "linear"]
+    per_layer = kv_bytes_per_token(model, kv, tp) / max(1, len(attn_layers))
+    window = model.attention.sliding_window
+    sliding = kinds.count("sliding") if window else 0
+    heads = model.n_heads / tp
+    sched = runtime_profile.scheduler
+    return StepModel(
+        model=model, weights=weights, kv=kv, hardware=hardware, parallel=parallel, eff=eff, bw=bw, flops=flops,
+        int4_extra=int4 * (1 / INT4_KERNEL_BANDWIDTH - 1), host_share=host_share, host_rate=host_bw * host_eff,
+        ubatch=sched.ubatch, active=active, kv_full=per_layer * (len(attn_layers) - sliding),
+        kv_window=per_layer * sliding, window=window if sliding else None,
+        attn_width=len(attn_layers) * heads * model.head_dim,
+        fixed_s=eff.step_overhead_s + eff.layer_overhead_s * model.n_layers,
+        sources=(dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ()))
+
+
 def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str, hardware: HardwareView,
                    parallel: ParallelView, *, prompt_tokens: int, output_tokens: int, concurrency: int,
                    memory: MemoryEstimate | None = None, speculative: SpecSpeedup | None = None,
                    host: Gpu | None = None) -> SpeedEstimate:
-    bw, flops, dev, dev_source = _device_peaks(hardware, weights, runtime)
-    eff = efficiency(runtime, dev)
-    slow_kernels = (weights.family in INT4_FAMILIES and dev is not None and dev.kind == "gpu"
-                    and profile(runtime).slow_int4_kernels)
+    """The unloaded figures: a request's own prefill (no queue) plus the runtime's per-request cost, and
+    a decode step at the running batch with no prefill mixed in. Each is a lower bound on what the
+    serving simulation (estimate/serving.py) finds under load, so the solver prunes on them first."""
+    step = step_model(model, weights, kv, runtime, hardware, parallel, memory, host)
     batch = max(1, concurrency)
-    tp = max(1, parallel.tp)
-    _, active = param_counts(model)
-
     context = prompt_tokens + output_tokens / 2
-    w_bytes = rank_weight_bytes(model, weights, batch, parallel)
-    # int4 weight-only matmuls stream slower than 16-bit ones: count their bytes as if larger
-    w_int4 = sum(g.bytes for g in weights.groups if g.bits < 8 and g.kind not in ("embed", "norm")) / tp \
-        if slow_kernels else 0.0
-    w_eff_bytes = w_bytes + w_int4 * (1 / INT4_KERNEL_BANDWIDTH - 1)
-    kv_read = batch * _kv_read_bytes(model, kv, tp, context)
-    host_share = _host_share(memory) if not hardware.cpu_only else 0.0
-    host_bw = (host.bandwidth_gbps * 1e9) if host else CPU_DEFAULT_BANDWIDTH_GBPS * 1e9
-    host_eff = profile(runtime).fit("cpu").bandwidth if host_share else 1.0  # host layers: llama.cpp only
-    t_mem = (w_eff_bytes * (1 - host_share) + kv_read) / (bw * eff.bandwidth)
-    t_host = w_bytes * host_share / (host_bw * host_eff)
-    t_compute = 2 * active * batch / tp / (flops * eff.compute)
-    t_comm = _allreduce_s(model, hardware, tp, batch) + _alltoall_s(model, hardware, parallel, batch)
-    t_fixed = eff.step_overhead_s + eff.layer_overhead_s * model.n_layers
-    step = max(t_mem + t_host, t_compute) + t_comm + t_fixed
-    bound = "compute" if t_compute > t_mem + t_host else ("host memory bandwidth" if t_host > t_mem else "memory bandwidth")
+    parts = step.parts(batch, batch * context, batch * (min(context, step.window) if step.window else 0.0))
     spec_up = speculative.speedup if speculative else 1.0
-    tpot = step / spec_up
-
-    kinds = model.layer_kinds()
-    attn_layers = len([k for k in kinds if k != "linear"])
-    attn_flops = 2 * attn_layers * prompt_tokens ** 2 * model.n_heads * model.head_dim
-    prefill_flops = 2 * active * prompt_tokens + attn_flops
-    t_prefill_compute = prefill_flops / tp / (flops * eff.compute)
-    t_prefill_mem = (w_eff_bytes * (1 - host_share)) / (bw * eff.bandwidth) + t_host
-    t_prefill = max(t_prefill_compute, t_prefill_mem) + t_comm
-    queue = (batch - 1) / 2 * t_prefill
-    ttft = t_prefill + queue
-
+    tpot = step.decode_s(batch, context) / spec_up
+    t_prefill = step.prefill_s(prompt_tokens)
+    ttft = t_prefill + profile(runtime).scheduler.request_overhead_s
     throughput = batch / tpot
-    sources = (dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ()) + \
-        ((speculative.source,) if speculative else ())
-    band = SPEED_BAND
-    parts = {"weights_bytes_per_step": w_bytes, "kv_bytes_per_step": kv_read, "t_mem_s": t_mem,
-             "t_host_s": t_host, "t_compute_s": t_compute, "t_comm_s": t_comm, "t_fixed_s": t_fixed,
-             "t_prefill_s": t_prefill}
+    sources = step.sources + (profile(runtime).scheduler.source,) + ((speculative.source,) if speculative else ())
+    parts |= {"t_prefill_s": t_prefill}
     return SpeedEstimate(
-        ttft_s=_band(ttft, band), tpot_s=_band(tpot, band), throughput_tok_s=_band(throughput, band),
+        ttft_s=band(ttft, SPEED_BAND), tpot_s=band(tpot, SPEED_BAND), throughput_tok_s=band(throughput, SPEED_BAND),
         prefill_tok_s=prompt_tokens / t_prefill if t_prefill else 0.0, decode_tok_s=1 / tpot,
-        bound=bound, sources=sources, parts=parts)
+        bound=parts_bound(parts), sources=sources, parts=parts)
 
 
-def _band(value: float, rel: float) -> Estimate:
+def parts_bound(parts: dict[str, float]) -> str:
+    mem, host, compute = parts["t_mem_s"], parts["t_host_s"], parts["t_compute_s"]
+    return "compute" if compute > mem + host else ("host memory bandwidth" if host > mem else "memory bandwidth")
+
+
+def band(value: float, rel: float = SPEED_BAND) -> Estimate:
     return Estimate(value=round(value, 6), low=round(value * (1 - rel), 6), high=round(value * (1 + rel), 6))
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from .base import KV_LLAMA, KV_PAGED, Efficiency, Pin, RuntimeProfile, by_memory
+from .base import KV_LLAMA, KV_PAGED, Efficiency, Pin, RuntimeProfile, Scheduler, by_memory
 from .llamacpp import PROFILE as LLAMACPP
 from .ollama import PROFILE as OLLAMA
 from .sglang import PROFILE as SGLANG
@@ -66,6 +66,7 @@ __all__ = [
     "Pin",
     "RuntimeName",
     "RuntimeProfile",
+    "Scheduler",
     "UnknownRuntime",
     "check_name",
     "known",

@@ -26,6 +26,23 @@ class Efficiency:
     source: str
 
 
+@dataclass(frozen=True)
+class Scheduler:
+    """How the runtime batches requests (estimate/serving.py simulates it). Policies:
+      mixed:         each step spends a token budget: every running sequence's next token first, then
+                     prompt chunks of the waiting requests (vLLM V1's chunked prefill);
+      prefill-first: a waiting prompt runs as a batch of its own, pausing the decodes (SGLang's default);
+      slots:         a fixed number of slots; each step one batch over all of them: the generating slots'
+                     tokens, then prompt tokens up to the batch size, run in micro-batches (llama-server)."""
+
+    policy: Literal["mixed", "prefill-first", "slots"]
+    request_overhead_s: float       # per request, outside the steps: HTTP, templating, tokenizing, detokenizing
+    source: str
+    step_tokens: int | None = None  # tokens per step; None: the profile's batched_tokens by the card's memory
+    ubatch: int | None = None       # a step runs in passes of this many tokens, each reading the weights
+    preempts: bool = False          # a full KV pool evicts the newest running request, recomputed later
+
+
 # The two KV sizing rules (estimate/kv.py): llama.cpp's cells per device, or vLLM's paged blocks.
 KV_LLAMA = "llama.cpp"
 KV_PAGED = "vllm"
@@ -79,6 +96,7 @@ class RuntimeProfile:
     # schedules per step (max_num_batched_tokens) and at once (max_num_seqs)
     batched_tokens: tuple[tuple[float, int], ...] = ()
     max_seqs: tuple[tuple[float, int], ...] = ()
+    scheduler: Scheduler = Scheduler("slots", 0.0, "")
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
     slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
     # ---- solve
@@ -118,4 +136,4 @@ def by_memory(table: tuple[tuple[float, int], ...], gib: float) -> int:
     return next(value for floor, value in table if gib >= floor)
 
 
-__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Pin", "RuntimeProfile", "by_memory"]
+__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Pin", "RuntimeProfile", "Scheduler", "by_memory"]

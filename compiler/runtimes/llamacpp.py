@@ -1,6 +1,6 @@
 """llama.cpp: llama-server's buffers per device, a layer split, layer/expert offload to host RAM."""
 
-from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile
+from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
 
 EFFICIENCY = (
     ("consumer", Efficiency(0.80, 0.40, 0.0002, 25e-6,
@@ -17,6 +17,13 @@ LLAMA_MEMORY_SOURCE = ("llama-server's buffer lines (log verbosity 4)", LLAMA_HE
 
 BUILD = "b11312"
 
+# tools/server/server-context.cpp update_slots(): the sampled tokens of every generating slot go into the
+# batch first, then prompt tokens of the slots still reading their prompt, up to n_batch (-b 2048); llama_decode
+# runs the batch in micro-batches of n_ubatch (-ub 512), each a full pass over the weights.
+SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, source=(
+    f"llama.cpp {BUILD} tools/server/server-context.cpp update_slots, src/llama-context.cpp decode (ubatch "
+    "split); per-request cost (HTTP, template, tokenizing) ~2 ms assumed"))
+
 PROFILE = RuntimeProfile(
     name="llama.cpp",
     pin=Pin(BUILD, "ghcr.io/ggml-org/llama.cpp", f"server-{BUILD}", gpu_tag=f"server-cuda-{BUILD}",
@@ -26,7 +33,7 @@ PROFILE = RuntimeProfile(
             source="ggml-org/llama.cpp@0c1e57098 docs/docker.md (images server, server-cuda) and "
                    ".github/workflows/docker.yml (versioned tags <variant>-b<build>)"),
     engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.03,
-    memory_budget="fit-target", quantized_gguf_mmq=True,
+    memory_budget="fit-target", quantized_gguf_mmq=True, scheduler=SCHEDULER,
     rank=2, offload=True,
     service_name="llama-cpp", launcher="llama.cpp/llama-server.sh",
     override_hint="Override the executable with `LLAMA_SERVER=/path/to/llama-server`; extra arguments are passed on.",

@@ -2,11 +2,15 @@
 
 from dataclasses import replace
 
-from .base import Pin, RuntimeProfile
+from .base import Pin, RuntimeProfile, Scheduler
 from .vllm import BATCHED_TOKENS, MAX_SEQS  # its activation estimate reuses vLLM's schedule budgets
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
 
 VERSION = "0.5.23"
+
+SCHEDULER = Scheduler("prefill-first", 0.010, preempts=True, source=(
+    f"SGLang {VERSION} srt/managers/scheduler.py get_next_batch_to_run (a prefill batch runs before decoding "
+    "resumes; chunked_prefill_size per batch); per-request cost ~10 ms assumed, as vLLM's"))
 
 PROFILE = RuntimeProfile(
     name="sglang",
@@ -19,7 +23,7 @@ PROFILE = RuntimeProfile(
     efficiency=tuple((cls, replace(fit, source=f"assumed equal to vLLM's ({fit.source}); no SGLang rows"))
                      for cls, fit in VLLM_EFFICIENCY),
     memory_budget="fraction", slow_int4_kernels=True,
-    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, memory_fraction=0.88,
+    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, scheduler=SCHEDULER, memory_fraction=0.88,
     memory_fraction_source="SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)",
     rank=1, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="sglang", launcher="sglang/launch.sh",

@@ -1,6 +1,6 @@
 """vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
 
-from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile
+from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
 
 VERSION = "0.33.0"
 
@@ -12,6 +12,14 @@ EFFICIENCY = (("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
                                         f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
               ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}")))
 
+# vLLM 0.33 v1/core/sched/scheduler.py schedule(): running requests first (one token per decode, or the rest
+# of a prompt chunk), then waiting ones with what is left of max_num_batched_tokens; a waiting request is
+# admitted only when its whole prompt fits the free blocks (config/scheduler.py scheduler_reserve_full_isl);
+# a full pool preempts the newest running request (recompute: its blocks are freed, num_computed_tokens = 0).
+SCHEDULER = Scheduler("mixed", 0.010, preempts=True, source=(
+    "vLLM 0.33.0 v1/core/sched/scheduler.py schedule() and _preempt_request; per-request cost (API server "
+    "HTTP, chat template, tokenizing, detokenizing, engine-core IPC) ~10 ms assumed, not measured here"))
+
 PROFILE = RuntimeProfile(
     name="vllm",
     pin=Pin(VERSION, "vllm/vllm-openai", f"v{VERSION}", test_package=("VLLM_VERSION", VERSION),
@@ -20,7 +28,7 @@ PROFILE = RuntimeProfile(
     engine="paged", kv_runtime="vllm", error_band=0.10,
     efficiency=EFFICIENCY,
     memory_budget="utilization", slow_int4_kernels=True,
-    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS,
+    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, scheduler=SCHEDULER,
     memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 vllm/config/cache.py: gpu_memory_utilization default 0.92",
     rank=0, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),

@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from ..catalog.schema import Gpu
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
-from ..estimate.speed import SpeedEstimate, estimate_speed
+from ..estimate.serving import Budget, Load, LoadFigures, simulate
+from ..estimate.speed import SpeedEstimate, StepModel, band, estimate_speed, step_model
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
 from ..plan import Estimate, MemoryPart
-from ..runtimes import profile
+from ..runtimes import by_memory, profile
 from ..spec import Deployment
 from ..units import format_bytes, format_duration
 from .candidates import Candidate, Layout, with_offload
@@ -171,9 +172,11 @@ def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
     lat = ctx.deployment.latency
     checks = []
     if lat.ttft:
-        checks.append(("ttft", speed.ttft_s.value, lat.ttft.value.seconds, "time to first token"))
+        checks.append(("ttft", figure(speed, "ttft", lat.ttft.percentile), lat.ttft.value.seconds,
+                       _words("time to first token", lat.ttft.percentile)))
     tpot, default = ctx.deployment.tpot_target
-    checks.append(("tpot", speed.tpot_s.value, tpot, "time per output token" + (
+    percentile = lat.tpot.percentile if lat.tpot else None
+    checks.append(("tpot", figure(speed, "tpot", percentile), tpot, _words("time per output token", percentile) + (
         f" (the default target for {ctx.deployment.task}; set `latency.tpot` to change it)" if default else "")))
     for name, value, limit, words in checks:
         if value > limit:
@@ -186,14 +189,84 @@ def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
     return None
 
 
+def figure(speed: SpeedEstimate, name: str, percentile: str | None) -> float:
+    """A latency figure at a percentile: the simulation's when it ran, else the unloaded floor."""
+    if percentile and speed.load is not None:
+        return getattr(speed.load, f"{name}_s").at(percentile)
+    return getattr(speed, f"{name}_s").value
+
+
+def _words(what: str, percentile: str | None) -> str:
+    return f"{percentile} {what}" if percentile else what
+
+
 def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: MemoryEstimate,
                        spec: SpecSpeedup | None = None) -> SpeedEstimate:
+    """The unloaded figures, then, for a candidate whose unloaded TTFT already meets the spec (it is a lower
+    bound), the figures under the spec's load from the serving simulation."""
     d = ctx.deployment
     per_replica = per_replica_concurrency(d.concurrency, c)
-    speed = estimate_speed(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
-                           parallel_view(c.layout), prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
+    hardware, parallel = hardware_view(ctx, c.layout), parallel_view(c.layout)
+    speed = estimate_speed(c.model, weights, c.kv, c.runtime.name, hardware, parallel,
+                           prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
                            concurrency=per_replica, memory=mem, speculative=spec, host=ctx.topology.cpu_host)
-    return across_replicas(speed, min(c.layout.replicas, -(-d.concurrency // per_replica)))
+    if not _unloaded_meets(ctx, speed):
+        return across_replicas(speed, min(c.layout.replicas, -(-d.concurrency // per_replica)))
+    step = step_model(c.model, weights, c.kv, c.runtime.name, hardware, parallel, mem, ctx.topology.cpu_host)
+    figures = _simulated(c, step, serving_budget(ctx, c, mem, spec), replica_load(ctx, c))
+    return across_replicas(under_load(speed, figures), c.layout.replicas if d.rate else
+                           min(c.layout.replicas, -(-d.concurrency // per_replica)))
+
+
+_SIMULATED: dict[tuple, LoadFigures] = {}
+
+
+def _simulated(c: Candidate, step: StepModel, budget: Budget, load: Load) -> LoadFigures:
+    """The simulation, once per candidate and load in a process (a build solves the spec again without its
+    bounds to price them, W411, and meets the same candidates)."""
+    key = (c.model.model_dump_json(), c.fmt.id, c.kv.id, c.runtime.name, repr(c.layout), c.slots, c.context,
+           step.weights.total_bytes, load, budget, step.host_share, step.host_rate, step.bw, step.flops, step.eff)
+    found = _SIMULATED.get(key)
+    if found is None:
+        if len(_SIMULATED) > 4096:
+            _SIMULATED.clear()
+        found = _SIMULATED[key] = simulate(step, profile(c.runtime.name).scheduler, budget, load)
+    return found
+
+
+def _unloaded_meets(ctx: Context, speed: SpeedEstimate) -> bool:
+    """The unloaded TTFT (own prefill, nothing queued) is a floor on every percentile under load."""
+    bound = ctx.deployment.latency.ttft
+    return math.isfinite(speed.ttft_s.value) and (bound is None or speed.ttft_s.value <= bound.value.seconds)
+
+
+def replica_load(ctx: Context, c: Candidate) -> Load:
+    """What one replica serves: its share of the users, or of the arrival rate."""
+    d = ctx.deployment
+    if d.rate:
+        return Load("open", d.prompt_tokens, d.output_tokens, rate=d.rate / max(1, c.layout.replicas))
+    return Load("closed", d.prompt_tokens, d.output_tokens, users=per_replica_concurrency(d.concurrency, c))
+
+
+def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSpeedup | None) -> Budget:
+    """The scheduler's limits as the plan launches the runtime: a paged engine's step budget and sequence cap
+    by the card's memory (its profile's defaults, which the plan states), and its pool in tokens of this
+    workload's requests; llama.cpp's slots, each holding its own context."""
+    runtime = profile(c.runtime.name)
+    speedup = spec.speedup if spec else 1.0
+    if runtime.scheduler.policy == "slots":
+        return Budget(runtime.scheduler.step_tokens or 2048, c.slots, None, speedup)
+    gib = c.layout.devices[0].gpu.visible_memory_bytes / 2**30 if c.layout.devices else 0
+    return Budget(by_memory(runtime.batched_tokens, gib), by_memory(runtime.max_seqs, gib),
+                  mem.kv_tokens_capacity, speedup)
+
+
+def under_load(speed: SpeedEstimate, figures: LoadFigures) -> SpeedEstimate:
+    """The simulated means become the plan's figures (the bounds read them); percentiles ride along."""
+    return replace(speed, ttft_s=band(figures.ttft_s.mean), tpot_s=band(figures.tpot_s.mean or speed.tpot_s.value),
+                   throughput_tok_s=band(figures.throughput_tok_s), load=figures,
+                   parts={**speed.parts, "unloaded_ttft_s": speed.ttft_s.value,
+                          "unloaded_tpot_s": speed.tpot_s.value})
 
 
 def across_replicas(speed: SpeedEstimate, busy: int) -> SpeedEstimate:

@@ -1,0 +1,443 @@
+"""Figures under load: a deterministic simulation of the runtime's scheduler, step by step.
+
+Each step's batch is formed as the runtime's scheduler forms it (runtimes.Scheduler: vLLM's token budget
+with prompt chunks beside the decodes, SGLang's prefill batches that pause the decodes, llama-server's
+slots in micro-batches) and priced by the roofline step model (speed.StepModel), so a long prompt joining
+short interactive requests slows their tokens as it does on the real server. Requests come from N users
+who each send the next request when the last one ends (closed loop: `concurrency`) or from Poisson
+arrivals at a fixed rate (open loop: `rate`, seeded, so the same spec gives the same figures).
+
+The first cycle of a closed loop (every user arriving at once) and the last (the batch draining) are
+warm-up and cool-down: the figures are over the requests in between, the steady state a benchmark
+client reaches. The simulation is O(1) per step in the number of running sequences (their contexts are
+kept as sums), so a build simulates its short list of candidates in milliseconds each.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..plan import Load as PlanLoad
+from ..plan import Percentiles
+from ..runtimes import Scheduler
+from .speed import StepModel
+
+SOURCE = ("llmc's discrete-event simulation of the runtime's scheduler (estimate/serving.py), each step "
+          "priced by the roofline step model")
+# Requests per simulated user (closed loop) and in all (open loop): enough cycles for a steady state.
+CYCLES = 3
+OPEN_REQUESTS = 200
+SEED = 20261201
+
+
+@dataclass(frozen=True)
+class Load:
+    """What arrives: `users` in a closed loop, or Poisson arrivals at `rate` requests/s."""
+
+    kind: Literal["closed", "open"]
+    prompt: int
+    output: int
+    users: int = 1
+    rate: float = 0.0
+
+    def describe(self) -> str:
+        shape = f"{self.prompt}-token prompts, {self.output}-token answers"
+        if self.kind == "open":
+            return f"Poisson arrivals at {self.rate:g} req/s, {shape}"
+        return f"{self.users} user(s) in a closed loop, {shape}"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The scheduler's limits on one replica, as the plan sets them."""
+
+    step_tokens: int              # tokens per step (max_num_batched_tokens, chunked_prefill_size, -b)
+    max_seqs: int                 # sequences running at once (max_num_seqs, max_running_requests, -np)
+    pool_tokens: int | None       # the paged KV pool in tokens; None: each slot holds its own context
+    speedup: float = 1.0          # speculative decoding: tokens a decode step yields on average
+
+
+@dataclass(frozen=True)
+class Dist:
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+
+    def to_plan(self) -> Percentiles:
+        return Percentiles(mean=self.mean, p50=self.p50, p90=self.p90, p99=self.p99)
+
+    def at(self, percentile: str | None) -> float:
+        return getattr(self, percentile) if percentile else self.mean
+
+    @classmethod
+    def of(cls, values: list[float]) -> Dist:
+        if not values:
+            return cls(0.0, 0.0, 0.0, 0.0)
+        ordered = sorted(values)
+        return cls(_r(sum(ordered) / len(ordered)), _r(_pct(ordered, 50)), _r(_pct(ordered, 90)),
+                   _r(_pct(ordered, 99)))
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    load: Load
+    ttft_s: Dist
+    tpot_s: Dist
+    itl_s: Dist
+    e2e_s: Dist
+    queue_s: Dist
+    throughput_tok_s: float
+    request_rate: float
+    kv_peak: float                # largest share of the KV pool (or of the slots' cells) in use
+    kv_mean: float
+    preemptions: int
+    requests: int                 # measured (steady state)
+    steps: int
+    saturated: bool               # arrivals outpace the server: the queue grows for as long as they last
+    scheduler: str
+    source: str = SOURCE
+
+    def to_plan(self) -> PlanLoad:
+        return PlanLoad(workload=self.load.describe(), scheduler=self.scheduler, ttft_s=self.ttft_s.to_plan(),
+                        tpot_s=self.tpot_s.to_plan(), itl_s=self.itl_s.to_plan(), e2e_s=self.e2e_s.to_plan(),
+                        queue_s=self.queue_s.to_plan(), request_rate=self.request_rate, kv_peak=self.kv_peak,
+                        kv_mean=self.kv_mean, preemptions=self.preemptions, saturated=self.saturated,
+                        requests=self.requests, source=self.source)
+
+
+@dataclass
+class _Request:
+    index: int
+    arrival: float
+    prompt: int
+    output: int
+    user: int = 0
+    done_prompt: int = 0          # prompt tokens in the cache (recomputed ones included after a preemption)
+    generated: int = 0
+    admitted: float | None = None
+    first_token: float | None = None
+    finished: float | None = None
+    join_step: int = 0            # decode: the step it joined, its context then
+    join_ctx: int = 0
+
+    @property
+    def context(self) -> int:
+        return self.prompt + self.generated
+
+
+@dataclass
+class _Decoders:
+    """The sequences generating, their contexts kept as sums so a step costs O(1): at decode step k a member
+    that joined at step j with context c reads c + (k - j) tokens, and a sliding-window layer min(that, W)."""
+
+    window: int | None
+    members: dict[int, _Request] = field(default_factory=dict)
+    base: int = 0                 # sum over members of (join context - join step)
+    below: dict[int, _Request] = field(default_factory=dict)     # members still shorter than the window
+    below_base: int = 0
+    finish: list[tuple[int, int]] = field(default_factory=list)  # (last step, index)
+    cross: list[tuple[int, int]] = field(default_factory=list)   # (step the window fills, index)
+
+    def add(self, r: _Request, step: int) -> None:
+        r.join_step, r.join_ctx = step, r.context
+        self.members[r.index] = r
+        self.base += r.join_ctx - step
+        heapq.heappush(self.finish, (step + r.output - r.generated - 1, r.index))
+        if self.window and r.join_ctx < self.window:
+            self.below[r.index] = r
+            self.below_base += r.join_ctx - step
+            heapq.heappush(self.cross, (step + self.window - r.join_ctx, r.index))
+
+    def remove(self, r: _Request, step: int) -> None:
+        del self.members[r.index]
+        self.base -= r.join_ctx - r.join_step
+        if self.below.pop(r.index, None) is not None:
+            self.below_base -= r.join_ctx - r.join_step
+        r.generated += step - r.join_step
+
+    def tokens(self, step: int) -> int:
+        return self.base + len(self.members) * step
+
+    def window_tokens(self, step: int) -> float:
+        if not self.window:
+            return 0.0
+        while self.cross and self.cross[0][0] <= step:
+            _, index = heapq.heappop(self.cross)
+            r = self.below.get(index)
+            if r is not None and r.join_step + self.window - r.join_ctx <= step:
+                del self.below[index]
+                self.below_base -= r.join_ctx - r.join_step
+        above = len(self.members) - len(self.below)
+        return self.below_base + len(self.below) * step + self.window * above
+
+    def finishing(self, step: int) -> list[_Request]:
+        out = []
+        while self.finish and self.finish[0][0] <= step:
+            _, index = heapq.heappop(self.finish)
+            r = self.members.get(index)
+            if r is not None and r.join_step + r.output - r.generated - 1 <= step:
+                out.append(r)
+        return out
+
+    def newest(self) -> _Request:
+        return max(self.members.values(), key=lambda r: (r.admitted or 0.0, r.index))
+
+
+class _Sim:
+    def __init__(self, step: StepModel, scheduler: Scheduler, budget: Budget, load: Load, overhead: float):
+        self.step, self.sched, self.budget, self.load = step, scheduler, budget, load
+        self.overhead = overhead
+        self.rng = random.Random(SEED)
+        self.t = 0.0
+        self.k = 0
+        self.waiting: list[_Request] = []
+        self.prefilling: list[_Request] = []
+        self.decoders = _Decoders(step.window)
+        self.done: list[_Request] = []
+        # per step: (end time, duration, tokens out, decoders, KV tokens held)
+        self.records: list[tuple[float, float, int, int, int]] = []
+        self.preemptions = 0
+        self.arrivals: list[_Request] = []
+        self.sent = 0
+        self.total = CYCLES * load.users if load.kind == "closed" else OPEN_REQUESTS
+
+    # ---- arrivals
+    def _new(self, when: float, user: int = 0) -> _Request:
+        r = _Request(self.sent, when, self.load.prompt, max(1, self.load.output), user)
+        self.sent += 1
+        return r
+
+    def _seed_arrivals(self) -> None:
+        if self.load.kind == "closed":
+            self.arrivals = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
+            return
+        when = 0.0
+        for _ in range(self.total):
+            self.arrivals.append(self._new(when))
+            when += self.rng.expovariate(self.load.rate)
+
+    def _arrive(self) -> None:
+        while self.arrivals and self.arrivals[0].arrival <= self.t + 1e-12:
+            self.waiting.append(self.arrivals.pop(0))
+
+    def _finish(self, r: _Request) -> None:
+        r.finished = self.t
+        self.done.append(r)
+        if self.load.kind == "closed" and self.sent < self.total:
+            nxt = self._new(self.t + self.overhead, r.user)
+            self.arrivals.append(nxt)
+            self.arrivals.sort(key=lambda q: (q.arrival, q.index))
+
+    # ---- memory
+    def _in_use(self) -> int:
+        return self.decoders.tokens(self.k) + sum(r.done_prompt + r.generated for r in self.prefilling)
+
+    def _running(self) -> int:
+        return len(self.decoders.members) + len(self.prefilling)
+
+    def _room(self, tokens: int) -> bool:
+        pool = self.budget.pool_tokens
+        return pool is None or self._in_use() + tokens <= pool
+
+    # ---- one step
+    def _plan_step(self) -> list[tuple[_Request, int]]:
+        """Prompt chunks this step runs, as (request, tokens); decodes run unless the policy pauses them."""
+        policy = self.sched.policy
+        budget = self.budget.step_tokens - (0 if policy == "prefill-first" else len(self.decoders.members))
+        chunks = []
+        for r in self.prefilling:
+            if budget <= 0:
+                break
+            n = min(r.prompt + r.generated - r.done_prompt, budget)
+            chunks.append((r, n))
+            budget -= n
+        while self.waiting and budget > 0 and self._running() < self.budget.max_seqs:
+            r = self.waiting[0]
+            n = min(r.prompt + r.generated - r.done_prompt, budget)
+            reserve = r.prompt + (r.output if policy == "prefill-first" else 0) - r.done_prompt
+            if not self._room(max(n, reserve)) and self._running():
+                break
+            self.waiting.pop(0)
+            r.admitted = self.t if r.admitted is None else r.admitted
+            self.prefilling.append(r)
+            chunks.append((r, n))
+            budget -= n
+        return chunks
+
+    def _preempt_for(self, tokens: int) -> None:
+        """vLLM / SGLang: the pool cannot take this step's tokens; evict the newest running request (its
+        cache is freed and recomputed when it is scheduled again)."""
+        while self.budget.pool_tokens is not None and self._in_use() + tokens > self.budget.pool_tokens \
+                and len(self.decoders.members) > 1:
+            r = self.decoders.newest()
+            self.decoders.remove(r, self.k)
+            r.done_prompt = 0
+            self.waiting.insert(0, r)
+            self.preemptions += 1
+            tokens -= 1
+
+    def run(self) -> None:
+        self._seed_arrivals()
+        while self.arrivals or self.waiting or self.prefilling or self.decoders.members:
+            self._arrive()
+            if not (self.waiting or self.prefilling or self.decoders.members):
+                self.t = self.arrivals[0].arrival
+                continue
+            if not self.waiting and not self.prefilling and self._decode_run():
+                continue
+            chunks = self._plan_step()
+            decoding = not (self.sched.policy == "prefill-first" and chunks)
+            if decoding and self.sched.preempts:
+                self._preempt_for(len(self.decoders.members) + sum(n for _, n in chunks))
+            n_dec = len(self.decoders.members) if decoding else 0
+            dt = self._duration(n_dec, chunks)
+            self.t += dt
+            joining = self._apply(chunks)
+            if decoding:
+                for r in self.decoders.finishing(self.k):
+                    self.decoders.remove(r, self.k + 1)
+                    self._finish(r)
+                self.k += 1
+            for r in joining:
+                if r.generated >= r.output:
+                    self._finish(r)
+                else:
+                    self.decoders.add(r, self.k)
+            self.records.append((self.t, dt, n_dec + len(joining), n_dec, self._in_use()))
+
+    def _decode_run(self) -> bool:
+        """Decode-only steps up to the next event (a sequence's last token, an arrival that could be admitted,
+        a pool about to run out): the batch is fixed, so the loop does no scheduling. False if none ran."""
+        d = self.decoders
+        n = len(d.members)
+        stop = d.finish[0][0] if d.finish else self.k
+        if self.budget.pool_tokens is not None:
+            stop = min(stop, self.k + (self.budget.pool_tokens - self._in_use()) // max(1, n))
+        if stop <= self.k:
+            return False
+        admits = self._running() < self.budget.max_seqs
+        arrival = self.arrivals[0].arrival if self.arrivals and admits else math.inf
+        time, window, speedup = self.step.time, d.window_tokens, self.budget.speedup
+        start = self.k
+        while self.k < stop and self.t < arrival:
+            dt = time(n, d.base + n * self.k, window(self.k)) / speedup
+            self.t += dt
+            self.k += 1
+            self.records.append((self.t, dt, n, n, d.base + n * self.k))
+        return self.k > start
+
+    def _duration(self, n_dec: int, chunks: list[tuple[_Request, int]]) -> float:
+        k = self.k
+        kv = self.decoders.tokens(k) if n_dec else 0
+        kv_window = self.decoders.window_tokens(k) if n_dec else 0.0
+        prefill = sum(n for _, n in chunks)
+        pairs = sum(n * (r.done_prompt + n / 2) for r, n in chunks)
+        dt = self.step.time(n_dec, kv, kv_window, prefill, pairs)
+        if not prefill and self.budget.speedup > 1:
+            dt /= self.budget.speedup
+        return dt
+
+    def _apply(self, chunks: list[tuple[_Request, int]]) -> list[_Request]:
+        """Prompt chunks land; a prompt that completes emits its first token (it decodes from the next step)."""
+        joining = []
+        for r, n in chunks:
+            r.done_prompt += n
+            if r.done_prompt >= r.prompt + r.generated:
+                self.prefilling.remove(r)
+                if r.first_token is None:
+                    r.first_token = self.t
+                r.generated += 1
+                joining.append(r)
+        return joining
+
+    # ---- figures
+    def figures(self) -> LoadFigures:
+        done = sorted(self.done, key=lambda r: r.index)
+        if self.load.kind == "closed":
+            warm = self.load.users
+            measured = done[warm:len(done) - warm] or done
+        else:
+            cut = len(done) // 10
+            measured = done[cut:len(done) - cut] or done
+        start = min(r.arrival for r in measured)
+        end = max(r.finished for r in measured)
+        window = [rec for rec in self.records if start < rec[0] <= end]
+        span = max(end - start, 1e-9)
+        itl = weighted((rec[1], rec[3]) for rec in window if rec[3])
+        e2e = [r.finished - r.arrival + self.overhead for r in measured]
+        if self.load.kind == "closed":
+            # Little's law: each user completes one request per end-to-end latency (the overhead included,
+            # which also delays its next request); a window over staggered cohorts would straddle cycles
+            served = self.load.users / (sum(e2e) / len(e2e))
+            saturated = False
+        else:
+            served = len(measured) / span
+            arrivals = max(r.arrival for r in measured) - start
+            offered = (len(measured) - 1) / arrivals if arrivals > 0 else math.inf
+            saturated = served < 0.95 * min(offered, self.load.rate)
+        o = self.overhead
+        pool = self.budget.pool_tokens
+        capacity = max(1, pool if pool is not None else self.budget.max_seqs * (self.load.prompt + self.load.output))
+        return LoadFigures(
+            load=self.load,
+            ttft_s=Dist.of([r.first_token - r.arrival + o for r in measured]),
+            tpot_s=Dist.of([(r.finished - r.first_token) / (r.output - 1) for r in measured if r.output > 1]),
+            itl_s=itl,
+            e2e_s=Dist.of(e2e),
+            queue_s=Dist.of([(r.admitted or r.arrival) - r.arrival for r in measured]),
+            throughput_tok_s=round(served * self.load.output, 3), request_rate=round(served, 4),
+            kv_peak=round(max((rec[4] for rec in window), default=0) / capacity, 4),
+            kv_mean=round(sum(rec[4] * rec[1] for rec in window) / span / capacity, 4),
+            preemptions=self.preemptions, requests=len(measured), steps=len(self.records),
+            saturated=saturated,
+            scheduler=describe(self.sched, self.budget))
+
+
+def describe(scheduler: Scheduler, budget: Budget) -> str:
+    what = {"mixed": "chunked prefill beside the decodes", "prefill-first": "prefill batches first",
+            "slots": f"{budget.max_seqs} slot(s), micro-batches of {scheduler.ubatch}"}[scheduler.policy]
+    pool = f", pool {budget.pool_tokens} tokens" if budget.pool_tokens is not None else ""
+    seqs = f", up to {budget.max_seqs} sequences" if scheduler.policy != "slots" else ""
+    return f"{what}, {budget.step_tokens} tokens/step{seqs}{pool}"
+
+
+def simulate(step: StepModel, scheduler: Scheduler, budget: Budget, load: Load) -> LoadFigures:
+    sim = _Sim(step, scheduler, budget, load, scheduler.request_overhead_s)
+    sim.run()
+    return sim.figures()
+
+
+def weighted(samples) -> Dist:
+    """Percentiles of (value, weight) samples: a step's duration is the gap between tokens for each of its
+    decoding sequences."""
+    ordered = sorted(samples)
+    total = sum(w for _, w in ordered)
+    if not total:
+        return Dist(0.0, 0.0, 0.0, 0.0)
+    mean = sum(v * w for v, w in ordered) / total
+    marks, out, seen = [50, 90, 99], {}, 0
+    for value, w in ordered:
+        seen += w
+        while marks and seen >= total * marks[0] / 100:
+            out[marks.pop(0)] = value
+    return Dist(_r(mean), _r(out.get(50, ordered[-1][0])), _r(out.get(90, ordered[-1][0])),
+                _r(out.get(99, ordered[-1][0])))
+
+
+def _pct(ordered: list[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), on sorted values."""
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * p / 100
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _r(v: float) -> float:
+    return round(v, 6)
