@@ -89,18 +89,39 @@ def memory_lines(plan: Plan) -> list[str]:
 def speed_lines(plan: Plan) -> list[str]:
     perf, t = plan.performance, plan.targets
     w = plan.workload
-    target = {"ttft": t.ttft_s, "tpot": t.tpot_s, "throughput": t.throughput_tok_s}
+    def goal(bound: float | None, statistic: str | None) -> str | None:
+        return bound and f"{statistic or 'mean'} ≤ {format_duration(bound)}"
+
     rows = [
-        ("TTFT", _band(perf.ttft_s, format_duration), target["ttft"] and f"≤ {format_duration(target['ttft'])}"),
-        ("TPOT", _band(perf.tpot_s, format_duration), target["tpot"] and f"≤ {format_duration(target['tpot'])}"
-         + (" (default target for the task)" if t.tpot_default else "")),
+        ("TTFT", _band(perf.ttft_s, format_duration), goal(t.ttft_s, t.ttft_percentile)),
+        ("TPOT", _band(perf.tpot_s, format_duration), goal(t.tpot_s, t.tpot_percentile) and
+         goal(t.tpot_s, t.tpot_percentile) + (" (default target for the task)" if t.tpot_default else "")),
         ("throughput", _band(perf.throughput_tok_s, _rate),
-         target["throughput"] and f"≥ {_rate(target['throughput'])}"),
+         t.throughput_tok_s and f"≥ {_rate(t.throughput_tok_s)}"),
     ]
-    lines = [f"Speed at {w.concurrency} concurrent requests, {format_tokens(w.prompt_tokens)} prompt, "
-             f"{w.output_tokens} output tokens ({perf.bound} bound):"]
-    for name, value, goal in rows:
-        lines.append(f"  {name:<11} {value}" + (f"   target {goal}" if goal else ""))
+    arrivals = f"Poisson arrivals at {w.rate:g} req/s" if w.rate else f"{w.concurrency} users in a closed loop"
+    lines = [f"Speed under load ({arrivals}), {format_tokens(w.prompt_tokens)} prompt, "
+             f"{w.output_tokens} output tokens ({perf.bound} bound); means, with their band:"]
+    for name, value, target in rows:
+        lines.append(f"  {name:<11} {value}" + (f"   target {target}" if target else ""))
+    return lines + _load_lines(perf)
+
+
+def _load_lines(perf) -> list[str]:
+    """The simulation's distribution, or why there is none."""
+    load = perf.load
+    if load is None:
+        return ["  (unloaded figures: a request alone and a decode step at the running batch; not simulated)"]
+    dur = format_duration
+    lines = [f"  simulated per replica: {load.workload}; {load.scheduler}; {load.requests} steady-state requests"]
+    for name, dist in (("TTFT", load.ttft_s), ("TPOT", load.tpot_s), ("ITL", load.itl_s),
+                       ("end-to-end", load.e2e_s), ("queue", load.queue_s)):
+        lines.append(f"  {name:<11} p50 {dur(dist.p50)}, p90 {dur(dist.p90)}, p99 {dur(dist.p99)}")
+    lines.append(f"  KV in use   mean {load.kv_mean:.0%}, peak {load.kv_peak:.0%}; {load.preemptions} preemption(s)"
+                 + ("; arrivals outpace the replica, its queue grows" if load.saturated else ""))
+    if perf.unloaded_ttft_s is not None:
+        lines.append(f"  unloaded    TTFT {dur(perf.unloaded_ttft_s)} (a request alone), TPOT "
+                     f"{dur(perf.unloaded_tpot_s)} (a decode step at the full batch)")
     return lines
 
 

@@ -41,7 +41,7 @@ TERMINAL_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a quoted string", "UNIT": "a unit",
     "X": "`x`", "EQ": "`=`", "LE": "`<=`", "LT": "`<`", "GE": "`>=`", "GT": "`>`",
     "LBRACE": "`{`", "RBRACE": "`}`", "LSQB": "`[`", "RSQB": "`]`", "LPAR": "`(`", "RPAR": "`)`",
-    "COMMA": "`,`", "$END": "the end of the file",
+    "COMMA": "`,`", "PERCENTILE": "a percentile", "$END": "the end of the file",
 }
 CLOSERS = {"LBRACE": "}", "LSQB": "]", "LPAR": ")"}
 OPENERS = {"RBRACE": "LBRACE", "RSQB": "LSQB", "RPAR": "LPAR"}

@@ -195,6 +195,9 @@ class Targets(Node):
     tpot_s: float | None = None
     tpot_default: bool = False   # tpot_s is the task's default floor (spec.DEFAULT_TPOT_S), not written
     throughput_tok_s: float | None = None
+    # the statistic each latency bound limits: None is the mean, else "p50", "p90" or "p99"
+    ttft_percentile: Literal["p50", "p90", "p99"] | None = None
+    tpot_percentile: Literal["p50", "p90", "p99"] | None = None
 
 
 class Workload(Node):
@@ -202,6 +205,7 @@ class Workload(Node):
     concurrency: int
     prompt_tokens: int
     output_tokens: int
+    rate: float | None = None    # open loop: Poisson arrivals per second; None: `concurrency` users in a loop
 
 
 class Alternative(Node):

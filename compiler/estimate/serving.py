@@ -43,6 +43,9 @@ class Load:
     output: int
     users: int = 1
     rate: float = 0.0
+    # requests beside the load, as (arrival s, prompt, output): one long prompt among short ones (they are
+    # served, and slow the others, but are not among the measured requests)
+    extra: tuple[tuple[float, int, int], ...] = ()
 
     def describe(self) -> str:
         shape = f"{self.prompt}-token prompts, {self.output}-token answers"
@@ -117,6 +120,7 @@ class _Request:
     prompt: int
     output: int
     user: int = 0
+    measured: bool = True
     done_prompt: int = 0          # prompt tokens in the cache (recomputed ones included after a preemption)
     generated: int = 0
     admitted: float | None = None
@@ -215,11 +219,14 @@ class _Sim:
     def _seed_arrivals(self) -> None:
         if self.load.kind == "closed":
             self.arrivals = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
-            return
-        when = 0.0
-        for _ in range(self.total):
-            self.arrivals.append(self._new(when))
-            when += self.rng.expovariate(self.load.rate)
+        else:
+            when = 0.0
+            for _ in range(self.total):
+                self.arrivals.append(self._new(when))
+                when += self.rng.expovariate(self.load.rate)
+        for i, (when, prompt, output) in enumerate(self.load.extra):
+            self.arrivals.append(_Request(-1 - i, when, prompt, max(1, output), -1, measured=False))
+        self.arrivals.sort(key=lambda q: (q.arrival, q.index))
 
     def _arrive(self) -> None:
         while self.arrivals and self.arrivals[0].arrival <= self.t + 1e-12:
@@ -227,6 +234,8 @@ class _Sim:
 
     def _finish(self, r: _Request) -> None:
         r.finished = self.t
+        if not r.measured:
+            return
         self.done.append(r)
         if self.load.kind == "closed" and self.sent < self.total:
             nxt = self._new(self.t + self.overhead, r.user)

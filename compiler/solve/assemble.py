@@ -25,7 +25,7 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
         llmc_version=__version__,
         deployment=d.name,
         workload=Workload(task=task, concurrency=d.concurrency, prompt_tokens=d.prompt_tokens,
-                          output_tokens=d.output_tokens),
+                          output_tokens=d.output_tokens, rate=d.rate),
         model=_model_ref(c, d),
         runtime=RuntimeRef(name=c.runtime.name, version=pin.version, image=pin.image_ref(ctx.topology.cpu_only),
                            health_path=c.runtime.health_path, default_port=c.runtime.default_port),
@@ -154,7 +154,9 @@ def _targets(d) -> Targets:
     lat = d.latency
     tpot, default = d.tpot_target
     return Targets(ttft_s=lat.ttft.value.seconds if lat.ttft else None, tpot_s=tpot, tpot_default=default,
-                   throughput_tok_s=lat.throughput.value.tok_s if lat.throughput else None)
+                   throughput_tok_s=lat.throughput.value.tok_s if lat.throughput else None,
+                   ttft_percentile=lat.ttft.percentile if lat.ttft else None,
+                   tpot_percentile=lat.tpot.percentile if lat.tpot else None)
 
 
 BINDS_WITHIN = 0.15

@@ -1,0 +1,89 @@
+"""The serving simulation (estimate/serving.py): each runtime's scheduler under closed- and open-loop load.
+
+Real model shapes and the runtimes' own profiles (their schedulers and budgets); the assertions are about
+what a user sees under load: a long prompt slowing short interactive requests, a queue that grows past
+saturation, preemption when the pool runs out, requests waiting for a llama-server slot.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from llmc.estimate.memory import HardwareView, ParallelView
+from llmc.estimate.serving import Budget, Load, simulate
+from llmc.estimate.speed import step_model
+from llmc.estimate.weights import weight_bytes
+from llmc.runtimes import profile
+from tests.test_estimate import BF16, F16, H100, Q4_K_M, RTX4090
+from tests.test_params import llama_8b
+
+
+def _step(runtime: str, gpu=H100, fmt=BF16):
+    m = llama_8b()
+    return step_model(m, weight_bytes(m, fmt), F16, runtime, HardwareView(gpus=(gpu,)), ParallelView())
+
+
+VLLM_BUDGET = Budget(step_tokens=8192, max_seqs=1024, pool_tokens=400_000)
+
+
+def _run(runtime: str, load: Load, budget: Budget = VLLM_BUDGET, **step):
+    return simulate(_step(runtime, **step), profile(runtime).scheduler, budget, load)
+
+
+@pytest.mark.parametrize("runtime, budget, step, rate", [
+    ("vllm", VLLM_BUDGET, {}, 4.0),
+    ("sglang", VLLM_BUDGET, {}, 4.0),
+    ("llama.cpp", Budget(step_tokens=2048, max_seqs=8, pool_tokens=None), {"gpu": RTX4090, "fmt": Q4_K_M}, 2.0),
+])
+def test_a_long_prompt_joining_short_requests_slows_them(runtime, budget, step, rate):
+    """The seed's continuous-batching trap (chapter 18): one long request among short interactive ones raises
+    their tail TTFT (there ~50 ms -> ~200 ms) and TPOT. Short chats arrive at a light rate; a 32k-token
+    prompt arrives halfway through."""
+    base = _run(runtime, Load("open", prompt=256, output=128, rate=rate), budget, **step)
+    halfway = 100 / rate
+    mixed = _run(runtime, Load("open", prompt=256, output=128, rate=rate, extra=((halfway, 32_768, 64),)), budget,
+                 **step)
+    assert not base.saturated
+    assert mixed.ttft_s.p99 > 2 * base.ttft_s.p99
+    assert mixed.tpot_s.p99 > 1.3 * base.tpot_s.p99
+    assert mixed.ttft_s.p99 < 100 * base.ttft_s.p99      # a prompt's worth of steps, not a stall
+    assert mixed.ttft_s.p50 == pytest.approx(base.ttft_s.p50, rel=0.2)   # most requests never meet it
+
+
+def test_the_same_load_gives_the_same_figures():
+    load = Load("open", prompt=512, output=128, rate=20.0)
+    assert _run("vllm", load) == _run("vllm", load)
+
+
+def test_an_open_loop_past_capacity_saturates_and_its_queue_grows():
+    light = _run("vllm", Load("open", prompt=512, output=128, rate=2.0))
+    heavy = _run("vllm", Load("open", prompt=512, output=128, rate=2000.0))
+    assert not light.saturated and light.request_rate == pytest.approx(2.0, rel=0.25)
+    assert light.throughput_tok_s == pytest.approx(light.request_rate * 128, rel=1e-3)
+    assert heavy.saturated and heavy.queue_s.p90 > 10 * light.queue_s.p90
+    assert heavy.ttft_s.p99 > 10 * light.ttft_s.p99
+
+
+def test_more_users_raise_throughput_and_latency_until_the_batch_is_compute_bound():
+    figures = [_run("vllm", Load("closed", prompt=512, output=128, users=n)) for n in (1, 8, 64)]
+    rates = [f.throughput_tok_s for f in figures]
+    assert rates[0] < rates[1] < rates[2]
+    assert figures[0].tpot_s.mean < figures[1].tpot_s.mean < figures[2].tpot_s.mean
+
+
+def test_a_small_pool_preempts_and_recomputes():
+    """vLLM admits a request when its prompt fits the free blocks; when decoding outgrows the pool the newest
+    request is preempted and recomputed later (v1/core/sched/scheduler.py)."""
+    roomy = _run("vllm", Load("closed", prompt=1024, output=1024, users=32))
+    tight = _run("vllm", Load("closed", prompt=1024, output=1024, users=32),
+                 Budget(step_tokens=8192, max_seqs=1024, pool_tokens=40_000))
+    assert roomy.preemptions == 0 and tight.preemptions > 0
+    assert tight.e2e_s.mean > roomy.e2e_s.mean and tight.kv_peak <= 1.0
+
+
+def test_users_beyond_the_slots_wait_in_llama_servers_queue():
+    step = {"gpu": RTX4090, "fmt": Q4_K_M}
+    fits = _run("llama.cpp", Load("closed", prompt=256, output=64, users=4), Budget(2048, 4, None), **step)
+    waits = _run("llama.cpp", Load("closed", prompt=256, output=64, users=8), Budget(2048, 4, None), **step)
+    assert fits.queue_s.mean == 0 and waits.queue_s.mean > 0
+    assert waits.ttft_s.mean > fits.ttft_s.mean
