@@ -342,3 +342,47 @@ def test_expert_parallel_shards_routed_experts_over_tp_times_dp():
     assert tp4.devices[0].weights_bytes == pytest.approx(w.total_bytes / 4, rel=1e-3)
     # TP 2 x DP 2 with EP: experts split 4 ways, the rest only 2 ways
     assert ep.devices[0].weights_bytes == pytest.approx((w.total_bytes - experts) / 2 + experts / 4, rel=1e-3)
+
+
+# ---------------------------------------------------------------- vLLM's grouped pool (sliding-window hybrids)
+
+def _gemma3_1b():
+    # google/gemma-3-1b-it config.json: 26 layers, 1 KV head of 256, sliding_window 512, every 6th layer full
+    return gemma3_270m().model_copy(update={"id": "google/gemma-3-1b-it", "n_layers": 26, "hidden_size": 1152})
+
+
+@pytest.mark.parametrize("model, pool_gib, context, batched, in_flight, published", [
+    # eole-nlp/eole benchmarks/genai/results.md, vLLM 0.13: "Available KV cache memory: 25.39 GiB",
+    # "Maximum concurrency for 2,048 tokens per request: 461.21x" (7 groups of 4 layers, 2 padding layers)
+    (_gemma3_1b, 25.39, 2048, 8192, 1, 461.21),
+])
+def test_a_sliding_window_pool_admits_what_vllm_logs(model, pool_gib, context, batched, in_flight, published):
+    """vLLM groups full and sliding layers and charges a sliding group its window plus the tokens in flight
+    (v1/kv_cache_interface.py), not window/context of a token: the logged concurrency is reproduced."""
+    from llmc.estimate.kv import PagedPool, kv_groups, paged_bytes_per_token
+    m = model()
+    size, full, sliding = kv_groups(m)
+    assert (size, full, sliding) == (4, 1, 6)
+    per_layer = paged_bytes_per_token(m, F16)["sliding"] / m.layer_kinds().count("sliding")
+    pool = PagedPool(int(pool_gib * GIB) // round(size * per_layer * 16), full, sliding,
+                     m.attention.sliding_window - 1 + in_flight * batched)
+    assert pool.requests(context) == pytest.approx(published, rel=0.002)
+
+
+def test_vllm_counts_a_sliding_window_model_by_its_grouped_pool():
+    """At the pinned vLLM the log's "GPU KV cache size" is concurrency x max_model_len. A sliding group keeps
+    window - 1 + 2 x max_num_batched_tokens tokens (async scheduling): at a context inside that span the
+    window saves nothing (the pool over all layers' bytes per token), past it the saving is partial, never
+    the window/context share an unbatched cache would get."""
+    m = gemma3_270m()
+    w = weight_bytes(m, BF16)
+    all_layers = 18 * 2 * 256 * 2
+    capacity = {}
+    for context in (4096, 32768):
+        est = plan_memory(m, w, BF16, F16, "vllm", HardwareView(gpus=(RTX4090,)), ParallelView(), context, 4)
+        assert est.pool is not None and (est.pool.full_groups, est.pool.window_groups) == (1, 5)
+        kv_pool = next(p.bytes for p in est.devices[0].parts if p.name == "kv_cache")
+        capacity[context] = est.kv_tokens_capacity / (kv_pool / all_layers)
+    assert capacity[4096] == pytest.approx(1.0, abs=0.01)
+    window_share = 3 / 18 + 15 / 18 * 512 / 32768
+    assert 1.2 < capacity[32768] < 0.7 / window_share

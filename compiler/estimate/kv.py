@@ -189,6 +189,47 @@ def paged_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> dict[str, in
     return out
 
 
+@dataclass(frozen=True)
+class PagedPool:
+    """vLLM's pool of a sliding-window hybrid (gpt-oss, Gemma 2/3): `num_blocks` blocks, each one page in every
+    layer of a KV cache group, shared by all groups (vLLM 0.33 v1/core/kv_cache_planning.py
+    _get_kv_cache_groups_uniform_page_size, get_kv_cache_config_from_groups). A request holds, per full group,
+    a block per 16 tokens; per sliding group, the blocks of the window plus the tokens still in flight, and one
+    more for a window that does not start on a block (v1/kv_cache_interface.py SlidingWindowSpec
+    max_memory_usage_bytes)."""
+
+    num_blocks: int
+    full_groups: int
+    window_groups: int
+    window_span: int          # sliding_window - 1 + the tokens in flight (max_num_batched_tokens x batches)
+    block: int = VLLM_BLOCK
+
+    def blocks(self, tokens: int) -> int:
+        full = self.full_groups * -(-tokens // self.block)
+        window = self.window_groups * (-(-min(self.window_span, tokens) // self.block) + 1)
+        return full + (window if self.window_groups else 0)
+
+    def requests(self, tokens: int) -> float:
+        """How many requests of `tokens` the pool admits (vLLM's "Maximum concurrency")."""
+        return self.num_blocks / self.blocks(tokens)
+
+    def tokens(self, context: int) -> int:
+        """vLLM's "GPU KV cache size: N tokens": concurrency at max_model_len x max_model_len
+        (kv_cache_utils.get_kv_cache_capacity)."""
+        return int(self.requests(context) * context)
+
+
+def kv_groups(model: Model, pp: int = 1) -> tuple[int, int, int]:
+    """(layers per group, full groups, sliding groups) on one pipeline stage: vLLM buckets layers by kind and
+    splits each into groups of the smallest bucket's size (of the largest when they are within 1.5x)."""
+    kinds = model.layer_kinds()
+    full = -(-(kinds.count("full") + kinds.count("mla")) // pp)
+    sliding = -(-kinds.count("sliding") // pp)
+    sizes = [n for n in (full, sliding) if n]
+    size = max(sizes) if max(sizes) < 1.5 * min(sizes) else min(sizes)
+    return size, -(-full // size), -(-sliding // size)
+
+
 def paged_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, tp: int = 1,
              block: int = VLLM_BLOCK) -> KvBytes:
     """vLLM/SGLang KV for n_seq sequences of n_ctx tokens on one TP rank."""

@@ -23,7 +23,7 @@ from ..runtimes import KV_LLAMA, KV_PAGED, by_memory, profile
 from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
                       VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
-from .kv import KvBytes, kv_bytes, paged_bytes_per_token, pad
+from .kv import KvBytes, PagedPool, kv_bytes, kv_groups, paged_bytes_per_token, pad
 from .weights import WeightBytes
 
 OUTPUT_SOURCE = "llama.cpp@0c1e57098 llama_context::output_reserve (n_vocab x max(n_outputs, n_seq) x 4 B)"
@@ -104,6 +104,7 @@ class MemoryEstimate:
     max_concurrency: float | None = None
     error_band: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    pool: PagedPool | None = None   # vLLM's grouped pool of a sliding-window hybrid: capacity is in its units
 
     @property
     def fits(self) -> bool:
@@ -349,10 +350,14 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
         budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
-    per_token = _paged_token_bytes(model, kv_type, parallel, context)
-    capacity = max(0, kv_pool) // per_token if per_token else 0
-    capacity = capacity // VLLM_BLOCK * VLLM_BLOCK
-    concurrency = round(capacity / context, 2) if context else None
+    pool = _grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile)
+    if pool is not None:
+        capacity, concurrency = pool.tokens(context), round(pool.requests(context), 2)
+    else:
+        per_token = _paged_token_bytes(model, kv_type, parallel, context)
+        capacity = max(0, kv_pool) // per_token if per_token else 0
+        capacity = capacity // VLLM_BLOCK * VLLM_BLOCK
+        concurrency = round(capacity / context, 2) if context else None
     kv_part_bytes = max(kv_pool, 0)
     parts = [
         MemoryPart(name="weights", bytes=w, source=weights.source,
@@ -380,7 +385,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     if kv_pool < need.total_bytes:
         notes = (f"KV pool holds {capacity} tokens, fewer than {slots} x {context}",)
     return MemoryEstimate(devices, 1 - (budget / total), runtime, need, capacity, concurrency,
-                          profile(runtime).error_band, notes)
+                          profile(runtime).error_band, notes, pool)
 
 
 def _ranks(gpus, device_for, hardware: HardwareView) -> tuple[DeviceMemory, ...]:
@@ -402,6 +407,21 @@ def _rank_parts(parts: list[MemoryPart], margin: MemoryPart, hardware: HardwareV
     device is over capacity; SGLang's margin is empty, the desktop having come off its pool."""
     rest = max(0, margin.bytes - hardware.reserved_bytes(device))
     return [*parts, margin.model_copy(update={"bytes": rest}), *_desktop_part(hardware, device)]
+
+
+def _grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_bytes: int, batched_tokens: int,
+                  runtime_profile) -> PagedPool | None:
+    """vLLM's grouped pool for a model with sliding-window and full layers (kv.PagedPool); None otherwise."""
+    kinds = model.layer_kinds()
+    window = model.attention.sliding_window
+    if not (runtime_profile.kv_groups and window and "sliding" in kinds and "linear" not in kinds):
+        return None
+    size, full, sliding = kv_groups(model, parallel.pp)
+    per = paged_bytes_per_token(model, kv_type, parallel.tp)
+    layer_token = per["sliding"] / kinds.count("sliding")
+    block_bytes = round(size * layer_token * VLLM_BLOCK)
+    span = window - 1 + runtime_profile.in_flight_batches * batched_tokens
+    return PagedPool(pool_bytes // block_bytes, full, sliding, span)
 
 
 def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, context: int) -> int:

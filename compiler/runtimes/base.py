@@ -97,6 +97,8 @@ class RuntimeProfile:
     batched_tokens: tuple[tuple[float, int], ...] = ()
     max_seqs: tuple[tuple[float, int], ...] = ()
     scheduler: Scheduler = Scheduler("slots", 0.0, "")
+    kv_groups: bool = False                     # a sliding-window hybrid's pool is vLLM's grouped one (kv.PagedPool)
+    in_flight_batches: int = 1                  # steps scheduled ahead (async scheduling): tokens a window keeps
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
     slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
     # ---- solve

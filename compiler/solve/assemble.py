@@ -170,7 +170,7 @@ def binding_constraint(ctx: Context, ev: Evaluation) -> str:
                key=lambda x: x.total_bytes / max(x.capacity_bytes, 1))
     if ev.memory.kv_tokens_capacity:
         # Paged runtimes fill the card by design; what can run out is the KV pool.
-        need = kv_tokens_needed(ctx, ev.candidate)
+        need = kv_tokens_needed(ctx, ev.candidate, ev.memory)
         slacks.append((1 - need / ev.memory.kv_tokens_capacity,
                        f"KV cache: {need} of {ev.memory.kv_tokens_capacity} tokens needed"))
     elif peak is not None:

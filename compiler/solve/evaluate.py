@@ -123,7 +123,9 @@ def _with_weights(mem: MemoryEstimate, devices: set[int], part: MemoryPart) -> M
             shares.append(kv / d.kv_cache_bytes if d.kv_cache_bytes else 0.0)
     if not paged:
         return replace(mem, devices=tuple(out))
-    return replace(mem, devices=tuple(out), kv_tokens_capacity=int(mem.kv_tokens_capacity * min(shares)))
+    share = min(shares)
+    pool = replace(mem.pool, num_blocks=int(mem.pool.num_blocks * share)) if mem.pool else None
+    return replace(mem, devices=tuple(out), kv_tokens_capacity=int(mem.kv_tokens_capacity * share), pool=pool)
 
 
 def with_mtp(mem: MemoryEstimate, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
@@ -149,17 +151,24 @@ def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violati
                              f"{format_bytes(device.capacity_bytes)} ({format_bytes(over)} over)",
                              over / max(device.capacity_bytes, 1))
     if mem.kv_tokens_capacity is not None:
-        need = kv_tokens_needed(ctx, c)
+        need = kv_tokens_needed(ctx, c, mem)
         if mem.kv_tokens_capacity < need:
             return Violation("memory", f"KV cache holds {mem.kv_tokens_capacity} tokens; the workload needs {need}",
                              (need - mem.kv_tokens_capacity) / need)
     return None
 
 
-def kv_tokens_needed(ctx: Context, c: Candidate) -> int:
-    """The tokens a paged pool must hold: one full context, and every concurrent request's prompt and answer."""
+def kv_tokens_needed(ctx: Context, c: Candidate, mem: MemoryEstimate | None = None) -> int:
+    """The tokens a paged pool must hold: one full context, and every concurrent request's prompt and answer.
+    A grouped pool (a sliding-window hybrid on vLLM) counts capacity in full-context requests, so the
+    requests' blocks are converted to those units."""
     d = ctx.deployment
-    return max(c.context, min(d.concurrency, c.slots) * (d.prompt_tokens + d.output_tokens))
+    running = min(d.concurrency, c.slots)
+    request = d.prompt_tokens + d.output_tokens
+    pool = mem.pool if mem is not None else None
+    if pool is None:
+        return max(c.context, running * request)
+    return max(c.context, math.ceil(running * pool.blocks(request) / pool.blocks(c.context) * c.context))
 
 
 def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
@@ -257,8 +266,11 @@ def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSp
     if runtime.scheduler.policy == "slots":
         return Budget(runtime.scheduler.step_tokens or 2048, c.slots, None, speedup)
     gib = c.layout.devices[0].gpu.visible_memory_bytes / 2**30 if c.layout.devices else 0
-    return Budget(by_memory(runtime.batched_tokens, gib), by_memory(runtime.max_seqs, gib),
-                  mem.kv_tokens_capacity, speedup)
+    pool = mem.kv_tokens_capacity
+    if mem.pool is not None:   # in tokens of this workload's requests, which hold fewer window blocks
+        request = ctx.deployment.prompt_tokens + ctx.deployment.output_tokens
+        pool = int(mem.pool.num_blocks / mem.pool.blocks(request) * request)
+    return Budget(by_memory(runtime.batched_tokens, gib), by_memory(runtime.max_seqs, gib), pool, speedup)
 
 
 def under_load(speed: SpeedEstimate, figures: LoadFigures) -> SpeedEstimate:

@@ -140,7 +140,7 @@ def _without_kv(c) -> tuple:
 
 def _roomy(ev: Evaluation, ctx) -> bool:
     if ev.memory.kv_tokens_capacity is not None:
-        return ev.memory.kv_tokens_capacity >= KV_POOL_HEADROOM * kv_tokens_needed(ctx, ev.candidate)
+        return ev.memory.kv_tokens_capacity >= KV_POOL_HEADROOM * kv_tokens_needed(ctx, ev.candidate, ev.memory)
     return peak_memory_fraction(ev) <= KV_MEMORY_HEADROOM
 
 
