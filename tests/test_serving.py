@@ -85,5 +85,5 @@ def test_users_beyond_the_slots_wait_in_llama_servers_queue():
     step = {"gpu": RTX4090, "fmt": Q4_K_M}
     fits = _run("llama.cpp", Load("closed", prompt=256, output=64, users=4), Budget(2048, 4, None), **step)
     waits = _run("llama.cpp", Load("closed", prompt=256, output=64, users=8), Budget(2048, 4, None), **step)
-    assert fits.queue_s.mean == 0 and waits.queue_s.mean > 0
+    assert waits.queue_s.mean > 5 * fits.queue_s.mean   # a free slot is taken at the next step
     assert waits.ttft_s.mean > fits.ttft_s.mean

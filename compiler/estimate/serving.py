@@ -7,9 +7,9 @@ short interactive requests slows their tokens as it does on the real server. Req
 who each send the next request when the last one ends (closed loop: `concurrency`) or from Poisson
 arrivals at a fixed rate (open loop: `rate`, seeded, so the same spec gives the same figures).
 
-The first cycle of a closed loop (every user arriving at once) and the last (the batch draining) are
-warm-up and cool-down: the figures are over the requests in between, the steady state a benchmark
-client reaches. The simulation is O(1) per step in the number of running sequences (their contexts are
+A closed loop's users start spread over one request's latency (independent users are not in lockstep);
+its first cycle and its last (the batch draining) are warm-up and cool-down: the figures are over the
+requests in between, the steady state. The simulation is O(1) per step in the number of running sequences (their contexts are
 kept as sums), so a build simulates its short list of candidates in milliseconds each.
 """
 
@@ -46,6 +46,7 @@ class Load:
     # requests beside the load, as (arrival s, prompt, output): one long prompt among short ones (they are
     # served, and slow the others, but are not among the measured requests)
     extra: tuple[tuple[float, int, int], ...] = ()
+    requests: int | None = None   # in all (None: CYCLES per closed-loop user, OPEN_REQUESTS in an open loop)
 
     def describe(self) -> str:
         shape = f"{self.prompt}-token prompts, {self.output}-token answers"
@@ -121,6 +122,7 @@ class _Request:
     output: int
     user: int = 0
     measured: bool = True
+    slot: int | None = None       # llama-server's slot, while it holds one
     done_prompt: int = 0          # prompt tokens in the cache (recomputed ones included after a preemption)
     generated: int = 0
     admitted: float | None = None
@@ -201,6 +203,7 @@ class _Sim:
         self.k = 0
         self.waiting: list[_Request] = []
         self.prefilling: list[_Request] = []
+        self.free_slots = list(range(budget.max_seqs))
         self.decoders = _Decoders(step.window)
         self.done: list[_Request] = []
         # per step: (end time, duration, tokens out, decoders, KV tokens held)
@@ -208,7 +211,7 @@ class _Sim:
         self.preemptions = 0
         self.arrivals: list[_Request] = []
         self.sent = 0
-        self.total = CYCLES * load.users if load.kind == "closed" else OPEN_REQUESTS
+        self.total = load.requests or (CYCLES * load.users if load.kind == "closed" else OPEN_REQUESTS)
 
     # ---- arrivals
     def _new(self, when: float, user: int = 0) -> _Request:
@@ -218,7 +221,10 @@ class _Sim:
 
     def _seed_arrivals(self) -> None:
         if self.load.kind == "closed":
-            self.arrivals = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
+            # independent users are not in lockstep: they start spread over one request's latency alone, so
+            # the steady state interleaves their prompts with the others' decodes as a live service does
+            gap = stagger(self.step, self.load, self.overhead) / max(1, self.load.users)
+            self.arrivals = [self._new(u * gap, u) for u in range(min(self.load.users, self.total))]
         else:
             when = 0.0
             for _ in range(self.total):
@@ -234,6 +240,9 @@ class _Sim:
 
     def _finish(self, r: _Request) -> None:
         r.finished = self.t
+        if r.slot is not None:
+            heapq.heappush(self.free_slots, r.slot)
+            r.slot = None
         if not r.measured:
             return
         self.done.append(r)
@@ -259,6 +268,8 @@ class _Sim:
         policy = self.sched.policy
         budget = self.budget.step_tokens - (0 if policy == "prefill-first" else len(self.decoders.members))
         chunks = []
+        if policy == "slots":
+            self._take_slots()
         for r in self.prefilling:
             if budget <= 0:
                 break
@@ -277,6 +288,16 @@ class _Sim:
             chunks.append((r, n))
             budget -= n
         return chunks
+
+    def _take_slots(self) -> None:
+        """llama-server: a waiting request takes a free slot (each slot keeps its own context, so there is no
+        pool to run out of). Prompts are batched in slot order (server-context.cpp), and which slot a request
+        gets depends on its similarity to each slot's cached prompt: taken here as arrival order."""
+        while self.waiting and self.free_slots:
+            r = self.waiting.pop(0)
+            r.slot = heapq.heappop(self.free_slots)
+            r.admitted = self.t
+            self.prefilling.append(r)
 
     def _preempt_for(self, tokens: int) -> None:
         """vLLM / SGLang: the pool cannot take this step's tokens; evict the newest running request (its
@@ -405,6 +426,11 @@ class _Sim:
             preemptions=self.preemptions, requests=len(measured), steps=len(self.records),
             saturated=saturated,
             scheduler=describe(self.sched, self.budget))
+
+
+def stagger(step: StepModel, load: Load, overhead: float) -> float:
+    """One request's latency alone: the span a closed loop's users start over."""
+    return overhead + step.prefill_s(load.prompt) + (max(1, load.output) - 1) * step.decode_s(1, load.prompt)
 
 
 def describe(scheduler: Scheduler, budget: Budget) -> str:

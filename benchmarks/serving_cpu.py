@@ -1,0 +1,252 @@
+"""The real llama-server on this machine's CPU under load, beside the serving simulation's prediction.
+
+    python benchmarks/serving_cpu.py            # run the sweep; print measured, predicted and the error
+
+Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host's two peaks, memory bandwidth and FLOPs,
+are fitted to the one-user run alone (its decode and prefill speed: issue 16 will measure hosts properly);
+every other row is a prediction of the load model out of that fit: more users on more slots, a long prompt
+among short chats, and an open-loop rate. Closed loop as `vllm bench serve --max-concurrency` runs one: N
+users, each sending its next request when the last one ends.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from llmc.catalog.local import import_local
+from llmc.catalog.schema import Gpu, KvType
+from llmc.estimate.from_file import weights_from_tensors
+from llmc.estimate.memory import HardwareView, ParallelView
+from llmc.estimate.serving import Budget, Load, LoadFigures, simulate
+from llmc.estimate.speed import step_model
+from llmc.runtimes import profile
+from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body, stream_one
+
+ROOT = Path(__file__).resolve().parents[1]
+F16 = KvType(source=("ggml",), id="f16", bits=16, runtimes={"llama.cpp": "f16"})
+SEED = 7
+PROMPT, OUTPUT, LONG = 128, 32, 2048
+SLOTS = 8
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    load: Load                   # its `requests` in all, the first and last `users` (10% open) not measured
+
+    @property
+    def requests(self) -> int:
+        return self.load.requests
+
+    def describe(self) -> str:
+        extra = f", plus one {self.load.extra[0][1]}-token prompt" if self.load.extra else ""
+        return self.load.describe() + extra
+
+
+CASES = (
+    Case("1 user", Load("closed", PROMPT, OUTPUT, users=1, requests=4)),
+    Case("2 users", Load("closed", PROMPT, OUTPUT, users=2, requests=8)),
+    Case("4 users", Load("closed", PROMPT, OUTPUT, users=4, requests=12)),
+    Case("8 users", Load("closed", PROMPT, OUTPUT, users=8, requests=24)),
+    Case("4 users + a long prompt", Load("closed", PROMPT, OUTPUT, users=4, requests=16, extra=((3.0, LONG, 8),))),
+    Case("open loop 0.5 req/s", Load("open", PROMPT, OUTPUT, rate=0.5, requests=30)),
+)
+
+
+@dataclass
+class Measured:
+    ttft: list[float] = field(default_factory=list)
+    tpot: list[float] = field(default_factory=list)
+    e2e: list[float] = field(default_factory=list)
+    wall_s: float = 0.0
+    tokens: int = 0
+
+    def mean(self, name: str) -> float:
+        return statistics.fmean(getattr(self, name))
+
+    def p99(self, name: str) -> float:
+        values = sorted(getattr(self, name))
+        return values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
+
+    @property
+    def throughput(self) -> float:
+        return self.tokens / self.wall_s
+
+
+# ---------------------------------------------------------------- the real server
+
+@contextmanager
+def llama_server(binary: Path, gguf: Path, port: int, slots: int = SLOTS, ctx: int = 4096):
+    cmd = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "-np", str(slots),
+           "-c", str(slots * ctx), "-fa", "on", "--no-webui", "-lv", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama-server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        yield Endpoint(base_url=f"http://127.0.0.1:{port}", model="gemma", runtime="llama.cpp")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def drive(endpoint: Endpoint, case: Case, stagger_s: float = 0.0) -> Measured:
+    """Send the case's requests as its load says (closed-loop users starting `stagger_s` / users apart, as
+    the simulation starts them); the figures are over the steady-state ones. Every prompt starts with its
+    case and index, so no request finds another's prompt in a slot's cache."""
+    load = case.load
+    out: list[tuple[float, RequestResult, bool]] = []   # (arrival, result, measured)
+    lock = threading.Lock()
+    with httpx.Client(timeout=600, headers={"Accept-Encoding": "identity"}, trust_env=False,
+                      limits=httpx.Limits(max_connections=64)) as client:
+        short, _, _ = calibrate_prompt(client, endpoint, load.prompt)
+        long = calibrate_prompt(client, endpoint, load.extra[0][1])[0] if load.extra else ""
+        start = time.monotonic()
+
+        def one(index: int, text: str, tokens: int, measured: bool) -> None:
+            arrival = time.monotonic() - start
+            result = RequestResult(index=index)
+            stream_one(client, endpoint, chat_body(endpoint, f"[{case.name} {index}] {text}", tokens), result)
+            with lock:
+                out.append((arrival, result, measured))
+
+        threads = _arrivals(load, case.requests, lambda i: one(i, short, load.output, True), start, stagger_s)
+        for when, _, tokens in load.extra:
+            threads.append(_at(start + when, lambda: one(-1, long, tokens, False)))
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - start
+    return _figures(out, load, wall)
+
+
+def _arrivals(load: Load, requests: int, send, start: float, stagger_s: float) -> list[threading.Thread]:
+    if load.kind == "open":
+        rng, when, threads = random.Random(SEED), 0.0, []
+        for i in range(requests):
+            threads.append(_at(start + when, lambda i=i: send(i)))
+            when += rng.expovariate(load.rate)
+        return threads
+    counter = iter(range(requests))
+    lock = threading.Lock()
+
+    def user(u: int) -> None:
+        time.sleep(max(0.0, start + u * stagger_s / load.users - time.monotonic()))
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            send(i)
+    threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(load.users)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def _at(when: float, fn) -> threading.Thread:
+    def run() -> None:
+        time.sleep(max(0.0, when - time.monotonic()))
+        fn()
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def _figures(out, load: Load, wall: float) -> Measured:
+    done = sorted((r for r in out if r[2] and r[1].ok), key=lambda r: r[0])
+    warm = load.users if load.kind == "closed" else len(done) // 10
+    steady = done[warm:len(done) - warm] or done
+    m = Measured(wall_s=wall, tokens=sum(r.completion_tokens for _, r, _ in out if r.ok))
+    for arrival, r, _ in steady:
+        m.ttft.append(r.ttft_s)
+        m.tpot.append(r.tpot_s)
+        m.e2e.append(r.duration_s)
+    return m
+
+
+# ---------------------------------------------------------------- the prediction
+
+def predict(gguf: Path, host: Gpu, case: Case, slots: int = SLOTS) -> LoadFigures:
+    local = import_local(gguf)
+    weights = weights_from_tensors(local.model, local.tensors, local.format)
+    step = step_model(local.model, weights, F16, "llama.cpp", HardwareView(cpu=host), ParallelView())
+    return simulate(step, profile("llama.cpp").scheduler, Budget(2048, slots, None), case.load)
+
+
+def fit_host(gguf: Path, one: Measured, case: Case) -> Gpu:
+    """This machine's bandwidth and FLOPs, scaled until the one-user run's TPOT and TTFT are reproduced."""
+    host = Gpu(source=("fitted to the one-user llama-server run",), name="this CPU", kind="cpu",
+               memory_bytes=16 * 2**30, bandwidth_gbps=20.0, bf16_tflops=0.5, arch="cpu")
+    for _ in range(6):
+        p = predict(gguf, host, case)
+        fixed = profile("llama.cpp").scheduler.request_overhead_s
+        host = host.model_copy(update={
+            "bandwidth_gbps": host.bandwidth_gbps * p.tpot_s.mean / one.mean("tpot"),
+            "bf16_tflops": host.bf16_tflops * (p.ttft_s.mean - fixed) / max(1e-6, one.mean("ttft") - fixed)})
+    return host
+
+
+def measure(binary: Path, gguf: Path, port: int, cases=CASES) -> list[tuple[Case, Measured]]:
+    """The first case alone sets the others' stagger: its measured latency, as the simulation uses the
+    predicted one."""
+    with llama_server(binary, gguf, port) as endpoint:
+        first = drive(endpoint, cases[0])
+        stagger = first.mean("e2e")
+        return [(cases[0], first)] + [(case, drive(endpoint, case, stagger)) for case in cases[1:]]
+
+
+def compare(gguf: Path, measured: list[tuple[Case, Measured]]) -> list[tuple[Case, Measured, LoadFigures]]:
+    """Fit the host to the first case, predict them all."""
+    host = fit_host(gguf, measured[0][1], measured[0][0])
+    return [(case, m, predict(gguf, host, case)) for case, m in measured]
+
+
+def error(ours: float, theirs: float) -> float:
+    return ours / theirs - 1
+
+
+def table(rows) -> list[str]:
+    lines = [f"{'case':<26} {'TTFT meas':>10} {'pred':>8} {'err':>6}  {'TPOT meas':>10} {'pred':>8} {'err':>6}  "
+             f"{'TTFT p99':>9} {'pred':>8}"]
+    for case, m, p in rows:
+        lines.append(f"{case.name:<26} {m.mean('ttft'):>10.3f} {p.ttft_s.mean:>8.3f} "
+                     f"{error(p.ttft_s.mean, m.mean('ttft')):>+6.0%}  {m.mean('tpot'):>10.4f} {p.tpot_s.mean:>8.4f} "
+                     f"{error(p.tpot_s.mean, m.mean('tpot')):>+6.0%}  {m.p99('ttft'):>9.3f} {p.ttft_s.p99:>8.3f}")
+    return lines
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from tests.support import tools
+
+    gguf = tools.gemma_gguf()
+    rows = compare(gguf, measure(tools.llama_server(), gguf, 18990))
+    print("\n".join(table(rows)))
+    out = [abs(error(p.tpot_s.mean, m.mean("tpot"))) for _, m, p in rows[1:]] + \
+          [abs(error(p.ttft_s.mean, m.mean("ttft"))) for _, m, p in rows[1:]]
+    print(f"\nout of the fit (rows 2-{len(rows)}): median |error| {statistics.median(out):.0%}, worst {max(out):.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
