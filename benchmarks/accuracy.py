@@ -22,7 +22,9 @@ from pathlib import Path
 from llmc.catalog.schema import Attention, Format, Gpu, KvType, License, Model, Moe, TensorRule
 from llmc.estimate.kv import kv_bytes
 from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, plan_memory
-from llmc.estimate.speed import estimate_speed
+from llmc.estimate.serving import Budget, Load, simulate
+from llmc.estimate.speed import estimate_speed, step_model
+from llmc.runtimes import profile
 from llmc.estimate.weights import weight_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +58,10 @@ MODELS = {
     "Qwen3-8B": _model("Qwen/Qwen3-8B", 36, 4096, 32, 8, 128, 12288, 151936),
     "Qwen3-235B-A22B": _model("Qwen/Qwen3-235B-A22B", 94, 4096, 64, 4, 128, 12288, 151936,
                               moe=Moe(num_experts=128, experts_per_token=8, expert_intermediate_size=1536)),
+    "Qwen3-14B": _model("Qwen/Qwen3-14B", 40, 5120, 40, 8, 128, 17408, 151936),
+    "Qwen3-30B-A3B": _model("Qwen/Qwen3-30B-A3B", 48, 2048, 32, 4, 128, 6144, 151936,
+                            moe=Moe(num_experts=128, experts_per_token=8, expert_intermediate_size=768)),
+    "Mistral-7B-v0.3": _model("mistralai/Mistral-7B-Instruct-v0.3", 32, 4096, 32, 8, 128, 14336, 32768),
 }
 
 
@@ -248,6 +254,129 @@ def predict(row: Row) -> float:
 
 def error(row: Row) -> float:
     return row.predicted / row.measured - 1
+
+
+# ---------------------------------------------------------------- under load
+
+@dataclass
+class LoadRow:
+    """A published serving benchmark (`vllm bench serve`, SGLang `bench_serving`, NVIDIA's AIPerf): its load
+    as the benchmark drove it, one metric it printed, and what the serving simulation predicts for it."""
+
+    id: str
+    metric: str            # ttft_mean, ttft_p50, tpot_mean, tpot_p50, itl_mean, itl_p50, out_tok_s
+    model: str
+    fmt: str
+    gpu: str
+    runtime: str
+    load: Load
+    measured: float        # ms for latencies, tok/s for throughput
+    source: str
+    tp: int = 1
+    context: int = 4096
+    note: str = ""
+    fit: bool = False      # used to set a factor (none is: every row here is out of sample)
+    predicted: float | None = None
+
+    @property
+    def unit(self) -> str:
+        return "tok/s" if self.metric == "out_tok_s" else "ms"
+
+
+SHAREGPT = (222, 182)      # mean prompt / output tokens of the ShareGPT runs that print them (row l6's file)
+
+
+def _closed(users, prompt, output, requests=None):
+    """A benchmark client's closed loop, simulated as independent users (staggered: the client starts them at
+    once, and its requests then drift apart as their answers end at different lengths)."""
+    return Load("closed", prompt, output, users=users, requests=requests)
+
+
+def _open(rate, prompt, output, requests=None):
+    return Load("open", prompt, output, rate=rate, requests=requests)
+
+
+SGLANG_060 = "github.com/sgl-project/sglang benchmark/benchmark_vllm_060/README.md"
+LAMBDA = "github.com/LambdaLabsML/vllm-benchmark results/prompt_1280/1xH100-80GB-SXM/Meta-Llama-3-8B-Instruct_tp1_len2048.json"
+KVCACHED = "github.com/ovg-project/kvcached benchmarks/bench_kvcached_overhead/README.md (SGLang baseline)"
+MUSHFIQ = "mushfiqrahman.dev/?p=1668 (vLLM on one RTX 4090, random 256/128)"
+NIM = "docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance.md (Llama-3.3-70B FP8, 2x H100, 5000/500)"
+TT = "github.com/tenstorrent/tt-inference-server/issues/{} (vLLM GPU reference run)"
+LOAD_ROWS = [
+    LoadRow("l1", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200), 100.48,
+            SGLANG_060, note="vLLM 0.6.0 with --num-scheduler-steps 10; ShareGPT lengths vary, means assumed"),
+    LoadRow("l2", "tpot_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200), 14.14,
+            SGLANG_060, note="as l1"),
+    LoadRow("l3", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400), 35.68,
+            SGLANG_060, note="SGLang 0.3.0, torch.compile on"),
+    LoadRow("l4", "itl_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400), 14.41,
+            SGLANG_060, note="as l3"),
+    LoadRow("l5", "tpot_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "vllm", _open(8, *SHAREGPT, 2400), 29.15,
+            SGLANG_060, tp=4, note="vLLM 0.6.0, multi-step 10"),
+    LoadRow("l6", "ttft_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200), 53.94,
+            SGLANG_060, tp=4, note="SGLang 0.3.0"),
+    LoadRow("l7", "itl_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200), 21.67,
+            SGLANG_060, tp=4, note="SGLang 0.3.0"),
+    LoadRow("l8", "out_tok_s", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _closed(256, *SHAREGPT, 1024),
+            4132.37, SGLANG_060, note="rate inf, 5000 prompts: saturated at max_num_seqs 256 (vLLM 0.6.0)"),
+    LoadRow("l9", "out_tok_s", "Llama-3.1-8B", "BF16", "H100 80GB", "vllm", _closed(256, 222, 182, 1024),
+            7626.59, LAMBDA, context=2048, note="rate inf, 1280 ShareGPT prompts (mean 221.5 / 182.4) at "
+            "--max-num-seqs 256; vLLM ~0.5.4"),
+    LoadRow("l10", "ttft_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 3345.37,
+            "github.com/vllm-project/vllm/issues/20469", context=16384,
+            note="vLLM 0.9.1, --enforce-eager, max concurrency 1"),
+    LoadRow("l11", "tpot_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 20.63,
+            "github.com/vllm-project/vllm/issues/20469", context=16384, note="as l10"),
+    LoadRow("l12", "ttft_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480), 65.48,
+            KVCACHED, note="SGLang 0.4.6; random lengths up to 1913/162 (means used)"),
+    LoadRow("l13", "itl_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480), 9.76,
+            KVCACHED, note="as l12"),
+    LoadRow("l14", "out_tok_s", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(32, 960, 82, 1920), 2192.53,
+            KVCACHED, note="rate 32 req/s outpaces the server (26.8 req/s served)"),
+    LoadRow("l15", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, 256, 128, 300), 210,
+            MUSHFIQ, note="vLLM version not given"),
+    LoadRow("l16", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, 256, 128, 300), 63,
+            MUSHFIQ),
+    LoadRow("l17", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, 256, 128, 300), 644,
+            MUSHFIQ),
+    LoadRow("l18", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, 256, 128, 300), 155,
+            MUSHFIQ),
+    LoadRow("l19", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, 256, 128, 300), 1190,
+            MUSHFIQ),
+    LoadRow("l20", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, 256, 128, 300), 667,
+            MUSHFIQ),
+    LoadRow("l21", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8), 406.77, NIM,
+            tp=2, context=8192, note="NIM 1.8 (TensorRT-LLM engine, not vLLM): a different runtime"),
+    LoadRow("l22", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8), 18.58, NIM,
+            tp=2, context=8192, note="as l21"),
+    LoadRow("l23", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(25, 5000, 500, 100), 38.75,
+            NIM, tp=2, context=8192, note="as l21"),
+    LoadRow("l24", "out_tok_s", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300), 917.26,
+            NIM, tp=2, context=8192, note="as l21; concurrency 100"),
+    LoadRow("l25", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300), 7996.25,
+            NIM, tp=2, context=8192, note="as l24"),
+    LoadRow("l26", "tpot_mean", "Qwen3-30B-A3B", "BF16", "A100 80GB", "vllm", _closed(1, 128, 128, 8), 9.6,
+            TT.format(340), note="GPU count not given: one A100 80GB assumed"),
+    LoadRow("l27", "tpot_mean", "Qwen2.5-72B", "BF16", "H100 80GB", "vllm", _closed(1, 1024, 128, 8), 31.0,
+            TT.format(143), tp=2, note="TP 2 implied, dtype not given (BF16 assumed)"),
+]
+
+
+def predict_load(row: LoadRow) -> float:
+    m, fmt = MODELS[row.model], FORMATS[row.fmt]
+    w = weight_bytes(m, fmt)
+    gpu = GPUS[row.gpu]
+    hw = HardwareView(gpus=(gpu,) * row.tp, host_ram_bytes=512 * GIB, link="nvlink" if gpu.nvlink else "pcie")
+    par = ParallelView(tp=row.tp)
+    mem = plan_memory(m, w, fmt, F16, row.runtime, hw, par, row.context, 1, MemorySettings())
+    runtime = profile(row.runtime)
+    tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / GIB, gpu.name)
+    figures = simulate(step_model(m, w, F16, row.runtime, hw, par, mem), runtime.scheduler,
+                       Budget(tokens, seqs, mem.kv_tokens_capacity), row.load)
+    if row.metric == "out_tok_s":
+        return figures.throughput_tok_s
+    name, stat = row.metric.rsplit("_", 1)
+    return getattr(getattr(figures, f"{name}_s"), stat) * 1000
 
 
 # ---------------------------------------------------------------- calibration records

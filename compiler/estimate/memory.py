@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import DeviceMemory, Memory, MemoryPart
-from ..runtimes import KV_LLAMA, KV_PAGED, by_memory, profile
+from ..runtimes import KV_LLAMA, KV_PAGED, profile
 from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
                       VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
@@ -327,8 +327,9 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     gpu = hardware.gpus[0]
     w = _sharded_weights(model, weights, parallel)
     budgets, gib = profile(runtime), gpu.visible_memory_bytes / GIB
-    tokens_batched = settings.max_num_batched_tokens or by_memory(budgets.batched_tokens, gib)
-    max_seqs = settings.max_num_seqs or by_memory(budgets.max_seqs, gib)
+    default_tokens, default_seqs = budgets.budgets(gib, gpu.name)
+    tokens_batched = settings.max_num_batched_tokens or default_tokens
+    max_seqs = settings.max_num_seqs or default_seqs
     act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=tokens_batched, max_num_seqs=max_seqs)
     graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
     nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0

@@ -182,13 +182,14 @@ class _Decoders:
         return self.below_base + len(self.below) * step + self.window * above
 
     def finishing(self, step: int) -> list[_Request]:
-        out = []
+        """Members whose last token is this step's (a preempted and readmitted member has a stale entry too)."""
+        out: dict[int, _Request] = {}
         while self.finish and self.finish[0][0] <= step:
             _, index = heapq.heappop(self.finish)
             r = self.members.get(index)
             if r is not None and r.join_step + r.output - r.generated - 1 <= step:
-                out.append(r)
-        return out
+                out[index] = r
+        return list(out.values())
 
     def newest(self) -> _Request:
         return max(self.members.values(), key=lambda r: (r.admitted or 0.0, r.index))

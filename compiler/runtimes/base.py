@@ -96,6 +96,7 @@ class RuntimeProfile:
     # schedules per step (max_num_batched_tokens) and at once (max_num_seqs)
     batched_tokens: tuple[tuple[float, int], ...] = ()
     max_seqs: tuple[tuple[float, int], ...] = ()
+    budget_floor_devices: tuple[str, ...] = ()  # cards given the lowest row whatever their memory
     scheduler: Scheduler = Scheduler("slots", 0.0, "")
     kv_groups: bool = False                     # a sliding-window hybrid's pool is vLLM's grouped one (kv.PagedPool)
     in_flight_batches: int = 1                  # steps scheduled ahead (async scheduling): tokens a window keeps
@@ -131,6 +132,12 @@ class RuntimeProfile:
 
     def fit(self, device_class: str) -> Efficiency | None:
         return dict(self.efficiency).get(device_class)
+
+    def budgets(self, gib: float, device: str = "") -> tuple[int, int]:
+        """(tokens per step, sequences at once) the runtime defaults to on a card of `gib` GiB named `device`."""
+        floor = any(word in device.lower() for word in self.budget_floor_devices)
+        return tuple(table[-1][1] if floor else by_memory(table, gib)   # type: ignore[return-value]
+                     for table in (self.batched_tokens, self.max_seqs))
 
 
 def by_memory(table: tuple[tuple[float, int], ...], gib: float) -> int:

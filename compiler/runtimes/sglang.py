@@ -3,8 +3,13 @@
 from dataclasses import replace
 
 from .base import Pin, RuntimeProfile, Scheduler
-from .vllm import BATCHED_TOKENS, MAX_SEQS  # its activation estimate reuses vLLM's schedule budgets
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
+
+# SGLang 0.5.23 arg_groups/memory_hook.py handle_gpu_memory_settings: chunked_prefill_size by GPU memory
+# (< 20 GiB 2048, < 60 GiB 4096, < 160 GiB 8192, else 16384); the prefill batch is min(that, max_prefill_tokens
+# 16384). max_running_requests: resolve_max_num_reqs, 2048-4096 unless the pool is tiny.
+CHUNKED_PREFILL = ((160, 16384), (60, 8192), (20, 4096), (0, 2048))
+MAX_RUNNING = ((0, 2048),)
 
 VERSION = "0.5.23"
 
@@ -23,7 +28,7 @@ PROFILE = RuntimeProfile(
     efficiency=tuple((cls, replace(fit, source=f"assumed equal to vLLM's ({fit.source}); no SGLang rows"))
                      for cls, fit in VLLM_EFFICIENCY),
     memory_budget="fraction", slow_int4_kernels=True,
-    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, scheduler=SCHEDULER, memory_fraction=0.88,
+    batched_tokens=CHUNKED_PREFILL, max_seqs=MAX_RUNNING, scheduler=SCHEDULER, memory_fraction=0.88,
     memory_fraction_source="SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)",
     rank=1, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="sglang", launcher="sglang/launch.sh",

@@ -4,9 +4,11 @@ from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
 
 VERSION = "0.33.0"
 
-# vLLM 0.33's serve defaults by GPU memory (engine/arg_utils.py get_batch_defaults)
+# vLLM 0.33's `vllm serve` defaults by the card's NVML memory (engine/arg_utils.py get_batch_defaults):
+# >= 160 GiB (B200) 16384 / 1024, >= 70 GiB and not an A100 or GB10 (H100, H200) 8192 / 1024, else 2048 / 256
 BATCHED_TOKENS = ((160, 16384), (70, 8192), (0, 2048))
 MAX_SEQS = ((70, 1024), (0, 256))
+BUDGET_FLOOR_DEVICES = ("a100", "gb10")
 
 EFFICIENCY = (("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
                                         f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
@@ -28,7 +30,7 @@ PROFILE = RuntimeProfile(
     engine="paged", kv_runtime="vllm", error_band=0.10,
     efficiency=EFFICIENCY,
     memory_budget="utilization", slow_int4_kernels=True,
-    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, scheduler=SCHEDULER,
+    batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, budget_floor_devices=BUDGET_FLOOR_DEVICES, scheduler=SCHEDULER,
     # sliding-window groups keep window - 1 + max_concurrent_batches x max_num_batched_tokens tokens; async
     # scheduling (on by default in 0.33, config/vllm.py) schedules 2 batches ahead (config/vllm.py:601)
     kv_groups=True, in_flight_batches=2,

@@ -6,7 +6,7 @@ from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
 from ..estimate.kv import VLLM_BLOCK, hybrid_block_tokens
-from ..runtimes import by_memory, profile
+from ..runtimes import profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
 from .evaluate import Context, Evaluation, kv_tokens_needed
@@ -137,7 +137,8 @@ def _prefix_caching_pays(ctx: Context, c: Candidate) -> bool:
 def _batched_tokens(ctx: Context, runtime) -> int:
     """The runtime's own default for this card (its profile's budgets), stated explicitly."""
     node0 = ctx.topology.node_devices(0)
-    return by_memory(runtime.batched_tokens, node0[0].gpu.visible_memory_bytes / 2**30 if node0 else 0)
+    gpu = node0[0].gpu if node0 else None
+    return runtime.budgets(gpu.visible_memory_bytes / 2**30 if gpu else 0, gpu.name if gpu else "")[0]
 
 
 def _speculative(c: Candidate) -> Speculative | None:

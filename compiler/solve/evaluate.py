@@ -17,7 +17,7 @@ from ..estimate.speed import SpeedEstimate, StepModel, band, estimate_speed, ste
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
 from ..plan import Estimate, MemoryPart
-from ..runtimes import by_memory, profile
+from ..runtimes import profile
 from ..spec import Deployment
 from ..units import format_bytes, format_duration
 from .candidates import Candidate, Layout, with_offload
@@ -265,12 +265,13 @@ def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSp
     speedup = spec.speedup if spec else 1.0
     if runtime.scheduler.policy == "slots":
         return Budget(runtime.scheduler.step_tokens or 2048, c.slots, None, speedup)
-    gib = c.layout.devices[0].gpu.visible_memory_bytes / 2**30 if c.layout.devices else 0
+    gpu = c.layout.devices[0].gpu if c.layout.devices else None
     pool = mem.kv_tokens_capacity
     if mem.pool is not None:   # in tokens of this workload's requests, which hold fewer window blocks
         request = ctx.deployment.prompt_tokens + ctx.deployment.output_tokens
         pool = int(mem.pool.num_blocks / mem.pool.blocks(request) * request)
-    return Budget(by_memory(runtime.batched_tokens, gib), by_memory(runtime.max_seqs, gib), pool, speedup)
+    tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / 2**30 if gpu else 0, gpu.name if gpu else "")
+    return Budget(tokens, seqs, pool, speedup)
 
 
 def under_load(speed: SpeedEstimate, figures: LoadFigures) -> SpeedEstimate:
