@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmc.catalog.schema import Attention, Format, Gpu, KvType, License, Model, Moe, TensorRule
-from llmc.estimate.kv import kv_bytes
+from llmc.estimate.compute import NCCL_BYTES, VLLM_CUDA_GRAPH_BYTES, VLLM_NON_TORCH_BYTES, vllm_activation_bytes
+from llmc.estimate.kv import PagedPool, kv_bytes, kv_groups, paged_bytes_per_token
 from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, plan_memory
 from llmc.estimate.serving import Budget, Load, simulate
 from llmc.estimate.speed import estimate_speed, step_model
@@ -61,6 +62,16 @@ MODELS = {
     "Qwen3-14B": _model("Qwen/Qwen3-14B", 40, 5120, 40, 8, 128, 17408, 151936),
     "Qwen3-30B-A3B": _model("Qwen/Qwen3-30B-A3B", 48, 2048, 32, 4, 128, 6144, 151936,
                             moe=Moe(num_experts=128, experts_per_token=8, expert_intermediate_size=768)),
+    "gpt-oss-20b": _model("openai/gpt-oss-20b", 24, 2880, 64, 8, 64, 2880, 201088,
+                          moe=Moe(num_experts=32, experts_per_token=4, expert_intermediate_size=2880),
+                          attention=Attention(pattern=("sliding", "full"), sliding_window=128)),
+    "gpt-oss-120b": _model("openai/gpt-oss-120b", 36, 2880, 64, 8, 64, 2880, 201088,
+                           moe=Moe(num_experts=128, experts_per_token=4, expert_intermediate_size=2880),
+                           attention=Attention(pattern=("sliding", "full"), sliding_window=128)),
+    "gemma-3-27b": _model("google/gemma-3-27b-it", 62, 5376, 32, 16, 128, 21504, 262208,
+                          attention=Attention(pattern=("sliding",) * 5 + ("full",), sliding_window=1024)),
+    "gemma-3-1b": _model("google/gemma-3-1b-it", 26, 1152, 4, 1, 256, 6912, 262144,
+                         attention=Attention(pattern=("sliding",) * 5 + ("full",), sliding_window=512)),
     "Mistral-7B-v0.3": _model("mistralai/Mistral-7B-Instruct-v0.3", 32, 4096, 32, 8, 128, 14336, 32768),
 }
 
@@ -101,6 +112,7 @@ FORMATS = {
     "W8A8": _fmt("w8a8", "int8", 8.0),
     "AWQ": _fmt("awq", "awq", 4.156),   # int4 + fp16 scale + 4-bit zero per group of 128
 }
+LLMD = "github.com/llm-d/llm-d-benchmark config_explorer/empirical-vllm-memory-results.md"
 F16 = KvType(source=("-",), id="f16", bits=16, runtimes={"llama.cpp": "f16", "vllm": "auto", "sglang": "auto"})
 
 
@@ -125,6 +137,15 @@ class Row:
     util: float = 0.9
     context: int = 2048
     predicted: float | None = None
+    # a vLLM start-up log's own figures, where a row checks one step of the KV sizing against them
+    available_gib: float = 0.0   # "Available KV cache memory"
+    weights_gib: float = 0.0     # "Model loading took"
+    total_gib: float = 0.0       # the card's total memory as vLLM saw it
+    batched: int = 0             # max_num_batched_tokens, max_num_seqs of the run
+    seqs: int = 0
+    graphs_out: bool = True      # the version subtracts CUDA graphs before sizing the pool (>= 0.21)
+    eager: bool = False
+    in_flight: int = 2           # batches scheduled ahead: 2 with 0.33's async scheduling, 1 before
 
 
 ROWS = [
@@ -145,13 +166,56 @@ ROWS = [
         "github.com/vllm-project/vllm/pull/12569 ('Loading model weights took 67.7229 GB')"),
     Row("m7", "GPU KV cache (tokens) at util 0.98", "Llama-3.1-70B", "W8A8", "H100 80GB", "vllm", 22096, "tokens",
         "github.com/vllm-project/vllm/pull/12569 ('# GPU blocks: 1381' x 16)", mode="kv_tokens", util=0.98,
-        note="GPU not named in the post; an 80 GB card assumed; max_model_len 2048"),
+        batched=2048, seqs=256, note="GPU not named in the post; an 80 GB card assumed; max_model_len 2048; "
+        "vLLM 0.7's V0 defaults (2048 tokens, 256 sequences)"),
     Row("m8", "GPU KV cache (tokens), TP 4", "Qwen3-235B-A22B", "FP8", "4x H100 80GB", "vllm", 178880, "tokens",
         "github.com/vllm-project/vllm/issues/21348 ('GPU KV cache size: 178,880 tokens')", mode="kv_tokens", tp=4,
         note="run with an LMCache connector; vLLM 0.9 defaults (util 0.9)"),
     Row("m9", "KV tokens in 8.11 GiB (exact arithmetic)", "Qwen3-235B-A22B", "FP8", "4x H100 80GB", "vllm", 178880,
         "tokens", "github.com/vllm-project/vllm/issues/21348 ('Available KV cache memory: 8.11 GiB')",
-        mode="kv_in_budget", tp=4, note="8.11 is rounded; one KV head per rank (4 heads / TP 4)"),
+        mode="kv_in_budget", tp=4, available_gib=8.11, note="8.11 is rounded; one KV head per rank (4 heads / TP 4)"),
+    # ---------------- vLLM's profiling reserve: util x total - weights - activations - non-torch (- graphs)
+    Row("k1", "available KV memory, util 0.9", "Llama-3.1-8B", "BF16", "H100 80GB", "vllm", 51.38, "GiB",
+        f"{LLMD} ('Available KV cache memory: 51.38 GiB')", mode="kv_available", weights_gib=14.99, total_gib=79.18,
+        batched=8192, seqs=1024, graphs_out=False, note="fit (sampler copies); vLLM 0.11"),
+    Row("k2", "available KV memory, util 0.9, TP 2", "Llama-3.1-70B", "FP8", "2x H100 80GB", "vllm", 32.0, "GiB",
+        f"{LLMD} (Llama-3.3-70B FP8: 'Available KV cache memory: 32.0 GiB')", mode="kv_available", tp=2,
+        weights_gib=33.88, total_gib=79.18, batched=8192, seqs=1024, graphs_out=False, note="fit; vLLM 0.11"),
+    Row("k3", "available KV memory, util 0.9", "gpt-oss-20b", "BF16", "H100 80GB", "vllm", 50.28, "GiB",
+        f"{LLMD} ('Available KV cache memory: 50.28 GiB')", mode="kv_available", weights_gib=13.47,
+        total_gib=79.18, batched=8192, seqs=1024, graphs_out=False, note="fit; MXFP4 weights as logged; vLLM 0.11"),
+    Row("k5", "available KV memory, util 0.65 (a low-utilization start)", "gpt-oss-20b", "BF16", "A100 80GB", "vllm",
+        36.56, "GiB", "myoceane.fr/index.php/ai-vllm-a100-gemma-4/ ('Available KV cache memory: 36.56 GiB')",
+        mode="kv_available", util=0.65, weights_gib=13.72, total_gib=79.15, batched=2048, seqs=256,
+        note="vLLM 0.19 (graphs subtracted); the A100 budget tier"),
+    Row("k6", "available KV memory, util 0.9, eager", "Llama-3.1-8B", "BF16", "A100 40GB", "vllm", 19.28, "GiB",
+        "github.com/ilseokoh/vllm-gce README.md ('Available KV cache memory: 19.28 GiB')", mode="kv_available",
+        weights_gib=14.99, total_gib=39.49, batched=8192, seqs=256, eager=True, note="vLLM 0.15.1"),
+    Row("k7", "available KV memory, util 0.96, 6 sequences", "gpt-oss-120b", "BF16", "H100 80GB", "vllm", 8.99,
+        "GiB", "github.com/tonghuikang/blog _posts/2025-12-28-vllm-logs.md ('Available KV cache memory: 8.99 GiB')",
+        mode="kv_available", util=0.96, weights_gib=65.97, total_gib=79.18, batched=8192, seqs=6,
+        graphs_out=False, note="vLLM 0.11.2; GPU type inferred from the totals"),
+    # ---------------- the pool's blocks as vLLM counts them (from its own "Available KV cache memory")
+    Row("k8", "max concurrency at 98,304 tokens", "gpt-oss-120b", "BF16", "H100 80GB", "vllm", 2.46, "x",
+        "github.com/tonghuikang/blog _posts/2025-12-28-vllm-logs.md ('Maximum concurrency ... 2.46x')",
+        mode="kv_concurrency", available_gib=8.99, context=98304, batched=8192, in_flight=1,
+        note="2 groups of 18 layers; a sliding group holds 127 + 8192 tokens (vLLM 0.11)"),
+    Row("k9", "max concurrency at 4,096 tokens", "gemma-3-27b", "BF16", "GPU", "vllm", 50.05, "x",
+        "github.com/TaintsAndTokenizersInc/vllm_multimodal_rocm_examples example_logs.md ('50.05x')",
+        mode="kv_concurrency", available_gib=109.86, context=4096, batched=8192, in_flight=1,
+        note="ROCm build (MI300X); 7 groups of 10 layers, 8 padding layers"),
+    Row("k10", "max concurrency at 2,048 tokens", "gemma-3-1b", "BF16", "GPU", "vllm", 461.21, "x",
+        "github.com/eole-nlp/eole benchmarks/genai/results.md ('461.21x')", mode="kv_concurrency",
+        available_gib=25.39, context=2048, batched=8192, in_flight=1, note="7 groups of 4 layers; vLLM 0.13"),
+    Row("k11", "GPU KV cache size (tokens)", "gpt-oss-120b", "BF16", "GPU", "vllm", 78384, "tokens",
+        "github.com/alvarobartt/hf-mem/issues/60 ('GPU KV cache size: 78,384 tokens')", mode="kv_group_tokens",
+        available_gib=5.38, note="the pre-0.21 print: blocks / groups x 16"),
+    Row("k12", "GPU KV cache size (tokens)", "Llama-3.1-8B", "BF16", "A100 40GB", "vllm", 157936, "tokens",
+        "github.com/ilseokoh/vllm-gce README.md ('GPU KV cache size: 157,936 tokens')", mode="kv_in_budget",
+        available_gib=19.28),
+    Row("k13", "GPU KV cache size (tokens)", "Qwen3-14B", "BF16", "A100 40GB", "vllm", 42656, "tokens",
+        "github.com/LMCache/LMCache/issues/1739 ('GPU KV cache size: 42,656 tokens')", mode="kv_in_budget",
+        available_gib=6.51),
     Row("m10", "SGLang K cache size for 367,404 tokens", "Qwen3-235B-A22B", "FP8", "4x H100 80GB", "sglang", 8.23,
         "GiB", "github.com/vllm-project/vllm/issues/21348 (SGLang: '#tokens: 367404, K size: 8.23 GB')",
         mode="k_bytes", tp=4, context=367404),
@@ -208,7 +272,7 @@ ROWS = [
         output=2048, note="fit (per-step overhead dominates a small model)"),
 ]
 
-UNIT = {"GiB": GIB, "MiB": MIB, "GB": 1e9, "tokens": 1, "tok/s": 1, "B/token": 1}
+UNIT = {"GiB": GIB, "MiB": MIB, "GB": 1e9, "tokens": 1, "tok/s": 1, "B/token": 1, "x": 1}
 
 
 def _gpu_of(row: Row) -> Gpu:
@@ -235,13 +299,18 @@ def predict(row: Row) -> float:
         return kv_bytes(m, F16, n_ctx=32768).total_bytes / 32768
     if row.mode == "kv_in_budget":
         per_token = kv_bytes(m, F16, n_ctx=16, runtime="vllm", tp=row.tp).total_bytes / 16
-        return int(8.11 * GIB / per_token)
+        return int(row.available_gib * GIB / per_token) // 16 * 16
+    if row.mode in ("kv_concurrency", "kv_group_tokens"):
+        return _grouped(row, m)
+    if row.mode == "kv_available":
+        return _available(row, m) / GIB
     if row.mode == "k_bytes":
         return kv_bytes(m, F16, n_ctx=row.context, runtime="sglang", tp=row.tp).total_bytes / 2 / scale
     hw = _hardware(row)
     if row.mode == "kv_tokens":
         est = plan_memory(m, w, fmt, F16, row.runtime, hw, ParallelView(tp=row.tp), row.context, 1,
-                          MemorySettings(gpu_memory_utilization=row.util))
+                          MemorySettings(gpu_memory_utilization=row.util, max_num_batched_tokens=row.batched or None,
+                                         max_num_seqs=row.seqs or None))
         return est.kv_tokens_capacity
     s = estimate_speed(m, w, F16, row.runtime, hw, ParallelView(tp=row.tp), prompt_tokens=row.prompt,
                        output_tokens=row.output, concurrency=1)
@@ -250,6 +319,26 @@ def predict(row: Row) -> float:
     if row.mode == "prefill":
         return s.prefill_tok_s
     return row.output / (s.ttft_s.value + row.output * s.tpot_s.value)
+
+
+def _grouped(row: Row, m: Model) -> float:
+    """vLLM's grouped pool (llmc.estimate.kv.PagedPool) from the log's own pool size."""
+    size, full, sliding = kv_groups(m)
+    per_layer = paged_bytes_per_token(m, F16)["sliding"] / m.layer_kinds().count("sliding")
+    blocks = int(row.available_gib * GIB) // round(size * per_layer * 16)
+    if row.mode == "kv_group_tokens":
+        return blocks // (full + sliding) * 16
+    pool = PagedPool(blocks, full, sliding, m.attention.sliding_window - 1 + row.in_flight * row.batched)
+    return pool.requests(row.context)
+
+
+def _available(row: Row, m: Model) -> float:
+    """What vLLM's profiler leaves for the KV cache, from the log's own weights: util x total less llmc's
+    activation peak, non-torch memory and (where the version subtracts them) CUDA graphs."""
+    act = vllm_activation_bytes(m, tp=row.tp, max_num_batched_tokens=row.batched, max_num_seqs=row.seqs).bytes
+    graphs = VLLM_CUDA_GRAPH_BYTES if row.graphs_out and not row.eager else 0
+    nccl = NCCL_BYTES if row.tp > 1 else 0
+    return row.util * row.total_gib * GIB - row.weights_gib * GIB - act - VLLM_NON_TORCH_BYTES - nccl - graphs
 
 
 def error(row: Row) -> float:
@@ -424,6 +513,8 @@ def table(rows: list[Row]) -> str:
 def summary(rows: list[Row]) -> list[str]:
     lines = []
     for label, sel in (("GPU memory", lambda r: r.gpu and r.kind == "memory"),
+                       ("vLLM KV sizing, out of sample (k rows not used to fit)",
+                        lambda r: r.id.startswith("k") and not r.note.startswith("fit")),
                        ("GPU speed", lambda r: r.gpu and r.kind == "speed"),
                        ("GPU speed, out of sample (rows not used to fit)",
                         lambda r: r.gpu and r.kind == "speed" and not r.note.startswith("fit")),
@@ -460,8 +551,56 @@ Reading the table:
 """
 
 
-def render(rows: list[Row]) -> str:
-    return HEADER + table(rows) + "\n\n## Summary\n\n" + "\n".join(f"- {s}" for s in summary(rows)) + "\n"
+LOAD_HEADER = """## Under load
+
+Published serving benchmarks beside the serving simulation (`llmc.estimate.serving`) for the same model,
+card, tensor parallelism and load. Their clients drove either a closed loop (`--max-concurrency N`: N users)
+or Poisson arrivals (`--request-rate`); the simulation runs the same, with the pinned runtime's scheduler and
+budgets. The benchmarks ran older releases than the pinned ones (noted per row), and ShareGPT runs have
+variable lengths where the simulation uses their means. No row was used to fit anything: every one is out of
+sample. Latencies in ms, throughput in output tokens/s.
+
+"""
+
+
+def load_table(rows: list[LoadRow]) -> str:
+    out = ["| # | metric | model / format | hardware | runtime | load | measured | ours | error | source | note |",
+           "|---|---|---|---|---|---|---:|---:|---:|---|---|"]
+    for r in rows:
+        hw = f"{r.tp}x {r.gpu}" if r.tp > 1 else r.gpu
+        out.append(f"| {r.id} | {r.metric} | {r.model} {r.fmt} | {hw} | {r.runtime} | {r.load.describe()} | "
+                   f"{_num(r.measured)} | {_num(r.predicted)} | {(r.predicted / r.measured - 1) * 100:+.1f}% | "
+                   f"{r.source} | {r.note} |")
+    return "\n".join(out)
+
+
+def load_summary(rows: list[LoadRow]) -> list[str]:
+    lines = []
+    for label, sel in (("TTFT", lambda r: r.metric.startswith("ttft")),
+                       ("TPOT and inter-token latency", lambda r: r.metric.startswith(("tpot", "itl"))),
+                       ("throughput", lambda r: r.metric == "out_tok_s"), ("all rows under load", lambda r: True)):
+        chosen = [r for r in rows if sel(r)]
+        errs = sorted(abs(r.predicted / r.measured - 1) for r in chosen)
+        worst = max(chosen, key=lambda r: abs(r.predicted / r.measured - 1))
+        lines.append(f"{label}: {len(chosen)} rows, median error {statistics.median(errs) * 100:.1f}%, "
+                     f"worst {abs(worst.predicted / worst.measured - 1) * 100:.1f}% ({worst.id})")
+    return lines
+
+
+def evaluate_load() -> list[LoadRow]:
+    out = []
+    for r in LOAD_ROWS:
+        r = LoadRow(**{**r.__dict__})
+        r.predicted = predict_load(r)
+        out.append(r)
+    return out
+
+
+def render(rows: list[Row], load_rows: list[LoadRow] | None = None) -> str:
+    load_rows = evaluate_load() if load_rows is None else load_rows
+    return (HEADER + table(rows) + "\n\n## Summary\n\n" + "\n".join(f"- {s}" for s in summary(rows)) + "\n\n"
+            + LOAD_HEADER + load_table(load_rows) + "\n\n" + "\n".join(f"- {s}" for s in load_summary(load_rows))
+            + "\n")
 
 
 def evaluate(extra: list[Path] = ()) -> list[Row]:
@@ -481,11 +620,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("records", nargs="*", type=Path, help="calibration files from `llmc smoke --record FILE`")
     ap.add_argument("--write", action="store_true", help=f"rewrite {DOC.relative_to(ROOT)}")
     args = ap.parse_args(argv)
-    rows = evaluate(args.records)
-    text = render(rows)
+    rows, load_rows = evaluate(args.records), evaluate_load()
+    text = render(rows, load_rows)
     if args.write:
         DOC.write_text(text, encoding="utf-8")
-    sys.stdout.write(table(rows) + "\n\n" + "\n".join(summary(rows)) + "\n")
+    sys.stdout.write(table(rows) + "\n\n" + "\n".join(summary(rows)) + "\n\n" + load_table(load_rows) + "\n\n"
+                     + "\n".join(load_summary(load_rows)) + "\n")
     return 0
 
 

@@ -60,3 +60,25 @@ def test_calibration_records_become_rows(accuracy, tmp_path, capsys):
     assert "median error" in out and "worst" in out
     rows = accuracy.calibration_rows(path)
     assert {r.kind for r in rows} == {"memory", "speed"} and all(r.gpu for r in rows)
+
+
+def test_at_least_12_serving_benchmarks_under_load_each_with_a_source(accuracy):
+    rows = accuracy.evaluate_load()
+    assert len(rows) >= 12 and len({r.source for r in rows}) >= 6
+    assert all(r.source and r.measured > 0 and r.predicted > 0 and not r.fit for r in rows)
+    assert {r.load.kind for r in rows} == {"closed", "open"}
+
+
+def test_vllm_kv_sizing_meets_its_goal_out_of_sample(accuracy):
+    """Issue 13's goal: KV token capacity within 5% (median) on rows not used to fit; the reserve's sampler
+    term was fitted on k1-k3 only."""
+    rows = [r for r in accuracy.evaluate() if r.id.startswith("k") and not r.note.startswith("fit")]
+    assert len(rows) >= 8
+    assert statistics.median(abs(accuracy.error(r)) for r in rows) <= 0.05
+
+
+def test_figures_under_load_stay_within_the_recorded_error(accuracy):
+    """The goal is 15% median under load; docs/accuracy.md records where it stands (about 19%), and this keeps
+    it from getting worse unnoticed."""
+    rows = accuracy.evaluate_load()
+    assert statistics.median(abs(r.predicted / r.measured - 1) for r in rows) <= 0.22

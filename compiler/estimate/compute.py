@@ -24,17 +24,31 @@ GIB = 1024 * MIB
 
 LLAMA_COMPUTE_SOURCE = ("model of ggml-alloc's peak over the reserve graph (llama-context.cpp sched_reserve), "
                         "fitted to llama-server -lv 4 on the CPU backend")
-VLLM_ACT_SOURCE = "model of vLLM's profile_run peak at max_num_batched_tokens (activations) and max_num_seqs (sampler)"
+VLLM_ACT_SOURCE = ("model of vLLM's profile_run peak at max_num_batched_tokens (activations) and max_num_seqs (sampler: "
+                   "8 fp32 copies of the logits, fitted to the llm-d rows k1-k4 of docs/accuracy.md)")
+# vLLM's sampler warm-up (v1/worker/gpu/model_runner.py profile_run: the sampler runs on max_num_seqs rows, twice)
+# holds logits, probabilities, log-probabilities and a top-k/top-p sort's values and int64 indices: about 8
+# fp32 copies of max_num_seqs x vocab at its peak. Fitted to published "peak activation" figures (llm-d
+# config_explorer, vLLM 0.11: Llama-3.1-8B 4.76 GiB, Llama-3.3-70B FP8 TP 2 4.84 GiB, gpt-oss-20b/120b 7.38 GiB
+# at 8192 tokens and 1024 sequences); the old 2 copies left 3-6 GiB out.
+SAMPLER_COPIES = 8
 
 # Fixed overheads. Where no measurement was possible here, the figure says so.
 CUDA_CONTEXT_BYTES = 512 * MIB
 CUDA_CONTEXT_SOURCE = ("CUDA context + cuBLAS/cuDNN workspaces, ~0.3-0.6 GiB per GPU process "
                        "(pytorch.org docs notes/cuda.html, memory management; assumed, not yet checked on a GPU run)")
 VLLM_CUDA_GRAPH_BYTES = 1 * GIB
-VLLM_CUDA_GRAPH_SOURCE = ("vLLM captures CUDA graphs for the decode batch sizes after profiling; "
-                          "its docs cite ~0.5-1 GiB per GPU (we take 1 GiB; 0 with --enforce-eager)")
-NCCL_BYTES = 256 * MIB
-NCCL_SOURCE = "NCCL communicator buffers per rank under TP/PP (NCCL_BUFFSIZE 4 MiB x channels x peers; estimate)"
+VLLM_CUDA_GRAPH_SOURCE = ("vLLM 0.33 captures its CUDA graphs into a throwaway pool before sizing the KV cache and "
+                          "subtracts them (v1/worker/gpu_worker.py determine_available_memory; "
+                          "VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS on by default since 0.21); published captures "
+                          "take 0.4-1.0 GiB per GPU, 1 GiB is taken (0 with --enforce-eager)")
+# What vLLM's profiler counts besides weights and the torch peak: memory other libraries took since its first
+# snapshot (the CUDA context is older, and sits in 1 - gpu_memory_utilization). llm-d's config_explorer
+# (vLLM 0.11, H100): "Non-torch 0.13 GiB" at TP 1, 0.55 GiB per GPU at TP 2 (NCCL's buffers).
+VLLM_NON_TORCH_BYTES = 150 * MIB
+VLLM_NON_TORCH_SOURCE = "non-torch memory vLLM's profiler counts, 0.13 GiB at TP 1 (llm-d config_explorer, vLLM 0.11)"
+NCCL_BYTES = 420 * MIB
+NCCL_SOURCE = "NCCL communicator buffers per rank under TP/PP: non-torch 0.55 GiB at TP 2 vs 0.13 at TP 1 (llm-d)"
 LLAMA_CPU_OVERHEAD_BYTES = 64 * MIB
 LLAMA_CPU_OVERHEAD_SOURCE = "llama-server process (binary, tokenizer, slots, sampler state); measured RSS minus buffers"
 
@@ -106,7 +120,8 @@ def vllm_activation_bytes(model: Model, *, tp: int, max_num_batched_tokens: int,
     ffn = _widest_ffn(model) // tp
     d = model.hidden_size
     act = tokens * (3 * ffn + 4 * d) * bf16
-    sampler = max_num_seqs * (model.vocab_size // tp + model.vocab_size) * 4
+    sampler = max_num_seqs * model.vocab_size * 4 * SAMPLER_COPIES
     total = act + sampler
-    detail = f"{tokens} tokens x (3 x ffn/tp + 4 x hidden) x 2 B + {max_num_seqs} seqs x vocab logits (f32)"
+    detail = (f"{tokens} tokens x (3 x ffn/tp + 4 x hidden) x 2 B + {max_num_seqs} seqs x vocab x 4 B x "
+              f"{SAMPLER_COPIES} (sampler)")
     return ComputeBytes(total, "profile run", detail, VLLM_ACT_SOURCE)

@@ -22,6 +22,7 @@ from ..plan import DeviceMemory, Memory, MemoryPart
 from ..runtimes import KV_LLAMA, KV_PAGED, profile
 from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
+                      VLLM_NON_TORCH_BYTES, VLLM_NON_TORCH_SOURCE,
                       VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
 from .kv import KvBytes, PagedPool, kv_bytes, kv_groups, paged_bytes_per_token, pad
 from .weights import WeightBytes
@@ -347,7 +348,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     else:
         util = settings.gpu_memory_utilization or runtime_profile.memory_fraction
         budget = round(util * total)
-        kv_pool = budget - w - act.bytes - graphs - CUDA_CONTEXT_BYTES - nccl
+        kv_pool = budget - w - act.bytes - graphs - VLLM_NON_TORCH_BYTES - nccl
         budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
@@ -370,8 +371,8 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     if not fraction:
         parts += [
             MemoryPart(name="compute", bytes=act.bytes, source=act.source, detail=act.detail),
-            MemoryPart(name="overhead", bytes=graphs + CUDA_CONTEXT_BYTES + nccl,
-                       source=f"{CUDA_CONTEXT_SOURCE}; {VLLM_CUDA_GRAPH_SOURCE}" + (f"; {NCCL_SOURCE}" if nccl else "")),
+            MemoryPart(name="overhead", bytes=graphs + VLLM_NON_TORCH_BYTES + nccl,
+                       source=f"{VLLM_NON_TORCH_SOURCE}; {VLLM_CUDA_GRAPH_SOURCE}" + (f"; {NCCL_SOURCE}" if nccl else "")),
         ]
     else:
         parts += [MemoryPart(name="compute", bytes=fixed, source=budget_source,
