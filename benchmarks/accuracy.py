@@ -110,7 +110,8 @@ FORMATS = {
     "FP8-MLP": _fmt("fp8-mlp", "fp8", 8.0, (TensorRule(group="attn_qkv", type="bf16"),
                                             TensorRule(group="attn_o", type="bf16"))),
     "W8A8": _fmt("w8a8", "int8", 8.0),
-    "AWQ": _fmt("awq", "awq", 4.156),   # int4 + fp16 scale + 4-bit zero per group of 128
+    "AWQ": _fmt("awq", "awq", 4.156),
+    "MXFP4_MOE": _fmt("mxfp4_moe", "gguf", 8.5, (TensorRule(group="experts", type="mxfp4"),)),   # int4 + fp16 scale + 4-bit zero per group of 128
 }
 LLMD = "github.com/llm-d/llm-d-benchmark config_explorer/empirical-vllm-memory-results.md"
 F16 = KvType(source=("-",), id="f16", bits=16, runtimes={"llama.cpp": "f16", "vllm": "auto", "sglang": "auto"})
@@ -216,6 +217,11 @@ ROWS = [
     Row("k13", "GPU KV cache size (tokens)", "Qwen3-14B", "BF16", "A100 40GB", "vllm", 42656, "tokens",
         "github.com/LMCache/LMCache/issues/1739 ('GPU KV cache size: 42,656 tokens')", mode="kv_in_budget",
         available_gib=6.51),
+    Row("m15", "model size (llama-server load)", "gpt-oss-20b", "MXFP4_MOE", "RTX 3070", "llama.cpp", 11.27, "GiB",
+        "github.com/ikawrakow/ik_llama.cpp/issues/822 (mainline log: 'file size = 11.27 GiB'; mxfp4 72, q8_0 98, "
+        "f32 289 tensors)", note="the ggml-org GGUF: experts MXFP4, every other matrix Q8_0"),
+    Row("m16", "model size (LM Studio load)", "gpt-oss-120b", "MXFP4_MOE", "GPU", "llama.cpp", 59.02, "GiB",
+        "github.com/ggml-org/llama.cpp/issues/15253 ('file size = 59.02 GiB'; mxfp4 108, q8_0 146, f32 433)"),
     Row("m10", "SGLang K cache size for 367,404 tokens", "Qwen3-235B-A22B", "FP8", "4x H100 80GB", "sglang", 8.23,
         "GiB", "github.com/vllm-project/vllm/issues/21348 (SGLang: '#tokens: 367404, K size: 8.23 GB')",
         mode="k_bytes", tp=4, context=367404),

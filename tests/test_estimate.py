@@ -386,3 +386,16 @@ def test_vllm_counts_a_sliding_window_model_by_its_grouped_pool():
     assert capacity[4096] == pytest.approx(1.0, abs=0.01)
     window_share = 3 / 18 + 15 / 18 * 512 / 32768
     assert 1.2 < capacity[32768] < 0.7 / window_share
+
+
+@pytest.mark.parametrize("cc, tp, padded", [(9.0, 1, 1.0), (9.0, 2, 1472 / 1440), (10.0, 1, 2944 * 3072 / 2880 ** 2),
+                                            (10.0, 2, 1536 * 3072 / (1440 * 2880))])
+def test_vllm_pads_gpt_oss_mxfp4_experts_for_its_kernels(cc, tp, padded):
+    """vLLM 0.33 rounds gpt-oss's expert dimensions up for the MoE kernels (Hopper: the per-rank intermediate to
+    64; Blackwell: intermediate to 128, hidden to 256), so those weights take more than the checkpoint."""
+    from llmc.catalog.schema import Moe
+    from llmc.estimate.memory import mxfp4_expert_padding
+    gpt_oss = llama_8b().model_copy(update={"hidden_size": 2880, "moe": Moe(num_experts=32, experts_per_token=4,
+                                                                             expert_intermediate_size=2880)})
+    gpu = H100.model_copy(update={"compute_capability": cc})
+    assert mxfp4_expert_padding(gpt_oss, gpu, tp) == pytest.approx(padded)

@@ -14,6 +14,7 @@ SGLang: mem_fraction_static x device memory holds weights plus the KV pool; the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -301,9 +302,24 @@ def _llama_host(model, weights, kv, hardware, settings, context, slots, w_cpu, k
 
 # ---------------------------------------------------------------- vLLM / SGLang
 
-def _sharded_weights(model: Model, weights: WeightBytes, parallel: ParallelView) -> int:
+def mxfp4_expert_padding(model: Model, gpu: Gpu | None, tp: int) -> float:
+    """How much larger vLLM makes gpt-oss-style MXFP4 expert matrices for its kernels (vLLM 0.33
+    fused_moe/oracle/mxfp4.py mxfp4_round_up_hidden_size_and_intermediate_size): Blackwell's FlashInfer
+    TRT-LLM kernels round the per-rank intermediate size up to 128 and the hidden size to 256; Hopper's
+    Triton kernels the per-rank intermediate size to 64."""
+    if model.moe is None or gpu is None:
+        return 1.0
+    inter, hidden = model.moe.expert_intermediate_size / max(1, tp), model.hidden_size
+    blackwell = int(gpu.compute_capability or 0) >= 10
+    padded_inter = math.ceil(inter / (128 if blackwell else 64)) * (128 if blackwell else 64)
+    padded_hidden = math.ceil(hidden / 256) * 256 if blackwell else hidden
+    return padded_inter * padded_hidden / (inter * hidden)
+
+
+def _sharded_weights(model: Model, weights: WeightBytes, parallel: ParallelView, expert_scale: float = 1.0) -> int:
     """Weights one rank holds: TP shards every matrix (vocab-parallel embeddings too), PP splits layers,
-    EP (experts over tp x dp ranks) shards the routed experts; norms replicate."""
+    EP (experts over tp x dp ranks) shards the routed experts (`expert_scale` for a kernel's padding); norms
+    replicate."""
     tp, pp = parallel.tp, parallel.pp
     layer_share = 1 / pp
     total = 0.0
@@ -312,7 +328,7 @@ def _sharded_weights(model: Model, weights: WeightBytes, parallel: ParallelView)
             total += g.bytes * layer_share
         elif g.kind == "experts":
             ranks = tp * parallel.dp if parallel.ep > 1 else tp
-            total += g.bytes * layer_share / ranks
+            total += g.bytes * layer_share / ranks * expert_scale
         elif g.per_layer:
             total += g.bytes * layer_share / tp
         else:
@@ -326,16 +342,17 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     if hardware.cpu_only:
         raise ValueError(f"{runtime} needs a GPU in this compiler")
     gpu = hardware.gpus[0]
-    w = _sharded_weights(model, weights, parallel)
-    budgets, gib = profile(runtime), gpu.visible_memory_bytes / GIB
-    default_tokens, default_seqs = budgets.budgets(gib, gpu.name)
+    runtime_profile = profile(runtime)
+    pads = runtime_profile.pads_mxfp4_experts and weights.family == "mxfp4"
+    w = _sharded_weights(model, weights, parallel,
+                         mxfp4_expert_padding(model, gpu, parallel.tp) if pads else 1.0)
+    default_tokens, default_seqs = runtime_profile.budgets(gpu.visible_memory_bytes / GIB, gpu.name)
     tokens_batched = settings.max_num_batched_tokens or default_tokens
     max_seqs = settings.max_num_seqs or default_seqs
     act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=tokens_batched, max_num_seqs=max_seqs)
     graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
     nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0
     total = gpu.visible_memory_bytes
-    runtime_profile = profile(runtime)
     fraction = runtime_profile.memory_budget == "fraction"
     budget_source = runtime_profile.memory_fraction_source
     if fraction:

@@ -98,6 +98,7 @@ class RuntimeProfile:
     max_seqs: tuple[tuple[float, int], ...] = ()
     budget_floor_devices: tuple[str, ...] = ()  # cards given the lowest row whatever their memory
     scheduler: Scheduler = Scheduler("slots", 0.0, "")
+    pads_mxfp4_experts: bool = False            # MXFP4 expert matrices padded for the kernels (memory.py)
     kv_groups: bool = False                     # a sliding-window hybrid's pool is vLLM's grouped one (kv.PagedPool)
     in_flight_batches: int = 1                  # steps scheduled ahead (async scheduling): tokens a window keeps
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)

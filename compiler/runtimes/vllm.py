@@ -33,7 +33,7 @@ PROFILE = RuntimeProfile(
     batched_tokens=BATCHED_TOKENS, max_seqs=MAX_SEQS, budget_floor_devices=BUDGET_FLOOR_DEVICES, scheduler=SCHEDULER,
     # sliding-window groups keep window - 1 + max_concurrent_batches x max_num_batched_tokens tokens; async
     # scheduling (on by default in 0.33, config/vllm.py) schedules 2 batches ahead (config/vllm.py:601)
-    kv_groups=True, in_flight_batches=2,
+    kv_groups=True, in_flight_batches=2, pads_mxfp4_experts=True,
     memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 vllm/config/cache.py: gpu_memory_utilization default 0.92",
     rank=0, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),
