@@ -72,6 +72,8 @@ MODELS = {
                           attention=Attention(pattern=("sliding",) * 5 + ("full",), sliding_window=1024)),
     "gemma-3-1b": _model("google/gemma-3-1b-it", 26, 1152, 4, 1, 256, 6912, 262144,
                          attention=Attention(pattern=("sliding",) * 5 + ("full",), sliding_window=512)),
+    "gemma-2-2b": _model("google/gemma-2-2b-it", 26, 2304, 8, 4, 256, 9216, 256000, tied=True,
+                         attention=Attention(pattern=("sliding", "full"), sliding_window=4096)),
     "Mistral-7B-v0.3": _model("mistralai/Mistral-7B-Instruct-v0.3", 32, 4096, 32, 8, 128, 14336, 32768),
 }
 
@@ -84,6 +86,7 @@ def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False):
 GPUS = {
     "RTX 4090": _gpu("RTX 4090", 24, 1008, 165, "NVIDIA Ada GPU architecture whitepaper (1008 GB/s, 165 TFLOPS FP16 tensor, FP32 acc.)"),
     "RTX 3080": _gpu("RTX 3080", 10, 760, 59.5, "NVIDIA Ampere GA102 whitepaper (760 GB/s, 59.5 TFLOPS FP16 tensor, FP32 acc.)"),
+    "RTX 3090": _gpu("RTX 3090", 24, 936, 71, "NVIDIA Ampere GA102 whitepaper (936 GB/s, 71 TFLOPS FP16 tensor, FP32 acc.)"),
     "RTX 5090": _gpu("RTX 5090", 32, 1792, 209, "NVIDIA RTX Blackwell whitepaper (1792 GB/s, 209 TFLOPS FP16 tensor, FP32 acc.)"),
     "Tesla P40": _gpu("Tesla P40", 24, 347, 12, "NVIDIA Tesla P40 datasheet (346 GB/s, 12 TFLOPS FP32)"),
     "A100 80GB": _gpu("A100 80GB", 80, 2039, 312, "NVIDIA A100 datasheet (SXM4 80GB: 2039 GB/s, 312 TFLOPS BF16)",
@@ -273,6 +276,12 @@ ROWS = [
     Row("s13", "generate 2048 after a 30720-token prompt", "Qwen2.5-14B", "BF16", "A100 80GB", "vllm", 37.18, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
         output=2048, prompt=30720),
+    Row("s15", "prefill pp512 (MoE, experts in MXFP4)", "gpt-oss-20b", "MXFP4_MOE", "RTX 3090", "llama.cpp", 4739.20,
+        "tok/s", "github.com/ggml-org/llama.cpp/pull/20586 (master column, pp512)", kind="speed", mode="prefill",
+        prompt=512, note="expert GEMMs in 64-row tiles"),
+    Row("s16", "prefill pp512 (dense, same card and build)", "gemma-2-2b", "Q4_0", "RTX 3090", "llama.cpp", 15292.65,
+        "tok/s", "github.com/ggml-org/llama.cpp/pull/20586 (master column, pp512)", kind="speed", mode="prefill",
+        prompt=512),
     Row("s14", "generate 2048 tokens", "Qwen2.5-1.5B", "BF16", "A100 80GB", "vllm", 183.33, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
         output=2048, note="fit (per-step overhead dominates a small model)"),

@@ -54,8 +54,10 @@ def test_a_user_catalog_score_without_its_suite_is_e302(tmp_path):
 def test_a_quantization_loss_measured_on_another_family_is_marked(catalog):
     """Q4_K_M's +2.7 % perplexity was measured on Llama-3-8B: a Qwen plan says it is carried over."""
     from tests.test_scenarios import solved
+    from tests.test_solve import plan_for
 
-    plan, _ = solved("code-3090-permissive", catalog)
+    plan, _ = plan_for(catalog, '    gpu = 1 x "RTX 3090"\n    memory = 64 GiB',
+                       '  workload {\n    task = code\n  }\n  license = permissive\n  quantization = q4_k_m\n')
     assert plan.model.format == "q4_k_m" and catalog.models[plan.model.id].family != "llama"
     assert any("measured on a llama model" in n and "assumed to carry over" in n for n in plan.notes), plan.notes
     llama, _ = solved("no-p2p-70b", catalog)

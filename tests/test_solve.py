@@ -75,7 +75,7 @@ def test_unmet_latency_names_the_constraint_and_a_relaxation(catalog):
 def test_no_p2p_cards_get_layer_split_or_nccl_p2p_disable(catalog, runtime):
     """llama.cpp splits by layer without P2P too (CUDA stages its one copy per step through the host; row
     split would exchange partial results at every matmul); vLLM's NCCL is told there is no P2P."""
-    body = f'  model = "meta-llama/Llama-3.1-70B-Instruct"\n  context = 8k\n  runtime = {runtime}\n'
+    body = f'  model = "meta-llama/Llama-3.1-70B-Instruct"\n  context = 4k\n  runtime = {runtime}\n'
     plan, diags = plan_for(catalog, '    gpu = 2 x "RTX 4090"\n    p2p = false\n    memory = 128 GiB', body)
     assert plan is not None, diags
     if plan.runtime.name == "llama.cpp":

@@ -63,6 +63,7 @@ class Budget:
     max_seqs: int                 # sequences running at once (max_num_seqs, max_running_requests, -np)
     pool_tokens: int | None       # the paged KV pool in tokens; None: each slot holds its own context
     speedup: float = 1.0          # speculative decoding: tokens a decode step yields on average
+    slot_context: int | None = None   # the cells each slot holds (llama.cpp), for the occupancy figures
 
 
 @dataclass(frozen=True)
@@ -413,7 +414,8 @@ class _Sim:
             saturated = served < 0.95 * min(offered, self.load.rate)
         o = self.overhead
         pool = self.budget.pool_tokens
-        capacity = max(1, pool if pool is not None else self.budget.max_seqs * (self.load.prompt + self.load.output))
+        per_slot = self.budget.slot_context or self.load.prompt + self.load.output
+        capacity = max(1, pool if pool is not None else self.budget.max_seqs * per_slot)
         return LoadFigures(
             load=self.load,
             ttft_s=Dist.of([r.first_token - r.arrival + o for r in measured]),

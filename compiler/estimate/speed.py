@@ -35,6 +35,16 @@ if TYPE_CHECKING:
 # share of a 16-bit GEMV at batch 1: fitted to row s9 (Qwen2.5-14B AWQ, A100).
 INT4_KERNEL_BANDWIDTH = 0.68
 INT4_FAMILIES = ("awq", "gptq", "int4")
+# Quantized GGUF matmuls (MMQ on int8 tensor cores) against 16-bit ones (cuBLAS) in prefill, same card and
+# build: BF16 4263 vs Q4_K_M 5165 t/s at pp8096 on an RTX 6000 Ada (ggml-org/llama.cpp#19053, 2026-01, master):
+# 1.2x, not the 2x of the int8 peak (dequantizing and quantizing the activations to q8_1 cost the rest).
+MMQ_PREFILL_SPEEDUP = 1.2
+# Grouped expert GEMMs run in tiles of this many rows (llama.cpp's MMQ tile height; vLLM's fused-MoE
+# BLOCK_SIZE_M 16-64): each expert a batch touches wastes half a tile on average, and one with fewer tokens
+# than a tile pays for the whole tile. Only batched paths tile: up to MMVQ_MAX_BATCH tokens llama.cpp uses its
+# vector kernels (ggml-cuda.cu MMVQ_MAX_BATCH_SIZE 8), and decode reads are memory-bound anyway.
+EXPERT_TILE_ROWS = 64
+MMVQ_MAX_BATCH = 8
 CPU_DEFAULT_BANDWIDTH_GBPS = 50.0
 CPU_DEFAULT_TFLOPS = 1.0
 CPU_DEFAULT_SOURCE = "no CPU record: dual-channel DDR5 (~50 GB/s) and ~1 TFLOPS assumed"
@@ -125,8 +135,26 @@ def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "
         tflops = gpu.fp8_tflops
     elif weights.family == "gguf" and bool(runtime) and profile(runtime).quantized_gguf_mmq \
             and weights.bits_per_weight < 12:
-        tflops *= 2   # quantized GGUF matmuls run on int8 tensor cores (MMQ), twice the fp16 rate
+        tflops *= MMQ_PREFILL_SPEEDUP   # quantized GGUF matmuls run on int8 tensor cores (MMQ)
     return gpu.bandwidth_gbps * 1e9, tflops * 1e12, gpu, gpu.source[0]
+
+
+def routed_active_params(model: Model) -> float:
+    """Parameters of the routed experts one token uses: gate, up and down of k experts in every MoE layer."""
+    moe = model.moe
+    if moe is None:
+        return 0.0
+    return len(moe_layer_indices(model)) * moe.experts_per_token * 3 * model.hidden_size * moe.expert_intermediate_size
+
+
+def expert_tile_efficiency(model: Model, tokens: int, parallel: ParallelView) -> float:
+    """Useful rows / computed rows of a pass's grouped expert GEMMs (EXPERT_TILE_ROWS): 1 on the vector path."""
+    moe = model.moe
+    if moe is None or tokens <= MMVQ_MAX_BATCH:
+        return 1.0
+    rows = tokens * moe.experts_per_token
+    touched = moe.num_experts * experts_touched_fraction(model, tokens)
+    return rows / max(rows + touched * EXPERT_TILE_ROWS / 2, touched * EXPERT_TILE_ROWS)
 
 
 def rank_weight_bytes(model: Model, weights: WeightBytes, batch: int, parallel: ParallelView) -> float:
@@ -205,7 +233,9 @@ class StepModel:
     host_share: float         # share of a step's weight bytes read from host RAM (offloaded layers)
     host_rate: float          # achieved host bytes/s
     ubatch: int | None        # a step's tokens run in passes of this many (llama.cpp -ub); None: one pass
-    active: float             # active parameters
+    body_active: float        # active parameters a token's layers multiply by (not the embedding lookup or the head)
+    expert_active: float      # ... of them in routed experts (their GEMMs tile, expert_tile_efficiency)
+    head_params: float        # the output projection, computed only for tokens that are sampled
     kv_full: float            # KV bytes per token per rank over the layers that read every token
     kv_window: float          # ... over the sliding-window layers (they read at most `window` tokens)
     window: int | None
@@ -229,7 +259,9 @@ class StepModel:
             w = rank_weight_bytes(self.model, self.weights, per_pass, self.parallel)
             gpu = passes * (w * (1 - self.host_share) + self.int4_extra) / (self.bw * self.eff.bandwidth)
             host = passes * w * self.host_share / self.host_rate
-            matmul = 2 * self.active * tokens / tp / (self.flops * self.eff.compute)
+            body = self.body_active - self.expert_active + self.expert_active / expert_tile_efficiency(
+                self.model, per_pass, self.parallel)
+            matmul = 2 * body * tokens / tp / (self.flops * self.eff.compute)
             comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
                              + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
             fixed = comm + self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
@@ -243,7 +275,9 @@ class StepModel:
         covers `prefill_pairs` (token, earlier token) pairs."""
         gpu, host, matmul, fixed = self._terms(max(1, decode + prefill))
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
-        compute = matmul + 4 * self.attn_width * (kv_tokens + prefill_pairs) / (self.flops * self.eff.compute)
+        outputs = decode + (1 if prefill else 0)
+        compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
+                            4 * self.attn_width * (kv_tokens + prefill_pairs)) / (self.flops * self.eff.compute)
         return max(mem + host, compute) + fixed
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
@@ -252,7 +286,8 @@ class StepModel:
         gpu, host, matmul, fixed = self._terms(tokens)
         kv_bytes = self.kv_full * kv_tokens + self.kv_window * kv_window_tokens
         mem = gpu + kv_bytes / (self.bw * self.eff.bandwidth)
-        compute = matmul + 4 * self.attn_width * kv_tokens / (self.flops * self.eff.compute)
+        compute = matmul + (2 * self.head_params * tokens / max(1, self.parallel.tp) +
+                            4 * self.attn_width * kv_tokens) / (self.flops * self.eff.compute)
         passes = self.passes(tokens)
         w = rank_weight_bytes(self.model, self.weights, -(-tokens // passes), self.parallel)
         return {"weights_bytes_per_step": w * passes, "kv_bytes_per_step": kv_bytes, "t_mem_s": mem,
@@ -293,7 +328,9 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
     return StepModel(
         model=model, weights=weights, kv=kv, hardware=hardware, parallel=parallel, eff=eff, bw=bw, flops=flops,
         int4_extra=int4 * (1 / INT4_KERNEL_BANDWIDTH - 1), host_share=host_share, host_rate=host_bw * host_eff,
-        ubatch=sched.ubatch, active=active, kv_full=per_layer * (len(attn_layers) - sliding),
+        ubatch=sched.ubatch, body_active=active - model.vocab_size * model.hidden_size * (
+            1 if model.tie_word_embeddings else 2), expert_active=routed_active_params(model),
+        head_params=model.vocab_size * model.hidden_size, kv_full=per_layer * (len(attn_layers) - sliding),
         kv_window=per_layer * sliding, window=window if sliding else None,
         attn_width=len(attn_layers) * heads * model.head_dim,
         fixed_s=eff.step_overhead_s + eff.layer_overhead_s * model.n_layers,

@@ -2,10 +2,11 @@
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
 
+# compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
-    ("consumer", Efficiency(0.80, 0.40, 0.0002, 25e-6,
+    ("consumer", Efficiency(0.80, 0.55, 0.0002, 25e-6,
                             f"fitted to llama-bench rows s1, s2, s4 (RTX 4090 / 3080), {CALIBRATION}")),
-    ("datacenter", Efficiency(0.66, 0.30, 0.0002, 25e-6,
+    ("datacenter", Efficiency(0.66, 0.41, 0.0002, 25e-6,
                               f"P40 row s3 (bandwidth); compute assumed below consumer, {CALIBRATION}")),
     ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0,
                        "typical DDR stream efficiency of llama.cpp CPU decode (assumption; no CPU rows)")),

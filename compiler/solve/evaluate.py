@@ -264,7 +264,7 @@ def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSp
     runtime = profile(c.runtime.name)
     speedup = spec.speedup if spec else 1.0
     if runtime.scheduler.policy == "slots":
-        return Budget(runtime.scheduler.step_tokens or 2048, c.slots, None, speedup)
+        return Budget(runtime.scheduler.step_tokens, c.slots, None, speedup, slot_context=c.context)
     gpu = c.layout.devices[0].gpu if c.layout.devices else None
     pool = mem.kv_tokens_capacity
     if mem.pool is not None:   # in tokens of this workload's requests, which hold fewer window blocks
