@@ -399,3 +399,24 @@ def test_vllm_pads_gpt_oss_mxfp4_experts_for_its_kernels(cc, tp, padded):
                                                                              expert_intermediate_size=2880)})
     gpu = H100.model_copy(update={"compute_capability": cc})
     assert mxfp4_expert_padding(gpt_oss, gpu, tp) == pytest.approx(padded)
+
+
+@pytest.mark.parametrize("cc, pages", [(9.0, 3), (8.0, 2)])
+def test_a_linear_hybrid_pool_charges_each_request_its_state_pages(cc, pages):
+    """vLLM 0.33 pages a gated-delta-net layer's state like a block: with prefix caching on (the default) each
+    request keeps 2 state pages per linear group ("align" mode), 3 where FlashInfer writes prefill checkpoints
+    (Hopper), besides its attention blocks; the pool therefore holds fewer tokens than attention alone would."""
+    from llmc.estimate.kv import hybrid_block_tokens, paged_bytes_per_token
+    m = qwen3_next_80b()
+    gpu = H100.model_copy(update={"compute_capability": cc})
+    w = weight_bytes(m, FP8W)
+    est = plan_memory(m, w, FP8W, F16, "vllm", HardwareView(gpus=(gpu,) * 2, link="nvlink"), ParallelView(tp=2),
+                      32768, 8)
+    pool = est.pool
+    assert pool is not None and pool.state_pages == pages and pool.full_groups == 1 and pool.state_groups == 3
+    assert pool.block == hybrid_block_tokens(m, F16, tp=2, align=64 if cc == 9.0 else 16)
+    per_request = -(-32768 // pool.block) + 3 * pages
+    assert est.kv_tokens_capacity == int(pool.num_blocks / per_request * 32768)
+    kv_pool = next(p.bytes for p in est.devices[0].parts if p.name == "kv_cache")
+    attention_only = kv_pool // (sum(paged_bytes_per_token(m, F16, 2).values()))
+    assert est.kv_tokens_capacity < 0.9 * attention_only

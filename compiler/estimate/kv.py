@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..catalog.schema import KvType, Model
+from ..catalog.schema import Gpu, KvType, Model
 from ..runtimes import KV_LLAMA, profile
 from .ggml_types import ggml_type
 
@@ -125,6 +125,17 @@ def paged_state_bytes(model: Model, tp: int = 1) -> int:
     return math.ceil(conv / tp) * 2 + math.ceil(ssm / tp) * model.attention.linear.ssm_state_bits // 8
 
 
+def flashinfer_gdn(model: Model, gpu: Gpu | None) -> bool:
+    """vLLM runs Qwen's gated-delta-net prefill on FlashInfer (Hopper; Blackwell with 128-wide keys), which keeps
+    its state checkpoints on a 64-token grid (gdn_attn.py FLASHINFER_GDN_CHECKPOINT_ALIGNMENT)."""
+    major = int(gpu.compute_capability or 0) if gpu is not None else 0
+    return major == 9 or (major in (10, 12) and model.attention.linear.head_k_dim == 128)
+
+
+def hybrid_align(model: Model, gpu: Gpu | None) -> int:
+    return 64 if flashinfer_gdn(model, gpu) else VLLM_BLOCK
+
+
 def hybrid_block_tokens(model: Model, kv: KvType, *, tp: int, align: int) -> int:
     """vLLM 0.33's cache block for a hybrid model: the fewest tokens, a multiple of `align`, whose attention
     page (one layer) holds one Mamba state page (platforms/interface.py `_align_hybrid_block_size`, which logs
@@ -191,23 +202,26 @@ def paged_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> dict[str, in
 
 @dataclass(frozen=True)
 class PagedPool:
-    """vLLM's pool of a sliding-window hybrid (gpt-oss, Gemma 2/3): `num_blocks` blocks, each one page in every
-    layer of a KV cache group, shared by all groups (vLLM 0.33 v1/core/kv_cache_planning.py
-    _get_kv_cache_groups_uniform_page_size, get_kv_cache_config_from_groups). A request holds, per full group,
-    a block per 16 tokens; per sliding group, the blocks of the window plus the tokens still in flight, and one
-    more for a window that does not start on a block (v1/kv_cache_interface.py SlidingWindowSpec
-    max_memory_usage_bytes)."""
+    """vLLM's pool of a hybrid model, sliding-window (gpt-oss, Gemma 2/3) or linear-attention (Qwen3.5,
+    Qwen3-Next): `num_blocks` blocks, each one page in every layer of a KV cache group, shared by all groups
+    (vLLM 0.33 v1/core/kv_cache_planning.py _get_kv_cache_groups_uniform_page_size,
+    get_kv_cache_config_from_groups). A request holds, per full group, a block per `block` tokens; per sliding
+    group, the blocks of the window plus the tokens still in flight, and one more for a window that does not
+    start on a block (v1/kv_cache_interface.py SlidingWindowSpec); per linear group, its state pages
+    (MambaSpec.max_memory_usage_bytes: 1, or 2 + the prefill checkpoint in "align" mode)."""
 
     num_blocks: int
     full_groups: int
-    window_groups: int
-    window_span: int          # sliding_window - 1 + the tokens in flight (max_num_batched_tokens x batches)
+    window_groups: int = 0
+    window_span: int = 0      # sliding_window - 1 + the tokens in flight (max_num_batched_tokens x batches)
     block: int = VLLM_BLOCK
+    state_groups: int = 0     # linear-attention (Mamba-style) groups: a few state pages per request, any length
+    state_pages: int = 1      # 1; with prefix caching ("align" mode) 2, plus 1 where FlashInfer checkpoints
 
     def blocks(self, tokens: int) -> int:
         full = self.full_groups * -(-tokens // self.block)
         window = self.window_groups * (-(-min(self.window_span, tokens) // self.block) + 1)
-        return full + (window if self.window_groups else 0)
+        return full + (window if self.window_groups else 0) + self.state_groups * self.state_pages
 
     def requests(self, tokens: int) -> float:
         """How many requests of `tokens` the pool admits (vLLM's "Maximum concurrency")."""
@@ -220,11 +234,11 @@ class PagedPool:
 
 
 def kv_groups(model: Model, pp: int = 1) -> tuple[int, int, int]:
-    """(layers per group, full groups, sliding groups) on one pipeline stage: vLLM buckets layers by kind and
-    splits each into groups of the smallest bucket's size (of the largest when they are within 1.5x)."""
+    """(layers per group, full groups, sliding or linear groups) on one pipeline stage: vLLM buckets layers by
+    kind and splits each into groups of the smallest bucket's size (of the largest when they are within 1.5x)."""
     kinds = model.layer_kinds()
     full = -(-(kinds.count("full") + kinds.count("mla")) // pp)
-    sliding = -(-kinds.count("sliding") // pp)
+    sliding = -(-(kinds.count("sliding") + kinds.count("linear")) // pp)
     sizes = [n for n in (full, sliding) if n]
     size = max(sizes) if max(sizes) < 1.5 * min(sizes) else min(sizes)
     return size, -(-full // size), -(-sliding // size)

@@ -25,7 +25,8 @@ from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OV
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
                       VLLM_NON_TORCH_BYTES, VLLM_NON_TORCH_SOURCE,
                       VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
-from .kv import KvBytes, PagedPool, kv_bytes, kv_groups, paged_bytes_per_token, pad
+from .kv import (KvBytes, PagedPool, flashinfer_gdn, hybrid_align, hybrid_block_tokens, kv_bytes, kv_groups,
+                 paged_bytes_per_token, pad)
 from .weights import WeightBytes
 
 OUTPUT_SOURCE = "llama.cpp@0c1e57098 llama_context::output_reserve (n_vocab x max(n_outputs, n_seq) x 4 B)"
@@ -369,7 +370,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
         budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
-    pool = _grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile)
+    pool = _grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile, gpu)
     if pool is not None:
         capacity, concurrency = pool.tokens(context), round(pool.requests(context), 2)
     else:
@@ -429,18 +430,28 @@ def _rank_parts(parts: list[MemoryPart], margin: MemoryPart, hardware: HardwareV
 
 
 def _grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_bytes: int, batched_tokens: int,
-                  runtime_profile) -> PagedPool | None:
-    """vLLM's grouped pool for a model with sliding-window and full layers (kv.PagedPool); None otherwise."""
+                  runtime_profile, gpu: Gpu | None = None) -> PagedPool | None:
+    """vLLM's grouped pool for a model with full layers beside sliding-window or linear-attention ones
+    (kv.PagedPool); None for a model of one kind, or a runtime that pools otherwise."""
     kinds = model.layer_kinds()
     window = model.attention.sliding_window
-    if not (runtime_profile.kv_groups and window and "sliding" in kinds and "linear" not in kinds):
+    linear = "linear" in kinds
+    if not runtime_profile.kv_groups or not (linear or (window and "sliding" in kinds)):
         return None
-    size, full, sliding = kv_groups(model, parallel.pp)
+    size, full, other = kv_groups(model, parallel.pp)
     per = paged_bytes_per_token(model, kv_type, parallel.tp)
-    layer_token = per["sliding"] / kinds.count("sliding")
-    block_bytes = round(size * layer_token * VLLM_BLOCK)
-    span = window - 1 + runtime_profile.in_flight_batches * batched_tokens
-    return PagedPool(pool_bytes // block_bytes, full, sliding, span)
+    attention_layers = kinds.count("full") + kinds.count("mla") + kinds.count("sliding")
+    layer_token = sum(per.values()) / attention_layers
+    if not linear:
+        span = window - 1 + runtime_profile.in_flight_batches * batched_tokens
+        return PagedPool(pool_bytes // round(size * layer_token * VLLM_BLOCK), full, other, span)
+    # the attention block grows until its page holds a state page (kv.hybrid_block_tokens); prefix caching,
+    # on by default, keeps a request's states in "align" mode: 2 pages, 3 where FlashInfer checkpoints
+    # (MambaSpec.max_memory_usage_bytes; qwen_gdn_linear_attn.py num_prefill_checkpoint_blocks=1)
+    block = hybrid_block_tokens(model, kv_type, tp=parallel.tp, align=hybrid_align(model, gpu))
+    pages = 3 if flashinfer_gdn(model, gpu) else 2
+    return PagedPool(pool_bytes // round(size * layer_token * block), full, block=block, state_groups=other,
+                     state_pages=pages)
 
 
 def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, context: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import __version__
 from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
-from ..estimate.kv import VLLM_BLOCK, hybrid_block_tokens
+from ..estimate.kv import hybrid_align, hybrid_block_tokens
 from ..runtimes import profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
@@ -123,9 +123,8 @@ def hybrid_cache_block(ctx: Context, c: Candidate) -> int | None:
     if "linear" not in c.model.layer_kinds():
         return None
     node0 = ctx.topology.node_devices(0)
-    major = int(node0[0].gpu.compute_capability or 0) if node0 else 0
-    flashinfer = major == 9 or (major in (10, 12) and c.model.attention.linear.head_k_dim == 128)
-    return hybrid_block_tokens(c.model, c.kv, tp=c.layout.tensor, align=64 if flashinfer else VLLM_BLOCK)
+    gpu = node0[0].gpu if node0 else None
+    return hybrid_block_tokens(c.model, c.kv, tp=c.layout.tensor, align=hybrid_align(c.model, gpu))
 
 
 def _prefix_caching_pays(ctx: Context, c: Candidate) -> bool:
