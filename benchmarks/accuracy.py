@@ -78,9 +78,9 @@ MODELS = {
 }
 
 
-def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False):
+def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False, fp8=None, cc=None):
     return Gpu(source=(src,), name=name, kind=kind, memory_bytes=int(gib * GIB), bandwidth_gbps=gbps,
-               bf16_tflops=tflops, arch="x", nvlink=nvlink)
+               bf16_tflops=tflops, fp8_tflops=fp8, arch="x", nvlink=nvlink, compute_capability=cc)
 
 
 GPUS = {
@@ -91,8 +91,8 @@ GPUS = {
     "Tesla P40": _gpu("Tesla P40", 24, 347, 12, "NVIDIA Tesla P40 datasheet (346 GB/s, 12 TFLOPS FP32)"),
     "A100 80GB": _gpu("A100 80GB", 80, 2039, 312, "NVIDIA A100 datasheet (SXM4 80GB: 2039 GB/s, 312 TFLOPS BF16)",
                       nvlink=True),
-    "H100 80GB": _gpu("H100 80GB", 79.65, 3350, 989, "NVIDIA H100 datasheet (SXM5: 3.35 TB/s, 989 TFLOPS BF16)",
-                      nvlink=True),
+    "H100 80GB": _gpu("H100 80GB", 79.65, 3350, 989, "NVIDIA H100 datasheet (SXM5: 3.35 TB/s, 989 TFLOPS BF16, "
+                      "1979 TFLOPS FP8)", nvlink=True, fp8=1979, cc=9.0),
 }
 
 
