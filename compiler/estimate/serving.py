@@ -408,9 +408,12 @@ class _Sim:
             served = self.load.users / (sum(e2e) / len(e2e))
             saturated = False
         else:
-            served = len(measured) / span
+            # arrivals and completions of the same requests, each over its own span: a server that keeps up
+            # finishes them as fast as they came, one that does not falls further behind
+            finishes = sorted(r.finished for r in measured)
             arrivals = max(r.arrival for r in measured) - start
             offered = (len(measured) - 1) / arrivals if arrivals > 0 else math.inf
+            served = (len(measured) - 1) / max(finishes[-1] - finishes[0], 1e-9)
             saturated = served < 0.95 * min(offered, self.load.rate)
         o = self.overhead
         pool = self.budget.pool_tokens

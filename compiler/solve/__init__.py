@@ -27,6 +27,7 @@ NO_FIX = {
     "ttft": "no candidate starts answering in time: loosen `latency.ttft`, shorten `prompt`, or add faster GPUs",
     "tpot": "no candidate decodes fast enough: loosen `latency.tpot` (or the task's default), or add faster GPUs",
     "throughput": "no candidate reaches the throughput: lower `latency.throughput` or add GPUs",
+    "rate": "arrivals outpace every candidate: lower `workload.rate`, or add GPUs (replicas share the arrivals)",
     "license": "no model under the allowed licenses fits: widen `license`",
     "": "no single change to the spec makes it feasible: see the closest candidates above",
 }

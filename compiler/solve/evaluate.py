@@ -26,7 +26,7 @@ from .topology import Topology
 
 @dataclass(frozen=True)
 class Violation:
-    constraint: str       # memory | ttft | tpot | throughput | estimate (a non-finite figure)
+    constraint: str       # memory | rate | ttft | tpot | throughput | estimate (a non-finite figure)
     detail: str
     shortfall: float      # relative: 0.25 = 25 % over the limit
 
@@ -163,6 +163,8 @@ def kv_tokens_needed(ctx: Context, c: Candidate, mem: MemoryEstimate | None = No
     A grouped pool (a sliding-window hybrid on vLLM) counts capacity in full-context requests, so the
     requests' blocks are converted to those units."""
     d = ctx.deployment
+    if d.rate:   # open loop: what is in flight is the simulation's outcome (preemptions, a growing queue)
+        return c.context
     running = min(d.concurrency, c.slots)
     request = d.prompt_tokens + d.output_tokens
     pool = mem.pool if mem is not None else None
@@ -178,6 +180,11 @@ def speed_violation(ctx: Context, speed: SpeedEstimate) -> Violation | None:
     if broken:
         return Violation("estimate", f"non-finite {', '.join(broken)} estimate (a catalog figure out of range?)",
                          math.inf)
+    load = speed.load
+    if load is not None and load.saturated:
+        offered = load.load.rate
+        return Violation("rate", f"{offered:g} req/s per replica outpace it: it serves {load.request_rate:g} req/s "
+                         "and its queue grows", offered / max(load.request_rate, 1e-9) - 1)
     lat = ctx.deployment.latency
     checks = []
     if lat.ttft:

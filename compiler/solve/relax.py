@@ -133,7 +133,8 @@ def _looser_latency(d: Deployment, ctx, result, try_spec):
         if bound is None or not isinstance(bound.value, Duration):
             continue
         def with_limit(seconds: float, name=name, bound=bound):
-            looser = Bound(op=bound.op, value=Duration(seconds=seconds, span=bound.value.span), span=bound.span)
+            looser = Bound(op=bound.op, value=Duration(seconds=seconds, span=bound.value.span), span=bound.span,
+                           percentile=bound.percentile)
             return try_spec(d.model_copy(update={"latency": lat.model_copy(update={name: looser})}))
         found = _least([bound.value.seconds * factor for factor in (1.5, 2, 3, 5)], with_limit)
         if found:
