@@ -240,7 +240,7 @@ _SIMULATED: dict[tuple, LoadFigures] = {}
 def _simulated(c: Candidate, step: StepModel, budget: Budget, load: Load) -> LoadFigures:
     """The simulation, once per candidate and load in a process (a build solves the spec again without its
     bounds to price them, W411, and meets the same candidates)."""
-    key = (c.model.model_dump_json(), c.fmt.id, c.kv.id, c.runtime.name, repr(c.layout), c.slots, c.context,
+    key = (_shape(c.model), c.fmt.id, c.kv.id, c.runtime.name, repr(c.layout), c.slots, c.context,
            step.weights.total_bytes, load, budget, step.host_share, step.host_rate, step.bw, step.flops, step.eff)
     found = _SIMULATED.get(key)
     if found is None:
@@ -248,6 +248,15 @@ def _simulated(c: Candidate, step: StepModel, budget: Budget, load: Load) -> Loa
             _SIMULATED.clear()
         found = _SIMULATED[key] = simulate(step, profile(c.runtime.name).scheduler, budget, load)
     return found
+
+
+# What a model's step time depends on: its shape, not its name, scores or checkpoints.
+SHAPE_FIELDS = {"architecture", "n_layers", "hidden_size", "n_heads", "n_kv_heads", "head_dim", "vocab_size",
+                "intermediate_size", "tie_word_embeddings", "moe", "attention", "mtp_layers"}
+
+
+def _shape(model) -> str:
+    return model.model_dump_json(include=SHAPE_FIELDS)
 
 
 def _unloaded_meets(ctx: Context, speed: SpeedEstimate) -> bool:
