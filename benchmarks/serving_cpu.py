@@ -89,18 +89,11 @@ class Measured:
 def llama_server(binary: Path, gguf: Path, port: int, slots: int = SLOTS, ctx: int = 4096):
     cmd = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "-np", str(slots),
            "-c", str(slots * ctx), "-fa", "on", "--no-webui", "-lv", "1"]
+    from tests.support.script_run import wait_healthy
+
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited with {proc.returncode}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+        wait_healthy(proc, port, 120, lambda: "")
         yield Endpoint(base_url=f"http://127.0.0.1:{port}", model="gemma", runtime="llama.cpp")
     finally:
         proc.terminate()

@@ -13,7 +13,7 @@ from llmc.plan import Hardware
 from llmc.targets.ollama import equivalent_llama_server_args
 from llmc.targets.ollama.modelfile import check, parameters, warnings_of
 from tests.support import plans
-from tests.support.script_run import _wait_healthy, chat
+from tests.support.script_run import chat, wait_healthy
 
 # Examples from Ollama's docs/modelfile.mdx (the basic Mario file, `ollama show --modelfile` output,
 # the TEMPLATE, LICENSE and MESSAGE sections, REQUIRES).
@@ -130,7 +130,7 @@ def test_equivalent_llama_server_runs_with_the_plans_kv(tmp_path, gemma_path, ll
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_healthy(proc, port, 120, log_path.read_text)
+            wait_healthy(proc, port, 120, log_path.read_text)
             reply = chat(f"http://127.0.0.1:{port}", "gemma-chat")
             assert reply.status_code == 200 and reply.json()["usage"]["completion_tokens"] > 0
         finally:

@@ -25,7 +25,7 @@ def running(script: Path, port: int, env: dict[str, str], *extra: str, timeout: 
         return log.read()
 
     try:
-        _wait_healthy(proc, port, timeout, read_log)
+        wait_healthy(proc, port, timeout, read_log)
         yield f"http://127.0.0.1:{port}", read_log
     finally:
         with contextlib.suppress(ProcessLookupError):  # it may have exited (and failed) already
@@ -38,7 +38,7 @@ def running(script: Path, port: int, env: dict[str, str], *extra: str, timeout: 
         log.close()
 
 
-def _wait_healthy(proc: subprocess.Popen, port: int, timeout: float, read_log) -> None:
+def wait_healthy(proc: subprocess.Popen, port: int, timeout: float, read_log) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
