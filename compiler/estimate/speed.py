@@ -1,17 +1,15 @@
-"""Prefill and decode speed from the roofline: bytes moved and FLOPs per device.
+"""Speed from the roofline: bytes moved and FLOPs per device, for one step of a replica (`StepModel`).
 
-Decode step (memory-bound): the active weights once (MoE: the routed experts a batch touches,
-E x (1 - (1 - k/E)^B) of them) plus each running sequence's KV, over bandwidth x efficiency;
-floored by compute at large batch (2 x active params x batch FLOPs). TP divides both and adds two
-all-reduces per layer (latency + ring transfer over NVLink or PCIe); expert parallelism across replicas
-spreads the routed experts over TP x DP ranks (each reads its share, touched by the whole group's tokens)
-and adds two all-to-alls per MoE layer. Layers in host RAM (llama.cpp
--ngl / --n-cpu-moe) are read at host bandwidth. Prefill (compute-bound): 2 x active params x tokens
-plus the causal attention term 2 x layers x tokens^2 x heads x head_dim.
-TTFT = own prefill + half the other concurrent prompts' prefills (requests arriving together);
-TPOT = decode step at the running batch (divided by the speculative speedup); throughput = batch / TPOT.
-Efficiency factors per runtime x device class are in each runtime's profile (llmc.runtimes), each with
-where it came from.
+A step reads the active weights once per micro-batch (MoE: the routed experts its tokens touch,
+E x (1 - (1 - k/E)^B) of them) plus each decoding sequence's KV (sliding layers at most their window), over
+bandwidth x efficiency; its FLOPs are 2 x active parameters per token (the output projection only for sampled
+tokens; routed experts in 64-row tiles), plus the attention pairs. TP divides both and adds two all-reduces per
+layer (latency + ring transfer over NVLink or PCIe); expert parallelism across replicas spreads the routed
+experts over TP x DP ranks and adds two all-to-alls per MoE layer. Layers in host RAM (llama.cpp -ngl /
+--n-cpu-moe) are read at host bandwidth. `estimate_speed` gives the unloaded figures (a request alone; a
+decode step at the running batch), floors the solver prunes on; estimate/serving.py simulates the load with
+the same step. Efficiency factors per runtime x device class are in each runtime's profile (llmc.runtimes),
+each with where it came from.
 """
 
 from __future__ import annotations
@@ -39,10 +37,12 @@ INT4_FAMILIES = ("awq", "gptq", "int4")
 # build: BF16 4263 vs Q4_K_M 5165 t/s at pp8096 on an RTX 6000 Ada (ggml-org/llama.cpp#19053, 2026-01, master):
 # 1.2x, not the 2x of the int8 peak (dequantizing and quantizing the activations to q8_1 cost the rest).
 MMQ_PREFILL_SPEEDUP = 1.2
-# Grouped expert GEMMs run in tiles of this many rows (llama.cpp's MMQ tile height; vLLM's fused-MoE
-# BLOCK_SIZE_M 16-64): each expert a batch touches wastes half a tile on average, and one with fewer tokens
-# than a tile pays for the whole tile. Only batched paths tile: up to MMVQ_MAX_BATCH tokens llama.cpp uses its
-# vector kernels (ggml-cuda.cu MMVQ_MAX_BATCH_SIZE 8), and decode reads are memory-bound anyway.
+# Grouped expert GEMMs run in tiles of token rows: each expert a batch touches wastes half a tile on average,
+# and one with fewer tokens than a tile pays for the whole tile. 64 rows are assumed (llama.cpp's MMQ picks its
+# token tile per batch from per-architecture configs, ggml-cuda/mmq-config-*.cuh; vLLM's fused-MoE Triton
+# configs use BLOCK_SIZE_M 16-64) and checked against row s15 of docs/accuracy.md (gpt-oss-20b pp512, +15%).
+# Only batched paths tile: up to MMVQ_MAX_BATCH tokens llama.cpp runs its vector kernels
+# (ggml-cuda/mmvq.cuh MMVQ_MAX_BATCH_SIZE 8), and decode reads are memory-bound anyway.
 EXPERT_TILE_ROWS = 64
 MMVQ_MAX_BATCH = 8
 CPU_DEFAULT_BANDWIDTH_GBPS = 50.0
@@ -147,7 +147,7 @@ def routed_active_params(model: Model) -> float:
     return len(moe_layer_indices(model)) * moe.experts_per_token * 3 * model.hidden_size * moe.expert_intermediate_size
 
 
-def expert_tile_efficiency(model: Model, tokens: int, parallel: ParallelView) -> float:
+def expert_tile_efficiency(model: Model, tokens: int) -> float:
     """Useful rows / computed rows of a pass's grouped expert GEMMs (EXPERT_TILE_ROWS): 1 on the vector path."""
     moe = model.moe
     if moe is None or tokens <= MMVQ_MAX_BATCH:
@@ -260,7 +260,7 @@ class StepModel:
             gpu = passes * (w * (1 - self.host_share) + self.int4_extra) / (self.bw * self.eff.bandwidth)
             host = passes * w * self.host_share / self.host_rate
             body = self.body_active - self.expert_active + self.expert_active / expert_tile_efficiency(
-                self.model, per_pass, self.parallel)
+                self.model, per_pass)
             matmul = 2 * body * tokens / tp / (self.flops * self.eff.compute)
             comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
                              + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
@@ -341,9 +341,9 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
                    parallel: ParallelView, *, prompt_tokens: int, output_tokens: int, concurrency: int,
                    memory: MemoryEstimate | None = None, speculative: SpecSpeedup | None = None,
                    host: Gpu | None = None) -> SpeedEstimate:
-    """The unloaded figures: a request's own prefill (no queue) plus the runtime's per-request cost, and
-    a decode step at the running batch with no prefill mixed in. Each is a lower bound on what the
-    serving simulation (estimate/serving.py) finds under load, so the solver prunes on them first."""
+    """The unloaded figures: a request's own prefill (no queue) plus the runtime's per-request cost, and a
+    decode step at the running batch with no prefill mixed in. The TTFT is a floor on every percentile the
+    serving simulation (estimate/serving.py) finds under load, so the solver prunes on it first."""
     step = step_model(model, weights, kv, runtime, hardware, parallel, memory, host)
     batch = max(1, concurrency)
     context = prompt_tokens + output_tokens / 2
@@ -358,10 +358,10 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
     return SpeedEstimate(
         ttft_s=band(ttft, SPEED_BAND), tpot_s=band(tpot, SPEED_BAND), throughput_tok_s=band(throughput, SPEED_BAND),
         prefill_tok_s=prompt_tokens / t_prefill if t_prefill else 0.0, decode_tok_s=1 / tpot,
-        bound=parts_bound(parts), sources=sources, parts=parts)
+        bound=_bound(parts), sources=sources, parts=parts)
 
 
-def parts_bound(parts: dict[str, float]) -> str:
+def _bound(parts: dict[str, float]) -> str:
     mem, host, compute = parts["t_mem_s"], parts["t_host_s"], parts["t_compute_s"]
     return "compute" if compute > mem + host else ("host memory bandwidth" if host > mem else "memory bandwidth")
 
