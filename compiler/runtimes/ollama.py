@@ -5,11 +5,12 @@ from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE
 
 VERSION = "0.33.0"
 
-# Ollama's runner batches every parallel sequence into one batch per step (num_batch 512 by default), with
-# llama.cpp underneath; requests beyond OLLAMA_NUM_PARALLEL wait in its queue.
-SCHEDULER = Scheduler("slots", 0.005, step_tokens=512, ubatch=512, source=(
-    f"Ollama {VERSION} runner (one batch of all parallel sequences per step, num_batch 512); per-request "
-    "cost (HTTP, template, tokenizing, the Go server's hop to the runner) ~5 ms assumed"))
+# Ollama 0.33 serves GGUF models with upstream llama-server (llm/server.go NewLlamaServer), so it schedules as
+# llama-server does; requests beyond OLLAMA_NUM_PARALLEL wait in its queue. It passes the Modelfile's num_batch
+# as both -b and -ub (llm/llama_server.go appendBatchArgs): the plans' num_batch 2048 is one micro-batch.
+SCHEDULER = Scheduler("slots", 0.005, step_tokens=2048, ubatch=2048, source=(
+    f"Ollama {VERSION} llm/server.go (llama-server underneath), llm/llama_server.go appendBatchArgs (-b = -ub = "
+    "num_batch); per-request cost (HTTP, template, the Go server's hop to llama-server) ~5 ms assumed"))
 
 PROFILE = RuntimeProfile(
     name="ollama",

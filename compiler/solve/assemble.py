@@ -103,7 +103,9 @@ def _settings(ctx: Context, c: Candidate) -> Settings:
         env |= {"NCCL_SOCKET_IFNAME": interface.value, "GLOO_SOCKET_IFNAME": interface.value}
     runtime = profile(c.runtime.name)
     if runtime.engine == "llama":
-        return Settings(flash_attention="on", kv_unified=False, batch_size=2048, ubatch_size=512, env=env)
+        sched = runtime.scheduler
+        return Settings(flash_attention="on", kv_unified=False, batch_size=sched.step_tokens, ubatch_size=sched.ubatch,
+                        env=env)
     if runtime.memory_budget == "utilization":
         return Settings(gpu_memory_utilization=runtime.memory_fraction,
                         enable_prefix_caching=_prefix_caching_pays(ctx, c), enable_chunked_prefill=True,

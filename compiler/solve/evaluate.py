@@ -73,13 +73,17 @@ def parallel_view(layout: Layout) -> ParallelView:
 
 
 # Plans always start llama.cpp with `-fa on` (needed by a quantized V cache, and the deterministic
-# choice for the compute buffer estimate) and its default batch sizes; vLLM/SGLang ignore these.
+# choice for the compute buffer estimate); the batch sizes are the runtime's scheduler's (llama-server's
+# defaults, Ollama's num_batch as both); vLLM/SGLang ignore these.
 MEMORY_SETTINGS = MemorySettings(flash_attention=True)
 
 
 def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryEstimate:
+    sched = profile(c.runtime.name).scheduler
+    settings = replace(MEMORY_SETTINGS, n_batch=sched.step_tokens, n_ubatch=sched.ubatch) \
+        if sched.policy == "slots" else MEMORY_SETTINGS
     mem = plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
-                      parallel_view(c.layout), c.context, c.slots, MEMORY_SETTINGS)
+                      parallel_view(c.layout), c.context, c.slots, settings)
     return with_vision_tower(mem, ctx, c)
 
 
