@@ -420,3 +420,20 @@ def test_a_linear_hybrid_pool_charges_each_request_its_state_pages(cc, pages):
     kv_pool = next(p.bytes for p in est.devices[0].parts if p.name == "kv_cache")
     attention_only = kv_pool // (sum(paged_bytes_per_token(m, F16, 2).values()))
     assert est.kv_tokens_capacity < 0.9 * attention_only
+
+
+def test_llama_cpp_keeps_pipeline_copies_when_every_layer_is_on_a_gpu():
+    """llama.cpp pipelines a batch over several GPUs only with every layer offloaded and no tensor overrides,
+    and then keeps 4 copies of each split's inputs (the masks, the incoming hidden state)."""
+    m = llama_8b()
+    w = weight_bytes(m, Q4_K_M)
+    hw = HardwareView(gpus=(RTX4090, RTX4090), host_ram_bytes=64 * GIB)
+    settings = MemorySettings(flash_attention=True)
+    both = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(), 8192, 1, settings)
+    partial = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", hw, ParallelView(gpu_layers=20), 8192, 1, settings)
+    one = plan_memory(m, w, Q4_K_M, F16, "llama.cpp", HardwareView(gpus=(RTX4090,), host_ram_bytes=64 * GIB),
+                      ParallelView(), 8192, 1, settings)
+    extra = 3 * (8192 * 512 * 2 + 512 * 4096 * 4)
+    assert both.devices[0].compute_bytes - one.devices[0].compute_bytes == extra
+    assert "pipeline" in next(p.detail for p in both.devices[1].parts if p.name == "compute")
+    assert all("pipeline" not in p.detail for d in partial.devices for p in d.parts if p.name == "compute")

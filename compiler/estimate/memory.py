@@ -24,7 +24,7 @@ from ..runtimes import KV_LLAMA, KV_PAGED, profile
 from .compute import (CUDA_CONTEXT_BYTES, CUDA_CONTEXT_SOURCE, GIB, LLAMA_CPU_OVERHEAD_BYTES,
                       LLAMA_CPU_OVERHEAD_SOURCE, MIB, NCCL_BYTES, NCCL_SOURCE, VLLM_CUDA_GRAPH_BYTES,
                       VLLM_NON_TORCH_BYTES, VLLM_NON_TORCH_SOURCE,
-                      VLLM_CUDA_GRAPH_SOURCE, llama_compute_bytes, vllm_activation_bytes)
+                      VLLM_CUDA_GRAPH_SOURCE, ComputeBytes, llama_compute_bytes, vllm_activation_bytes)
 from .kv import (KvBytes, PagedPool, flashinfer_gdn, hybrid_align, hybrid_block_tokens, kv_bytes, kv_groups,
                  paged_bytes_per_token, pad)
 from .weights import WeightBytes
@@ -251,12 +251,15 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     admission = profile(runtime).memory_budget == "admission"
     if admission:
         margin_source = OLLAMA_SOURCE
+    pipelined = n_dev > 1 and layers_on[-1] == 0 and not n_cpu_moe
     for d in range(n_dev):
         gpu = hardware.gpus[d]
         comp = llama_compute_bytes(model, n_ctx=context, n_kv_cells=n_kv_cells, n_batch=settings.n_batch,
                                    n_ubatch=settings.n_ubatch, flash_attention=settings.flash_attention,
                                    n_seq=slots, layers_here=layers_on[d], output_here=out_dev == d,
                                    swa_cells=swa_cells)
+        if pipelined:
+            comp = pipeline_copies(model, comp, n_kv_cells + swa_cells, settings)
         m = round(free[d] * OLLAMA_ADMISSION) if admission else margin
         parts = [
             MemoryPart(name="weights", bytes=w[d], source=weights.source,
@@ -273,6 +276,24 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
                                w[-1], kvd[-1], layers_on[-1], out_dev == -1, (n_kv_cells, swa_cells)))
     margin_frac = LLAMA_FIT_TARGET / max(free) if free else 0.0
     return MemoryEstimate(tuple(devices), margin_frac, runtime, kv, error_band=profile(runtime).error_band)
+
+
+# llama.cpp pipelines a batch across GPUs when every layer is on one (llama-context.cpp: more than one device,
+# all layers offloaded, layer split, no tensor overrides such as --n-cpu-moe); its scheduler then keeps this
+# many copies of every split's inputs alive (ggml-backend.cpp GGML_SCHED_MAX_COPIES, inputs flagged
+# INPUT|OUTPUT so ggml-alloc never reuses them).
+PIPELINE_COPIES = 4
+PIPELINE_SOURCE = ("llama.cpp b11312 pipeline parallelism: n_copies 4 of each split's inputs (the masks and the "
+                   "incoming hidden state), ggml-backend.cpp ggml_backend_sched_new / split_graph")
+
+
+def pipeline_copies(model: Model, comp: ComputeBytes, mask_cells: int, settings: MemorySettings) -> ComputeBytes:
+    """A GPU's compute buffer with the extra copies of its split's inputs that pipelining keeps."""
+    ub = min(settings.n_ubatch, settings.n_batch)
+    inputs = mask_cells * ub * (2 if settings.flash_attention else 4) + ub * model.hidden_size * 4
+    extra = (PIPELINE_COPIES - 1) * inputs
+    return ComputeBytes(comp.bytes + extra, comp.stage, comp.detail + f" + {PIPELINE_COPIES - 1} pipeline copies of "
+                        f"its inputs ({extra} B)", f"{comp.source}; {PIPELINE_SOURCE}")
 
 
 def _mask_spans(model: Model, kv: KvBytes) -> tuple[int, int]:
