@@ -30,6 +30,7 @@ SOURCE = ("llmc's discrete-event simulation of the runtime's scheduler (estimate
           "priced by the roofline step model")
 # Requests per simulated user (closed loop) and in all (open loop): enough cycles for a steady state.
 CYCLES = 3
+MIN_CLOSED_REQUESTS = 16      # a closed loop of few users runs more cycles, so its percentiles have samples
 OPEN_REQUESTS = 200
 SEED = 20261201
 
@@ -213,7 +214,8 @@ class _Sim:
         self.preemptions = 0
         self.arrivals: list[_Request] = []
         self.sent = 0
-        self.total = load.requests or (CYCLES * load.users if load.kind == "closed" else OPEN_REQUESTS)
+        self.total = load.requests or (max(CYCLES * load.users, MIN_CLOSED_REQUESTS) if load.kind == "closed"
+                                       else OPEN_REQUESTS)
 
     # ---- arrivals
     def _new(self, when: float, user: int = 0) -> _Request:
