@@ -16,17 +16,16 @@ import argparse
 import json
 import statistics
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from llmc.catalog.schema import Attention, Format, Gpu, KvType, License, Model, Moe, TensorRule
-from llmc.estimate.compute import NCCL_BYTES, VLLM_CUDA_GRAPH_BYTES, VLLM_NON_TORCH_BYTES, vllm_activation_bytes
-from llmc.estimate.kv import PagedPool, kv_bytes, kv_groups, paged_bytes_per_token
-from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, plan_memory
+from llmc.estimate.kv import kv_bytes
+from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, grouped_pool, plan_memory, vllm_reserve
 from llmc.estimate.serving import Budget, Load, simulate
 from llmc.estimate.speed import estimate_speed, step_model
-from llmc.runtimes import profile
 from llmc.estimate.weights import weight_bytes
+from llmc.runtimes import profile
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "accuracy.md"
@@ -337,23 +336,21 @@ def predict(row: Row) -> float:
 
 
 def _grouped(row: Row, m: Model) -> float:
-    """vLLM's grouped pool (llmc.estimate.kv.PagedPool) from the log's own pool size."""
-    size, full, sliding = kv_groups(m)
-    per_layer = paged_bytes_per_token(m, F16)["sliding"] / m.layer_kinds().count("sliding")
-    blocks = int(row.available_gib * GIB) // round(size * per_layer * 16)
-    if row.mode == "kv_group_tokens":
-        return blocks // (full + sliding) * 16
-    pool = PagedPool(blocks, full, sliding, m.attention.sliding_window - 1 + row.in_flight * row.batched)
+    """vLLM's grouped pool (llmc.estimate.memory.grouped_pool) from the log's own pool size, at the version's
+    tokens in flight."""
+    runtime = replace(profile("vllm"), in_flight_batches=row.in_flight)
+    pool = grouped_pool(m, F16, ParallelView(), int(row.available_gib * GIB), row.batched, runtime)
+    if row.mode == "kv_group_tokens":   # the pre-0.21 print: blocks / groups x 16
+        return pool.num_blocks // (pool.full_groups + pool.window_groups) * pool.block
     return pool.requests(row.context)
 
 
 def _available(row: Row, m: Model) -> float:
     """What vLLM's profiler leaves for the KV cache, from the log's own weights: util x total less llmc's
-    activation peak, non-torch memory and (where the version subtracts them) CUDA graphs."""
-    act = vllm_activation_bytes(m, tp=row.tp, max_num_batched_tokens=row.batched, max_num_seqs=row.seqs).bytes
-    graphs = VLLM_CUDA_GRAPH_BYTES if row.graphs_out and not row.eager else 0
-    nccl = NCCL_BYTES if row.tp > 1 else 0
-    return row.util * row.total_gib * GIB - row.weights_gib * GIB - act - VLLM_NON_TORCH_BYTES - nccl - graphs
+    reserve (llmc.estimate.memory.vllm_reserve), CUDA graphs only where the version subtracts them."""
+    act, fixed = vllm_reserve(m, ParallelView(tp=row.tp), row.batched, row.seqs,
+                              cuda_graphs=row.graphs_out and not row.eager)
+    return row.util * row.total_gib * GIB - row.weights_gib * GIB - act.bytes - fixed
 
 
 def error(row: Row) -> float:

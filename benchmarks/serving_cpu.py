@@ -89,18 +89,14 @@ class Measured:
 def llama_server(binary: Path, gguf: Path, port: int, slots: int = SLOTS, ctx: int = 4096):
     cmd = [str(binary), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port), "-np", str(slots),
            "-c", str(slots * ctx), "-fa", "on", "--no-webui", "-lv", "1"]
-    from tests.support.script_run import wait_healthy
+    from tests.support.script_run import terminate, wait_healthy
 
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         wait_healthy(proc, port, 120, lambda: "")
         yield Endpoint(base_url=f"http://127.0.0.1:{port}", model="gemma", runtime="llama.cpp")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        terminate(proc)
 
 
 def drive(endpoint: Endpoint, case: Case, stagger_s: float = 0.0) -> Measured:

@@ -28,6 +28,7 @@ from llmc.estimate.llama_log import LlamaLog, mib_text, parse_llama_log
 from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, plan_memory
 from llmc.estimate.weights import weight_bytes
 from tests.support import tools
+from tests.support.script_run import terminate
 from tests.support.tiny_gguf import write_tiny_gguf
 from tests.test_params import gemma3_270m, model
 
@@ -64,12 +65,7 @@ def run_llama_server(gguf: Path, *args: str, timeout: float = 60.0) -> tuple[Lla
         try:
             healthy = _wait_healthy(proc, port, timeout)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            terminate(proc)
         out.seek(0)
         text = out.read()
     return parse_llama_log(text), text, None if healthy else proc.returncode

@@ -371,9 +371,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     default_tokens, default_seqs = runtime_profile.budgets(gpu.visible_memory_bytes / GIB, gpu.name)
     tokens_batched = settings.max_num_batched_tokens or default_tokens
     max_seqs = settings.max_num_seqs or default_seqs
-    act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=tokens_batched, max_num_seqs=max_seqs)
-    graphs = 0 if settings.enforce_eager else VLLM_CUDA_GRAPH_BYTES
-    nccl = NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0
+    act, overhead = vllm_reserve(model, parallel, tokens_batched, max_seqs, cuda_graphs=not settings.enforce_eager)
     total = gpu.visible_memory_bytes
     fraction = runtime_profile.memory_budget == "fraction"
     budget_source = runtime_profile.memory_fraction_source
@@ -387,11 +385,11 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     else:
         util = settings.gpu_memory_utilization or runtime_profile.memory_fraction
         budget = round(util * total)
-        kv_pool = budget - w - act.bytes - graphs - VLLM_NON_TORCH_BYTES - nccl
+        kv_pool = budget - w - act.bytes - overhead
         budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
-    pool = _grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile, gpu)
+    pool = grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile, gpu)
     if pool is not None:
         capacity, concurrency = pool.tokens(context), round(pool.requests(context), 2)
     else:
@@ -410,8 +408,8 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     if not fraction:
         parts += [
             MemoryPart(name="compute", bytes=act.bytes, source=act.source, detail=act.detail),
-            MemoryPart(name="overhead", bytes=graphs + VLLM_NON_TORCH_BYTES + nccl,
-                       source=f"{VLLM_NON_TORCH_SOURCE}; {VLLM_CUDA_GRAPH_SOURCE}" + (f"; {NCCL_SOURCE}" if nccl else "")),
+            MemoryPart(name="overhead", bytes=overhead, source=f"{VLLM_NON_TORCH_SOURCE}; {VLLM_CUDA_GRAPH_SOURCE}"
+                       + (f"; {NCCL_SOURCE}" if parallel.tp * parallel.pp > 1 else "")),
         ]
     else:
         parts += [MemoryPart(name="compute", bytes=fixed, source=budget_source,
@@ -450,7 +448,17 @@ def _rank_parts(parts: list[MemoryPart], margin: MemoryPart, hardware: HardwareV
     return [*parts, margin.model_copy(update={"bytes": rest}), *_desktop_part(hardware, device)]
 
 
-def _grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_bytes: int, batched_tokens: int,
+def vllm_reserve(model: Model, parallel: ParallelView, batched_tokens: int, max_seqs: int,
+                 cuda_graphs: bool = True) -> tuple[ComputeBytes, int]:
+    """What vLLM's profiler takes from its budget besides the weights: the activation peak of its profiling
+    run, and the fixed part (CUDA graphs when captured, non-torch memory, NCCL under TP or PP)."""
+    act = vllm_activation_bytes(model, tp=parallel.tp, max_num_batched_tokens=batched_tokens, max_num_seqs=max_seqs)
+    fixed = (VLLM_CUDA_GRAPH_BYTES if cuda_graphs else 0) + VLLM_NON_TORCH_BYTES + \
+        (NCCL_BYTES if parallel.tp * parallel.pp > 1 else 0)
+    return act, fixed
+
+
+def grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_bytes: int, batched_tokens: int,
                   runtime_profile, gpu: Gpu | None = None) -> PagedPool | None:
     """vLLM's grouped pool for a model with full layers beside sliding-window or linear-attention ones
     (kv.PagedPool); None for a model of one kind, or a runtime that pools otherwise."""

@@ -198,9 +198,9 @@ class _Decoders:
 
 
 class _Sim:
-    def __init__(self, step: StepModel, scheduler: Scheduler, budget: Budget, load: Load, overhead: float):
+    def __init__(self, step: StepModel, scheduler: Scheduler, budget: Budget, load: Load):
         self.step, self.sched, self.budget, self.load = step, scheduler, budget, load
-        self.overhead = overhead
+        self.overhead = scheduler.request_overhead_s
         self.rng = random.Random(SEED)
         self.t = 0.0
         self.k = 0
@@ -450,7 +450,7 @@ def describe(scheduler: Scheduler, budget: Budget) -> str:
 
 
 def simulate(step: StepModel, scheduler: Scheduler, budget: Budget, load: Load) -> LoadFigures:
-    sim = _Sim(step, scheduler, budget, load, scheduler.request_overhead_s)
+    sim = _Sim(step, scheduler, budget, load)
     sim.run()
     return sim.figures()
 

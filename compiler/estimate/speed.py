@@ -273,25 +273,29 @@ class StepModel:
         """One step: `decode` sequences emitting a token after reading `kv_tokens` cached tokens in all
         (`kv_window_tokens` as the sliding layers see them), plus `prefill` prompt tokens whose attention
         covers `prefill_pairs` (token, earlier token) pairs."""
+        mem, host, compute, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
+        return max(mem + host, compute) + fixed
+
+    def _split(self, decode: int, kv_tokens: float, kv_window_tokens: float, prefill: int,
+               prefill_pairs: float) -> tuple[float, float, float, float]:
+        """(GPU memory, host memory, compute, communication and fixed) seconds of one step."""
         gpu, host, matmul, fixed = self._terms(max(1, decode + prefill))
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
                             4 * self.attn_width * (kv_tokens + prefill_pairs)) / (self.flops * self.eff.compute)
-        return max(mem + host, compute) + fixed
+        return mem, host, compute, fixed
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
         """A decode step's terms, for the plan's explanation."""
+        mem, host, compute, fixed = self._split(decode, kv_tokens, kv_window_tokens, 0, 0.0)
         tokens = max(1, decode)
-        gpu, host, matmul, fixed = self._terms(tokens)
-        kv_bytes = self.kv_full * kv_tokens + self.kv_window * kv_window_tokens
-        mem = gpu + kv_bytes / (self.bw * self.eff.bandwidth)
-        compute = matmul + (2 * self.head_params * tokens / max(1, self.parallel.tp) +
-                            4 * self.attn_width * kv_tokens) / (self.flops * self.eff.compute)
         passes = self.passes(tokens)
         w = rank_weight_bytes(self.model, self.weights, -(-tokens // passes), self.parallel)
-        return {"weights_bytes_per_step": w * passes, "kv_bytes_per_step": kv_bytes, "t_mem_s": mem,
-                "t_host_s": host, "t_compute_s": compute, "t_comm_s": fixed - self.fixed_s, "t_fixed_s": self.fixed_s}
+        return {"weights_bytes_per_step": w * passes,
+                "kv_bytes_per_step": self.kv_full * kv_tokens + self.kv_window * kv_window_tokens,
+                "t_mem_s": mem, "t_host_s": host, "t_compute_s": compute, "t_comm_s": fixed - self.fixed_s,
+                "t_fixed_s": self.fixed_s}
 
     def prefill_s(self, tokens: int, offset: int = 0) -> float:
         """A prompt (or the part after `offset` cached tokens) alone in its steps."""
@@ -344,7 +348,14 @@ def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str,
     """The unloaded figures: a request's own prefill (no queue) plus the runtime's per-request cost, and a
     decode step at the running batch with no prefill mixed in. The TTFT is a floor on every percentile the
     serving simulation (estimate/serving.py) finds under load, so the solver prunes on it first."""
-    step = step_model(model, weights, kv, runtime, hardware, parallel, memory, host)
+    return unloaded_speed(step_model(model, weights, kv, runtime, hardware, parallel, memory, host), runtime,
+                          prompt_tokens=prompt_tokens, output_tokens=output_tokens, concurrency=concurrency,
+                          speculative=speculative)
+
+
+def unloaded_speed(step: StepModel, runtime: str, *, prompt_tokens: int, output_tokens: int, concurrency: int,
+                   speculative: SpecSpeedup | None = None) -> SpeedEstimate:
+    """estimate_speed's figures from a step model already built (the solver simulates with the same one)."""
     batch = max(1, concurrency)
     context = prompt_tokens + output_tokens / 2
     parts = step.parts(batch, batch * context, batch * (min(context, step.window) if step.window else 0.0))

@@ -13,7 +13,7 @@ from ..catalog.schema import Gpu
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
 from ..estimate.serving import Budget, Load, LoadFigures, simulate
-from ..estimate.speed import SpeedEstimate, StepModel, band, estimate_speed, step_model
+from ..estimate.speed import SpeedEstimate, StepModel, band, step_model, unloaded_speed
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
 from ..plan import Estimate, MemoryPart
@@ -226,13 +226,12 @@ def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: Me
     bound), the figures under the spec's load from the serving simulation."""
     d = ctx.deployment
     per_replica = per_replica_concurrency(d.concurrency, c)
-    hardware, parallel = hardware_view(ctx, c.layout), parallel_view(c.layout)
-    speed = estimate_speed(c.model, weights, c.kv, c.runtime.name, hardware, parallel,
-                           prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
-                           concurrency=per_replica, memory=mem, speculative=spec, host=ctx.topology.cpu_host)
+    step = step_model(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout), parallel_view(c.layout),
+                      mem, ctx.topology.cpu_host)
+    speed = unloaded_speed(step, c.runtime.name, prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
+                           concurrency=per_replica, speculative=spec)
     if not _unloaded_meets(ctx, speed):
         return across_replicas(speed, min(c.layout.replicas, -(-d.concurrency // per_replica)))
-    step = step_model(c.model, weights, c.kv, c.runtime.name, hardware, parallel, mem, ctx.topology.cpu_host)
     figures = _simulated(c, step, serving_budget(ctx, c, mem, spec), replica_load(ctx, c))
     return across_replicas(under_load(speed, figures), c.layout.replicas if d.rate else
                            min(c.layout.replicas, -(-d.concurrency // per_replica)))
@@ -288,8 +287,7 @@ def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSp
     gpu = c.layout.devices[0].gpu if c.layout.devices else None
     pool = mem.kv_tokens_capacity
     if mem.pool is not None:   # in tokens of this workload's requests, which hold fewer window blocks
-        request = ctx.deployment.prompt_tokens + ctx.deployment.output_tokens
-        pool = int(mem.pool.num_blocks / mem.pool.blocks(request) * request)
+        pool = mem.pool.tokens(ctx.deployment.prompt_tokens + ctx.deployment.output_tokens)
     tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / 2**30 if gpu else 0, gpu.name if gpu else "")
     return Budget(tokens, seqs, pool, speedup)
 

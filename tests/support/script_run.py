@@ -38,6 +38,16 @@ def running(script: Path, port: int, env: dict[str, str], *extra: str, timeout: 
         log.close()
 
 
+def terminate(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Ask a server to stop; kill it if it does not within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_healthy(proc: subprocess.Popen, port: int, timeout: float, read_log) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
