@@ -16,12 +16,12 @@ from typing import Any
 from lark import Tree
 from pydantic import ValidationError
 
+from .catalog import format_ids, kv_type_ids
 from .diagnostics import Diagnostic, Label, define_code, error, has_errors, warning
 from .names import DNS_LABEL, INTERFACE, RESOURCE
 from .runtimes import names as runtime_names
 from .source import SourceFile, Span
 from .spec import (
-    KV_CACHE_TYPES,
     LINKS,
     PREFERENCES,
     TASKS,
@@ -38,9 +38,7 @@ from .units import Kind
 from .values import (
     E_COMPARISON,
     E_WRONG_KIND,
-    LICENSE_IDS,
     LOWER_BOUND,
-    QUANTIZATIONS,
     UPPER_BOUND,
     Ctx,
     Stmt,
@@ -63,7 +61,7 @@ from .values import (
     unquote,
 )
 
-__all__ = ["LICENSE_IDS", "QUANTIZATIONS", "lower"]
+__all__ = ["lower"]
 
 E_UNKNOWN_FIELD = define_code("E201", "Unknown field", __name__)
 E_UNKNOWN_BLOCK = define_code("E202", "Unknown block", __name__)
@@ -339,8 +337,8 @@ DEPLOYMENT_SCHEMA = {"workload": "block", "latency": "block", "hardware": "block
 DEPLOYMENT_LOWERERS: dict[str, Callable[[Ctx, Stmt], Any]] = {
     "workload": lower_workload, "context": lower_tokens, "latency": lower_latency, "license": lower_license,
     "hardware": lower_hardware, "model": lower_model,
-    "quantization": choice_of(QUANTIZATIONS, "quantization", fold=True),
-    "kv_cache": choice_of(KV_CACHE_TYPES, "KV-cache type", fold=True), "runtime": choice_of(runtime_names, "runtime"),
+    "quantization": choice_of(format_ids, "quantization", fold=True),
+    "kv_cache": choice_of(kv_type_ids, "KV-cache type", fold=True), "runtime": choice_of(runtime_names, "runtime"),
     "prefer": closed_word(PREFERENCES, "preference"), "min_quality": lower_int, "emit": lower_emit,
     "serve": lower_serve,
 }

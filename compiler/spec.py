@@ -18,7 +18,6 @@ TASKS = ("chat", "code", "reasoning", "agent", "long-context", "multimodal")
 PREFERENCES = ("quality", "latency", "throughput", "memory")
 EMITS = ("compose", "kubernetes")
 RUNTIMES = runtime_names()  # the registered profiles (llmc.runtimes); lower reads the registry at call time
-KV_CACHE_TYPES = ("f16", "fp8", "q8_0", "q4_0")
 LICENSE_CLASSES = ("any", "permissive", "commercial")
 LINKS = ("pcie", "nvlink")
 THINKING = ("auto", "on", "off")

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from lark import Token, Tree
 
+from .catalog.schema import LICENSE_IDS
 from .diagnostics import Diagnostic, define_code, error
 from .names import is_env_name, is_host, is_served_name, looks_like_secret
 from .parse import node_span, split_number, token_span
@@ -51,13 +52,6 @@ E_TOO_LONG = define_code("E213", "String too long", __name__)
 MAX_NAME = 256    # a model id, a GPU name, a variable name: each is far shorter
 MAX_PATH = 4096   # PATH_MAX on Linux, for local("...")
 
-# Weight formats the catalog knows (lower-case; users may write Q4_K_M, as GGUF file names do).
-QUANTIZATIONS = ("f16", "bf16", "fp8", "nvfp4", "awq", "gptq", "int8", "int4", "q8_0", "q6_k", "q5_k_m", "q5_k_s",
-                 "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k", "iq4_xs", "iq3_xxs", "mxfp4")
-# SPDX-like license ids (lower-case; matched case-insensitively, as SPDX ids are).
-LICENSE_IDS = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "llama2", "llama3", "llama3.1", "llama3.2",
-               "llama3.3", "llama4", "gemma", "qwen", "deepseek", "mistral-research", "cc-by-4.0",
-               "cc-by-nc-4.0", "openrail", "other")
 UPPER_BOUND, LOWER_BOUND = ("<=", "<"), (">=", ">")
 
 KIND_WORDS = {Kind.TOKENS: "a token count", Kind.BYTES: "a size in bytes", Kind.DURATION: "a duration",

@@ -131,6 +131,24 @@ variants:
     assert [v.format for v in catalog.models["acme/support-bot-8b"].variants] == ["q4_k_m"]
 
 
+def test_user_variants_of_a_builtin_model_join_its_own(tmp_path):
+    builtin, _ = load_catalog()
+    before = [(v.repo, v.file) for v in builtin.models["Qwen/Qwen3-8B"].variants]
+    q4 = next(v for v in builtin.models["Qwen/Qwen3-8B"].variants if v.format == "q4_k_m")
+    write(tmp_path, "variants.yaml", f"""
+variants:
+  Qwen/Qwen3-8B:
+  - {{format: q3_k_m, repo: acme/Qwen3-8B-GGUF, file: Qwen3-8B-Q3_K_M.gguf, source: "our mirror"}}
+  - {{format: q4_k_m, repo: {q4.repo}, file: {q4.file}, size_bytes: 5000000000, source: "our mirror, re-measured"}}
+""")
+    catalog, diagnostics = load_catalog([tmp_path])
+    assert diagnostics == []
+    after = catalog.models["Qwen/Qwen3-8B"].variants
+    assert [(v.repo, v.file) for v in after] == [k for k in before if k != (q4.repo, q4.file)] + [
+        ("acme/Qwen3-8B-GGUF", "Qwen3-8B-Q3_K_M.gguf"), (q4.repo, q4.file)]
+    assert after[-1].size_bytes == 5000000000
+
+
 def test_builtin_load_is_cached_and_fast():
     import time
 

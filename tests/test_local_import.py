@@ -67,7 +67,7 @@ def test_tiny_llama_gguf(tmp_path, weight_type):
     expected = reader_bytes(path)
     assert {t.name: t.n_bytes for t in local.tensors} == expected
     assert local.weight_bytes == sum(expected.values())
-    assert m.license.id == "unknown" and m.source == (str(path),)
+    assert m.license.id == "other" and not m.license.verified and m.source == (str(path),)
 
 
 def test_tiny_moe_and_tied_gguf(tmp_path):

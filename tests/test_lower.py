@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from llmc.lower import LICENSE_IDS, QUANTIZATIONS, lower
+from llmc.catalog import format_ids, kv_type_ids
+from llmc.catalog.schema import LICENSE_IDS
+from llmc.lower import lower
 from llmc.parse import parse
 from llmc.source import SourceFile
-from llmc.spec import KV_CACHE_TYPES, RUNTIMES, TASKS
+from llmc.spec import RUNTIMES, TASKS
 from pydantic import ValidationError
 
 GPU = 'hardware {\n    gpu = 1 x "RTX 4090"\n  }'
@@ -226,7 +228,7 @@ def test_all_errors_of_a_file_are_reported_at_once():
 def test_closed_sets_are_the_documented_ones():
     assert TASKS == ("chat", "code", "reasoning", "agent", "long-context", "multimodal")
     assert set(RUNTIMES) == {"vllm", "llama.cpp", "ollama", "sglang"}
-    assert set(KV_CACHE_TYPES) == {"f16", "fp8", "q8_0", "q4_0"}
-    assert {"q4_k_m", "fp8", "nvfp4", "mxfp4", "iq4_xs", "awq", "gptq"} <= set(QUANTIZATIONS)
-    assert {"apache-2.0", "mit", "bsd-3-clause", "llama3.1", "gemma", "other"} <= set(LICENSE_IDS)
-    assert all(q == q.lower() for q in QUANTIZATIONS + LICENSE_IDS)
+    assert {"f16", "fp8", "q8_0", "q4_0"} <= set(kv_type_ids())
+    assert {"q4_k_m", "fp8", "nvfp4", "mxfp4", "iq4_xs", "awq", "gptq", "q3_k_s", "iq2_xxs", "q4_k_xl"} <= set(format_ids())
+    assert {"apache-2.0", "mit", "modified-mit", "bsd-3-clause", "llama3.1", "gemma", "other"} <= set(LICENSE_IDS)
+    assert all(q == q.lower() for q in format_ids() + kv_type_ids() + LICENSE_IDS)

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from llmc.diagnostics import CODES
 from llmc.driver import load_source
 from llmc.format import format_source
-from llmc.lower import QUANTIZATIONS
+from llmc.catalog import format_ids, kv_type_ids
 from llmc.render import render
 from llmc.source import SourceFile
-from llmc.spec import EMITS, KV_CACHE_TYPES, PREFERENCES, RUNTIMES, TASKS
+from llmc.spec import EMITS, PREFERENCES, RUNTIMES, TASKS
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = [p.read_text(encoding="utf-8") for p in sorted((REPO / "examples").glob("*.llmspec"))]
@@ -140,8 +140,8 @@ def valid_spec(draw):
         "context": st.sampled_from(["32k", "8k tokens", "131072", "1M"]),
         "license": st.sampled_from(["any", "permissive", "[apache-2.0, mit]", "[Llama3.1]", "gemma"]),
         "model": st.sampled_from(["auto", '"Qwen/Qwen3-8B"', 'any ["a/b", "c/d",]', 'local("m.gguf")']),
-        "quantization": st.sampled_from(["auto", *QUANTIZATIONS[:5], "any [Q4_K_M, fp8]"]),
-        "kv_cache": st.sampled_from(["auto", *KV_CACHE_TYPES]),
+        "quantization": st.sampled_from(["auto", *format_ids()[:5], "any [Q4_K_M, fp8]"]),
+        "kv_cache": st.sampled_from(["auto", *kv_type_ids()]),
         "runtime": st.sampled_from(["auto", *RUNTIMES, "any [vllm, llama.cpp]"]),
         "prefer": st.sampled_from(PREFERENCES),
         "emit": st.sampled_from(["[]", "compose", f"[{', '.join(EMITS)}]"]),

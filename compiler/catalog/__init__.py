@@ -175,7 +175,7 @@ def _merge_file(raw: _Raw, path: Path, *, override: bool) -> list[Diagnostic]:
         if section in SECTIONS:
             diagnostics += _merge_records(raw, section, body, path, override)
         elif section in OVERLAYS:
-            diagnostics += _merge_overlay(raw, section, body, path)
+            diagnostics += _merge_overlay(raw, section, body, path, override)
         else:
             diagnostics.append(error(E302, f"unknown catalog section '{section}' in '{path}'",
                                      help=f"known sections: {', '.join([*SECTIONS, *OVERLAYS])}",
@@ -203,13 +203,26 @@ def _merge_records(raw: _Raw, section: str, body: Any, path: Path, override: boo
     return diagnostics
 
 
-def _merge_overlay(raw: _Raw, section: str, body: Any, path: Path) -> list[Diagnostic]:
+def _merge_overlay(raw: _Raw, section: str, body: Any, path: Path, override: bool) -> list[Diagnostic]:
     if not isinstance(body, dict):
         return [error(E302, f"section '{section}' in '{path}' must map model ids to data", file=str(path), record=section)]
     table = raw.overlays.setdefault(section, {})
     for model_id, value in body.items():
-        table[str(model_id)] = (value, str(path))
+        model_id = str(model_id)
+        if override and section == "variants" and model_id in table:
+            value = _more_variants(table[model_id][0], value)
+        table[model_id] = (value, str(path))
     return []
+
+
+def _more_variants(base: Any, extra: Any) -> Any:
+    """A user catalog's variants join the built-in ones; one for the same file (repo, file, format) replaces it."""
+    if not isinstance(base, list) or not isinstance(extra, list):
+        return extra
+    def key(v):
+        return (v.get("repo"), v.get("file"), v.get("format")) if isinstance(v, dict) else id(v)
+    added = {key(v) for v in extra}
+    return [v for v in base if key(v) not in added] + extra
 
 
 def _build(raw: _Raw) -> tuple[Catalog, list[Diagnostic]]:
@@ -323,11 +336,36 @@ def model_tasks(model: Model) -> tuple[str, ...]:
 
 
 def license_allows(model: Model, allowed: Iterable[str]) -> bool:
-    """Spec `license = [...]`: ids, or the classes `any`, `permissive`, `commercial`."""
-    allowed = [a.lower() for a in allowed]
+    """Spec `license = [...]`: ids, or the classes `any`, `permissive`, `commercial`. A license not verified for
+    this model satisfies only `any`."""
+    allowed = {a.lower() for a in allowed}
     lic = model.license
-    return ("any" in allowed or lic.id.lower() in allowed
-            or ("permissive" in allowed and lic.permissive) or ("commercial" in allowed and lic.commercial))
+    if "any" in allowed:
+        return True
+    return lic.verified and (lic.id in allowed or ("permissive" in allowed and lic.permissive)
+                             or ("commercial" in allowed and lic.commercial))
 
 
-__all__ = ["Catalog", "load_catalog", "unknown_gpu", "model_tasks", "license_allows", "E301", "E302", "E303", "E304"]
+def license_words(model: Model) -> str:
+    """The license as a rejection names it."""
+    return model.license.id if model.license.verified else f"{model.license.id} (not verified for this model)"
+
+
+def format_ids() -> tuple[str, ...]:
+    """The weight formats a spec may name (`quantization = ...`): the built-in catalog's."""
+    return _builtin_ids("formats")
+
+
+def kv_type_ids() -> tuple[str, ...]:
+    """The KV-cache types a spec may name (`kv_cache = ...`): the built-in catalog's."""
+    return _builtin_ids("kv_types")
+
+
+@functools.cache
+def _builtin_ids(section: str) -> tuple[str, ...]:
+    raw, _ = _builtin_raw()
+    return tuple(sorted(raw.records.get(section, {})))
+
+
+__all__ = ["Catalog", "load_catalog", "unknown_gpu", "model_tasks", "license_allows", "license_words", "format_ids",
+           "kv_type_ids", "E301", "E302", "E303", "E304"]

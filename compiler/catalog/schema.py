@@ -160,11 +160,28 @@ class Moe(Record):
         return self
 
 
+# The license ids a record may carry and a spec may allow (`license = [...]`): SPDX ids where one exists, the
+# model families' own licenses otherwise, lower-case (matched case-insensitively, as SPDX ids are).
+LICENSE_IDS = ("apache-2.0", "mit", "modified-mit", "bsd-2-clause", "bsd-3-clause", "llama2", "llama3", "llama3.1",
+               "llama3.2", "llama3.3", "llama4", "gemma", "qwen", "deepseek", "mistral-research", "cc-by-4.0",
+               "cc-by-nc-4.0", "openrail", "other")
+
+
 class License(Record):
-    id: str                    # SPDX-like: apache-2.0, mit, llama3.1, gemma, other
+    id: str                    # one of LICENSE_IDS
     commercial: bool           # commercial use allowed (possibly with conditions)
     permissive: bool           # apache/mit/bsd-style
+    # read for this model and size (its LICENSE file or model card); an unverified license satisfies only
+    # `license = any`, since a family's license does not always hold for each of its sizes
+    verified: bool = True
     notes: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _known_id(cls, v: str) -> str:
+        if v.lower() not in LICENSE_IDS:
+            raise ValueError(f"unknown license id {v!r}; use one of {', '.join(LICENSE_IDS)}")
+        return v.lower()
 
 
 class Parsers(Record):

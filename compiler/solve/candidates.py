@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from ..catalog.schema import Format, KvType, Model, Runtime, Variant
 from ..runtimes import profile
 from ..spec import Deployment
+from ..catalog import license_words
 from .resolve import license_allowed
 from .topology import Device, Topology, tensor_split
 
@@ -104,8 +105,8 @@ def context_for(deployment: Deployment, model: Model) -> int:
 def model_rejection(deployment: Deployment, model: Model) -> Rejection | None:
     """The first model-level constraint that rules the whole model out, if any."""
     if not license_allowed(deployment, model):
-        return Rejection(model.name, "license", f"{model.license.id} is not in the allowed licenses",
-                         blocked_by=model.license.id)
+        return Rejection(model.name, "license", f"{license_words(model)} is not in the allowed licenses",
+                         blocked_by=model.license.id if model.license.verified else "")
     if deployment.task == "multimodal" and not model.has_vision:
         return Rejection(model.name, "task", "the multimodal task needs a model with vision input")
     if deployment.task == "agent" and not any(p.tool_call for p in model.parsers.values()):

@@ -12,7 +12,7 @@ import posixpath
 from pathlib import Path
 
 from ..catalog.schema import Gpu, Model
-from ..catalog import unknown_gpu
+from ..catalog import license_allows, license_words, unknown_gpu
 from ..diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error
 from ..spec import Deployment
 from ..suggest import did_you_mean
@@ -21,8 +21,6 @@ from .topology import Topology, build_topology
 UNKNOWN_MODEL = define_code("E401", "Unknown model")
 LICENSE_CONFLICT = define_code("E402", "Pinned model's license is not allowed")
 CPU_MEMORY_MISSING = define_code("E403", "CPU-only host without its memory")
-
-PERMISSIVE = ("apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd")
 
 
 @dataclass(frozen=True)
@@ -35,16 +33,7 @@ class Resolved:
 
 def license_allowed(deployment: Deployment, model: Model) -> bool:
     rule = deployment.license
-    if rule.kind == "any":
-        return True
-    if rule.kind == "permissive":
-        return model.license.permissive
-    if rule.kind == "commercial":
-        return model.license.commercial
-    allowed = {w.value.lower() for w in rule.ids}
-    return model.license.id.lower() in allowed or (
-        "permissive" in allowed and model.license.permissive) or (
-        "commercial" in allowed and model.license.commercial)
+    return license_allows(model, [w.value for w in rule.ids] if rule.kind == "list" else [rule.kind])
 
 
 def resolve(deployment: Deployment, catalog, base_dir: Path) -> tuple[Resolved | None, list[Diagnostic]]:
@@ -114,10 +103,13 @@ def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list
             labels = (Label(span=deployment.license.span, message="licenses allowed here"),) \
                 if deployment.license.span else ()
             diags.append(error(
-                LICENSE_CONFLICT, f"{model.name} is under the '{model.license.id}' license, which this spec does not allow",
+                LICENSE_CONFLICT, f"{model.name} is under the '{license_words(model)}' license, which this spec does not allow",
                 span=text.span, labels=labels,
-                detail="The spec pins a model whose license is outside its `license` list.",
-                help=f"add {model.license.id} to `license`, or pin another model"))
+                detail="The spec pins a model whose license is outside its `license` list."
+                       + ("" if model.license.verified else " Its license has not been read for this model and size, "
+                          "so it satisfies only `license = any`."),
+                help=f"add {model.license.id} to `license`, or pin another model" if model.license.verified
+                else "read the model's license yourself and write `license = any`, or pin another model"))
             continue
         models.append(model)
     return tuple(models), None
