@@ -77,16 +77,17 @@ MODELS = {
 }
 
 
-def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False, fp8=None, cc=None):
+def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False, fp8=None, cc=None, device_class="datacenter"):
     return Gpu(source=(src,), name=name, kind=kind, memory_bytes=int(gib * GIB), bandwidth_gbps=gbps,
-               bf16_tflops=tflops, fp8_tflops=fp8, arch="x", nvlink=nvlink, compute_capability=cc)
+               bf16_tflops=tflops, fp8_tflops=fp8, arch="x", nvlink=nvlink, compute_capability=cc,
+               device_class=device_class)
 
 
 GPUS = {
-    "RTX 4090": _gpu("RTX 4090", 24, 1008, 165, "NVIDIA Ada GPU architecture whitepaper (1008 GB/s, 165 TFLOPS FP16 tensor, FP32 acc.)"),
-    "RTX 3080": _gpu("RTX 3080", 10, 760, 59.5, "NVIDIA Ampere GA102 whitepaper (760 GB/s, 59.5 TFLOPS FP16 tensor, FP32 acc.)"),
-    "RTX 3090": _gpu("RTX 3090", 24, 936, 71, "NVIDIA Ampere GA102 whitepaper (936 GB/s, 71 TFLOPS FP16 tensor, FP32 acc.)"),
-    "RTX 5090": _gpu("RTX 5090", 32, 1792, 209, "NVIDIA RTX Blackwell whitepaper (1792 GB/s, 209 TFLOPS FP16 tensor, FP32 acc.)"),
+    "RTX 4090": _gpu("RTX 4090", 24, 1008, 165, "NVIDIA Ada GPU architecture whitepaper (1008 GB/s, 165 TFLOPS FP16 tensor, FP32 acc.)", device_class="consumer"),
+    "RTX 3080": _gpu("RTX 3080", 10, 760, 59.5, "NVIDIA Ampere GA102 whitepaper (760 GB/s, 59.5 TFLOPS FP16 tensor, FP32 acc.)", device_class="consumer"),
+    "RTX 3090": _gpu("RTX 3090", 24, 936, 71, "NVIDIA Ampere GA102 whitepaper (936 GB/s, 71 TFLOPS FP16 tensor, FP32 acc.)", device_class="consumer"),
+    "RTX 5090": _gpu("RTX 5090", 32, 1792, 209, "NVIDIA RTX Blackwell whitepaper (1792 GB/s, 209 TFLOPS FP16 tensor, FP32 acc.)", device_class="consumer"),
     "Tesla P40": _gpu("Tesla P40", 24, 347, 12, "NVIDIA Tesla P40 datasheet (346 GB/s, 12 TFLOPS FP32)"),
     "A100 80GB": _gpu("A100 80GB", 80, 2039, 312, "NVIDIA A100 datasheet (SXM4 80GB: 2039 GB/s, 312 TFLOPS BF16)",
                       nvlink=True),

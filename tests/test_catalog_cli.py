@@ -95,7 +95,7 @@ def test_broken_user_catalog_is_reported_and_the_rest_listed(tmp_path, capsys):
 
 def test_user_catalog_gpu_is_listed(tmp_path, capsys):
     (tmp_path / "gpu.yaml").write_text(
-        "gpus:\n- {name: Acme X1, memory_bytes: 68719476736, bandwidth_gbps: 2000, arch: Hopper, source: 'datasheet'}\n")
+        "gpus:\n- {name: Acme X1, device_class: datacenter, memory_bytes: 68719476736, bandwidth_gbps: 2000, arch: Hopper, source: 'datasheet'}\n")
     _, out, _ = run(capsys, "gpus", "--catalog", str(tmp_path), "--json")
     assert "Acme X1" in {g["name"] for g in json.loads(out)}
 

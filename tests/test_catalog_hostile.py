@@ -26,7 +26,7 @@ SPEC = spec_text('    gpu = 1 x "RTX 4090"', body="  latency {\n    tpot <= 80ms
 
 # A new GPU, and partial overrides of built-in records: each is valid as written here.
 RECORDS = {
-    "gpus": {"name": "Acme X1", "memory_bytes": 64 * 2**30, "bandwidth_gbps": 2000.0, "bf16_tflops": 500.0,
+    "gpus": {"name": "Acme X1", "device_class": "datacenter", "memory_bytes": 64 * 2**30, "bandwidth_gbps": 2000.0, "bf16_tflops": 500.0,
              "fp8_tflops": 1000.0, "fp4_tflops": 2000.0, "arch": "Hopper", "compute_capability": 9.0,
              "nvlink": True, "nvlink_gbps": 450.0, "pcie_gbps": 25.0, "tdp_w": 700.0, "source": "datasheet"},
     "models": {"id": "Qwen/Qwen3-8B", "source": "config.json",

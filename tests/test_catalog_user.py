@@ -28,6 +28,7 @@ models:
 gpus:
 - name: Acme Accelerator X1
   aliases: [x1, acme-x1]
+  device_class: datacenter
   memory_bytes: 68719476736
   bandwidth_gbps: 2000
   arch: Hopper

@@ -27,9 +27,11 @@ Q4_K_M = Format(source=("llama.cpp src/llama-quant.cpp",), id="q4_k_m", family="
                 rules=(TensorRule(group="output", type="q6_k"), TensorRule(group="attn_v", type="q6_k", fraction=0.5),
                        TensorRule(group="ffn_down", type="q6_k", fraction=0.5)))
 RTX4090 = Gpu(source=("nvidia spec",), name="RTX 4090", memory_bytes=24 * GIB, bandwidth_gbps=1008,
-              bf16_tflops=165, arch="Ada", compute_capability=8.9, p2p=False, pcie_gbps=25)
+              bf16_tflops=165, arch="Ada", compute_capability=8.9, p2p=False, pcie_gbps=25,
+              device_class="consumer")
 H100 = Gpu(source=("nvidia spec",), name="H100 SXM", memory_bytes=80 * GIB, bandwidth_gbps=3350, bf16_tflops=989,
-           fp8_tflops=1979, arch="Hopper", compute_capability=9.0, nvlink=True, nvlink_gbps=450)
+           fp8_tflops=1979, arch="Hopper", compute_capability=9.0, nvlink=True, nvlink_gbps=450,
+           device_class="datacenter")
 EPYC = Gpu(source=("amd spec",), name="EPYC 12ch DDR5", kind="cpu", memory_bytes=384 * GIB, bandwidth_gbps=460,
            bf16_tflops=10, arch="Zen4")
 

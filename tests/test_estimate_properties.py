@@ -17,8 +17,9 @@ F16 = KvType(source=("ggml",), id="f16", bits=16, runtimes={"llama.cpp": "f16", 
 Q8_0 = KvType(source=("ggml",), id="q8_0", bits=8.5, block_size=32, runtimes={"llama.cpp": "q8_0"},
               needs_flash_attention=True)
 GPU = Gpu(source=("spec",), name="H100 SXM", memory_bytes=80 * GIB, bandwidth_gbps=3350, bf16_tflops=989,
-          arch="Hopper")
-RTX = Gpu(source=("spec",), name="RTX 4090", memory_bytes=24 * GIB, bandwidth_gbps=1008, bf16_tflops=165, arch="Ada")
+          arch="Hopper", device_class="datacenter")
+RTX = Gpu(source=("spec",), name="RTX 4090", memory_bytes=24 * GIB, bandwidth_gbps=1008, bf16_tflops=165, arch="Ada",
+          device_class="consumer")
 CPU = Gpu(source=("spec",), name="DDR5 host", kind="cpu", memory_bytes=256 * GIB, bandwidth_gbps=90, bf16_tflops=2,
           arch="Zen4")
 

@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..diagnostics import Diagnostic, define_code, error
 from ..suggest import closest, normalize
 from . import yamlcache
+from .gpu_names import GpuNames
 from .schema import Format, GgmlType, Gpu, KvType, Model, Runtime
 
 E301 = define_code("E301", "Unknown GPU", "catalog")
@@ -63,18 +64,18 @@ class Catalog:
                 index.setdefault(normalize(name), gpu)
         return index
 
+    @functools.cached_property
+    def _gpu_names(self) -> GpuNames:
+        return GpuNames([*self.gpus.values(), *self.cpu_hosts.values()])
+
     def find_gpu(self, name: str) -> Gpu | None:
-        """Case- and punctuation-insensitive, aliases included ("rtx4090" = "GeForce RTX 4090")."""
-        key = normalize(name)
-        hit = self._gpu_index.get(key)
-        if hit is None and key.startswith("nvidia"):
-            hit = self._gpu_index.get(key[len("nvidia"):])
-        return hit
+        """A name or alias, case- and punctuation-insensitive ("rtx4090" = "GeForce RTX 4090"), or the way a
+        driver or a shop writes it ("NVIDIA GeForce RTX 3090", "L40S 48GB": llmc.catalog.gpu_names)."""
+        return self._gpu_index.get(normalize(name)) or self._gpu_names.find(name)
 
     def gpu_suggestions(self, name: str) -> list[str]:
         """Catalog GPU names close to `name`, best first (for did-you-mean)."""
-        names = {n: gpu.name for gpu in self.gpus.values() for n in (gpu.name, *gpu.aliases)}
-        return list(dict.fromkeys(names[hit] for hit in closest(name, names)))
+        return GpuNames(self.gpus.values()).suggest(name)
 
     def find_model(self, name_or_id: str) -> Model | None:
         """By HF id, short name or alias, case-insensitively."""

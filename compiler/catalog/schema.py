@@ -287,6 +287,9 @@ class Gpu(Sourced):
     aliases: tuple[str, ...] = ()
     vendor: str = "nvidia"
     kind: Literal["gpu", "cpu"] = "gpu"
+    # the runtimes' efficiency fits are per class: GeForce/workstation boards and datacenter parts differ in
+    # clocks, power limits and kernels tuned for them (llmc.runtimes: RuntimeProfile.efficiency)
+    device_class: Literal["consumer", "datacenter", "cpu"] | None = None
     memory_bytes: Bytes                   # nominal ("24GB" = 24 GiB), for display
     visible_memory: VisibleMemory | None = None   # what capacity is planned against; None: the nominal size
     display_capable: bool = False         # has display outputs: GPU 0 may hold a desktop (hardware.headless)
@@ -306,6 +309,18 @@ class Gpu(Sourced):
     def visible_memory_bytes(self) -> int:
         """The capacity every estimate and bound plans against."""
         return self.visible_memory.bytes if self.visible_memory else self.memory_bytes
+
+    @model_validator(mode="after")
+    def _class_stated(self):
+        if self.kind == "cpu" and self.device_class not in (None, "cpu"):
+            raise ValueError("a CPU host's device_class is cpu")
+        if self.kind == "gpu" and self.device_class not in ("consumer", "datacenter"):
+            raise ValueError("device_class: say consumer or datacenter (the runtimes' efficiency fits differ)")
+        return self
+
+    @property
+    def efficiency_class(self) -> str:
+        return "cpu" if self.kind == "cpu" else self.device_class
 
     @model_validator(mode="after")
     def _visible_within_nominal(self):

@@ -78,12 +78,7 @@ class SpeedEstimate:
 
 
 def device_class(gpu: Gpu | None) -> str:
-    if gpu is None or gpu.kind == "cpu":
-        return "cpu"
-    name = gpu.name.lower()
-    if any(w in name for w in ("rtx", "geforce", "titan", "quadro")) and "pro 6000" not in name:
-        return "consumer"
-    return "datacenter"
+    return "cpu" if gpu is None else gpu.efficiency_class
 
 
 def efficiency(runtime: str, gpu: Gpu | None) -> Efficiency:
