@@ -234,7 +234,51 @@ def test_an_hf_folder_with_only_config_json_is_estimated_from_its_architecture(t
     spec = tmp_path / "s.llmspec"
     spec.write_text('deployment "q" {\n  model = local("qwen3-8b")\n  runtime = vllm\n'
                     '  hardware {\n    gpu = 1 x "H100 SXM"\n  }\n}\n')
-    [item] = compile_file(str(spec)).deployments
+    result = compile_file(str(spec))
+    [item] = result.deployments
     weights = sum(d.weights_bytes for d in item.plan.memory.devices)
     assert abs(weights - 8.19e9 * 2) / (8.19e9 * 2) < 0.05  # Qwen3-8B: 8.19B parameters in bf16
     assert item.plan.model.path == "qwen3-8b"
+    weights_part = next(p for d in item.plan.memory.devices for p in d.parts if p.name == "weights")
+    assert "read" not in weights_part.source          # computed from the architecture, and it says so
+    # ... but no runtime could start on the folder: the build is an error (E404), naming the spec's path
+    [missing] = [d for d in result.diagnostics if d.is_error]
+    assert missing.code == "E404" and missing.span.line == 2 and result.exit_code != 0
+
+
+def test_a_folder_without_weights_is_estimated_in_the_quantization_the_spec_pins(tmp_path):
+    from llmc.driver import compile_file
+
+    folder = tmp_path / "qwen3-8b"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "data" / "hf_configs" / "Qwen--Qwen3-8B.json", folder / "config.json")
+    spec = tmp_path / "s.llmspec"
+    spec.write_text('deployment "q" {\n  model = local("qwen3-8b")\n  quantization = q4_k_m\n'
+                    '  hardware {\n    gpu = 1 x "RTX 4090"\n  }\n}\n')
+    [item] = compile_file(str(spec)).deployments
+    assert item.plan.model.format == "q4_k_m"
+    weights = sum(d.weights_bytes for d in item.plan.memory.devices)
+    assert 4.5e9 < weights < 5.5e9    # 8.19B parameters at Q4_K_M's ~4.9 bits (the 5.03 GB Qwen3-8B file)
+
+
+def test_safetensors_tensors_are_grouped_by_their_transformers_names_and_labelled_as_such():
+    """An HF checkpoint's tensors fall into the same groups as a GGUF's (per layer, experts apart), and the
+    figure says it was read from the safetensors headers, not from a GGUF."""
+    from llmc.catalog import load_catalog
+    from llmc.catalog.local import TensorInfo
+    from llmc.estimate.from_file import weights_from_tensors
+
+    model = load_catalog()[0].models["Qwen/Qwen3-30B-A3B"]
+    names = ["model.embed_tokens.weight", "lm_head.weight", "model.norm.weight"] + [
+        f"model.layers.{i}.{part}" for i in range(2) for part in (
+            "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight",
+            "self_attn.v_proj.weight", "self_attn.o_proj.weight", "mlp.gate.weight",
+            "mlp.experts.0.up_proj.weight", "mlp.experts.1.down_proj.weight")]
+    tensors = [TensorInfo(n, "bf16", (4, 4), 32) for n in names]
+    weights = weights_from_tensors(model, tensors, "bf16", "hf", "float")
+    by_name = {g.name: g for g in weights.groups}
+    assert set(by_name) == {"embed (global)", "output (global)", "norm (global)", "norm", "attn_q", "attn_kv",
+                            "attn_o", "ffn", "experts"}
+    assert by_name["attn_kv"].layers == 2 and by_name["experts"].bytes == 4 * 32
+    assert weights.total_bytes == 32 * len(names)
+    assert "safetensors" in weights.source and "GGUF" not in weights.source and weights.family == "float"

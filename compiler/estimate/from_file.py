@@ -1,4 +1,5 @@
-"""Exact weight bytes of a local GGUF, grouped like `tensor_groups` so memory rules apply unchanged."""
+"""Exact weight bytes of a local GGUF or safetensors checkpoint, grouped like `tensor_groups` so memory rules
+apply unchanged."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import re
 from ..catalog.schema import Model
 from .weights import GroupBytes, WeightBytes
 
-SOURCE = "exact tensor sizes read from the GGUF header"
+SOURCES = {"gguf": "exact tensor sizes read from the GGUF header",
+           "hf": "exact tensor sizes read from the safetensors headers"}
 
 # GGUF tensor name (without the blk.N. prefix) → our group kind.
-_KIND_BY_NAME = (
+_GGUF_KINDS = (
     (re.compile(r"^token_embd\."), "embed"),
     (re.compile(r"^output\.weight$"), "output"),
     (re.compile(r"_norm\.|^output_norm\."), "norm"),
@@ -24,36 +26,54 @@ _KIND_BY_NAME = (
     (re.compile(r"^ffn_gate_inp\."), "ffn"),
     (re.compile(r"^ffn_"), "ffn"),
 )
-_BLOCK = re.compile(r"^blk\.(\d+)\.(.*)$")
+# transformers tensor name (without its `model.layers.N.` prefix) → our group kind (the first that matches)
+_HF_KINDS = (
+    (re.compile(r"embed_tokens\.|^(?:transformer\.)?wte\."), "embed"),
+    (re.compile(r"^lm_head\."), "output"),
+    (re.compile(r"norm"), "norm"),
+    (re.compile(r"self_attn\.(q_a_proj|q_b_proj|kv_a_proj|kv_b_proj)"), "mla"),
+    (re.compile(r"self_attn\.q_proj"), "attn_q"),
+    (re.compile(r"self_attn\.(k_proj|v_proj|qkv_proj)"), "attn_kv"),
+    (re.compile(r"self_attn\.o_proj"), "attn_o"),
+    (re.compile(r"linear_attn\.|mamba\."), "linear"),
+    (re.compile(r"shared_expert"), "shared_experts"),
+    (re.compile(r"experts\."), "experts"),
+    (re.compile(r"mlp\.|feed_forward\."), "ffn"),
+)
+BLOCKS = {"gguf": re.compile(r"^blk\.(\d+)\.(.*)$"), "hf": re.compile(r"^(?:[a-z_]+\.)*?layers\.(\d+)\.(.*)$")}
+KINDS = {"gguf": _GGUF_KINDS, "hf": _HF_KINDS}
 
 
-def _kind(name: str) -> str:
-    for pattern, kind in _KIND_BY_NAME:
-        if pattern.search(name):
-            return kind
-    return "norm"  # small leftovers (rope factors, biases) travel with the norms
+def _part(name: str, naming: str) -> tuple[int | None, str]:
+    """(layer or None for a global tensor, group kind); small leftovers (rope factors, biases) travel with
+    the norms."""
+    block = BLOCKS[naming].match(name)
+    rest = block.group(2) if block else name
+    kind = next((kind for pattern, kind in KINDS[naming] if pattern.search(rest)), "norm")
+    return (int(block.group(1)) if block else None), kind
 
 
-def weights_from_tensors(model: Model, tensors, format_id: str) -> WeightBytes:
-    """`tensors`: objects with `name`, `n_bytes` and `shape` (llmc.catalog.local.TensorInfo)."""
+def weights_from_tensors(model: Model, tensors, format_id: str, naming: str = "gguf",
+                         family: str = "gguf") -> WeightBytes:
+    """`tensors`: objects with `name`, `n_bytes` and `shape` (llmc.catalog.local.TensorInfo), named as a GGUF
+    names them (`naming` gguf) or as transformers does (hf); `family` is the format's (its kernels)."""
     totals: dict[tuple[str, bool], list[int]] = {}
     layers: dict[tuple[str, bool], set[int]] = {}
     for t in tensors:
-        block = _BLOCK.match(t.name)
-        name = block.group(2) if block else t.name
-        key = (_kind(name), bool(block))
+        layer, kind = _part(t.name, naming)
+        key = (kind, layer is not None)
         acc = totals.setdefault(key, [0, 0])
         acc[0] += t.n_bytes
         acc[1] += _elements(t.shape)
-        if block:
-            layers.setdefault(key, set()).add(int(block.group(1)))
+        if layer is not None:
+            layers.setdefault(key, set()).add(layer)
     groups = []
     for (kind, per_layer), (n_bytes, n_params) in sorted(totals.items()):
         n_layers = len(layers.get((kind, per_layer), ())) or 1
         name = kind if per_layer else f"{kind} (global)"
         groups.append(GroupBytes(name, kind, n_params, n_bytes, n_bytes * 8 / max(n_params, 1),
                                  per_layer, n_layers))
-    return WeightBytes(tuple(groups), format_id, SOURCE, "gguf")
+    return WeightBytes(tuple(groups), format_id, SOURCES[naming], family)
 
 
 def _elements(shape) -> int:

@@ -13,7 +13,7 @@ from .candidates import Rejection
 from .evaluate import Context, Evaluation
 from .objective import QUALITY_FLOOR, precise_kv_only, quality, replicas_before_shards, sort_key
 from .relax import relaxations
-from .resolve import resolve
+from .resolve import missing_weights, resolve
 from .search import SearchResult, search
 
 INFEASIBLE = define_code("E410", "No feasible deployment")
@@ -44,7 +44,7 @@ def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[
     try_spec = functools.partial(_feasible, catalog=catalog, base_dir=base_dir)
     if result.feasible:
         plan = choose(ctx, result)
-        return plan, quality_cost(deployment, plan, try_spec)
+        return plan, missing_weights(deployment, resolved.local) + quality_cost(deployment, plan, try_spec)
     return None, [infeasible(ctx, result, try_spec)]
 
 

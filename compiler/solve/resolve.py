@@ -21,6 +21,7 @@ from .topology import Topology, build_topology
 UNKNOWN_MODEL = define_code("E401", "Unknown model")
 LICENSE_CONFLICT = define_code("E402", "Pinned model's license is not allowed")
 CPU_MEMORY_MISSING = define_code("E403", "CPU-only host without its memory")
+MISSING_WEIGHTS = define_code("E404", "Local model folder without weight files")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,20 @@ def resolve(deployment: Deployment, catalog, base_dir: Path) -> tuple[Resolved |
     if diags:
         return None, diags
     return Resolved(deployment=deployment, topology=topology, models=models, local=local), []
+
+
+def missing_weights(deployment: Deployment, local) -> list[Diagnostic]:
+    """A folder with config.json and no weight files: its figures are estimated from the architecture (and
+    the spec's quantization), but no runtime could load it, so the plan cannot be built."""
+    if local is None or local.kind != "hf" or local.tensors:
+        return []
+    return [error(MISSING_WEIGHTS, f"'{local.path.name}' has a config.json but no weight files",
+                  span=deployment.model.path.span, label="no *.safetensors here",
+                  detail="The memory and speed figures are estimated from config.json and the spec's quantization; "
+                         "a runtime started on this folder would find nothing to load, so nothing is built.",
+                  help="download the weights into the folder (`hf download ORG/NAME --local-dir DIR`), or name "
+                       "the model by its id (`model = \"ORG/NAME\"`) to plan from the catalog or your Hugging Face "
+                       "cache")]
 
 
 def _resolve_hardware(deployment: Deployment, catalog, diags: list[Diagnostic]) -> Topology | None:

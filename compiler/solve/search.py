@@ -77,8 +77,9 @@ def _variants(ctx: Context, model: Model, catalog, local) -> list[tuple[Variant 
     allowed = ctx.deployment.quantization.allowed
     out = []
     if local is not None:
-        fmt = catalog.formats.get(local.format)
-        if fmt is not None:
+        # a folder without weight files holds no format of its own: the spec's quantization says what it will
+        formats = allowed if allowed and not local.tensors else (local.format,)
+        for fmt in filter(None, map(catalog.formats.get, formats)):
             out.append((None, fmt, _local_weights(local, fmt, catalog.formats)))
         return out
     seen = set()
@@ -108,7 +109,7 @@ def _local_weights(local, fmt: Format, formats) -> WeightBytes:
     """Exact from the file's tensors; an HF folder with only config.json is estimated from its architecture."""
     if not local.tensors:
         return weight_bytes(local.model, fmt, formats)
-    return weights_from_tensors(local.model, local.tensors, fmt.id)
+    return weights_from_tensors(local.model, local.tensors, fmt.id, local.kind, fmt.family)
 
 
 def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResult) -> list[tuple[Candidate, WeightBytes]]:
