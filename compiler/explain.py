@@ -28,7 +28,8 @@ def choice_lines(plan: Plan) -> list[tuple[str, str]]:
         ("model", f"{m.name} ({m.id})"),
         ("weights", f"{m.format} from {where}" + (f" @ {m.revision}" if m.revision else "")),
         ("license", m.license),
-        ("runtime", f"{r.name} {r.version} (image {r.image})"),
+        ("runtime", f"{r.name} {r.version} on {r.backend} "
+                    + (f"(image {r.image})" if r.image else "(no container image for this backend: runs natively)")),
         ("kv cache", plan.kv_cache.get("type", "")),
         ("context", f"{format_tokens(plan.context)} tokens per request, {plan.slots} concurrent "
                     f"sequence{'s' * (plan.slots != 1)}"),

@@ -58,9 +58,10 @@ class ModelRef(Node):
 class RuntimeRef(Node):
     name: RuntimeName        # a registered runtime profile (llmc.runtimes)
     version: str
-    image: str               # pinned image reference, never :latest
+    image: str | None        # pinned image reference, never :latest; None where the backend has no image (Metal)
     health_path: str
     default_port: int
+    backend: str = "cuda"    # what the runtime runs the model on: cuda, rocm, vulkan, metal, sycl, xpu, cpu
 
 
 class Hardware(Node):
@@ -72,6 +73,7 @@ class Hardware(Node):
     link: Literal["pcie", "nvlink", "none"] = "none"
     p2p: bool = False
     devices: tuple[str, ...] = ()  # per-GPU names for mixed cards, in device order
+    vendor: str | None = None      # the GPUs' maker (nvidia, amd, intel, apple): whose device plugin serves them
     rdma: str | None = None        # a Kubernetes resource to request once per pod (an RDMA device)
 
 

@@ -52,7 +52,7 @@ def test_tables_are_readable(capsys):
     _, models, _ = run(capsys, "models")
     _, gpus, _ = run(capsys, "gpus")
     _, formats, _ = run(capsys, "formats")
-    assert models.splitlines()[0].split()[:3] == ["MODEL", "PARAMS", "CONTEXT"]
+    assert models.splitlines()[0].split()[:5] == ["MODEL", "QUALITY", "(MMLU-Pro)", "PARAMS", "CONTEXT"]
     line = next(l for l in models.splitlines() if l.startswith("google/gemma-3-270m-it "))
     assert "3 full, 15 sliding 512" in line
     line = next(l for l in gpus.splitlines() if l.startswith("RTX 4090 "))
@@ -75,9 +75,38 @@ def test_models_that_fit_a_gpu(capsys):
     _, out, _ = run(capsys, "models", "--fits", "RTX 4090", "--json")
     fitting = {m["id"]: m for m in json.loads(out)}
     assert "Qwen/Qwen3-8B" in fitting and "deepseek-ai/DeepSeek-V3" not in fitting
-    assert all(m["smallest_weights"]["bytes"] <= 0.9 * 24 * 2**30 for m in fitting.values())
+    assert all(m["checkpoint"]["bytes"] <= 0.9 * 24 * 2**30 for m in fitting.values())
     _, out, _ = run(capsys, "models", "--fits", "2 x rtx4090", "--json")
     assert len(json.loads(out)) > len(fitting)
+
+
+def test_the_best_model_for_a_card_is_the_first_row(capsys):
+    """Sorted by the task's score; each model with the least lossy checkpoint that fits, not the smallest."""
+    _, out, _ = run(capsys, "models", "--task", "code", "--fits", "RTX 4090", "--json")
+    rows = json.loads(out)
+    scores = [m["quality"]["score"] for m in rows]
+    assert scores == sorted(scores, reverse=True) and all(m["quality"]["task"] == "code" for m in rows)
+    qwen8 = next(m for m in rows if m["id"] == "Qwen/Qwen3-8B")
+    assert qwen8["checkpoint"]["format"] == "bf16"        # 16.4 GB of BF16 fits in 24 GB: no need to quantize
+    _, table, _ = run(capsys, "models", "--task", "code", "--fits", "RTX 4090")
+    assert table.splitlines()[1].startswith(rows[0]["id"] + " ")
+
+
+def test_host_ram_lets_an_offloadable_checkpoint_fit(capsys):
+    _, out, _ = run(capsys, "models", "--fits", "RTX 4090", "--json")
+    alone = {m["id"] for m in json.loads(out)}
+    _, out, _ = run(capsys, "models", "--fits", "RTX 4090", "--ram", "128GiB", "--json")
+    offloaded = {m["id"]: m for m in json.loads(out)}
+    added = set(offloaded) - alone
+    assert "openai/gpt-oss-120b" in added        # 60 GiB of MXFP4 GGUF: layers in host RAM
+    assert all(0.9 * 24 * 2**30 < offloaded[i]["checkpoint"]["bytes"] <= 0.9 * (24 + 128) * 2**30 for i in added)
+
+
+def test_an_unknown_license_filter_is_an_error_with_a_suggestion(capsys):
+    code, out, err = run(capsys, "models", "--license", "mti")
+    assert code == 2 and out == "" and "E309" in err and "did you mean 'mit'?" in err
+    code, _, err = run(capsys, "models", "--license", "modified-mit", "--json")
+    assert code == 0
 
 
 def test_fits_with_an_unknown_gpu_suggests_names(capsys):

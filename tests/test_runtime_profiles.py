@@ -90,9 +90,10 @@ def test_the_flag_table_is_the_pinned_release(name):
 def test_a_pin_is_an_image_with_a_pinned_tag():
     from llmc.runtimes import Pin
 
-    assert profile("llama.cpp").pin.image_ref(cpu_only=True).endswith(":server-" + profile("llama.cpp").pin.version)
-    assert ":server-cuda-" in profile("llama.cpp").pin.image_ref(cpu_only=False)
-    assert profile("vllm").pin.image_ref(cpu_only=False) == profile("vllm").pin.image_ref(cpu_only=True)
+    assert profile("llama.cpp").pin.image_ref("cpu").endswith(":server-" + profile("llama.cpp").pin.version)
+    assert ":server-cuda-" in profile("llama.cpp").pin.image_ref("cuda")
+    assert profile("vllm").pin.image_ref("cuda") == profile("vllm").pin.image_ref("cpu")
+    assert profile("llama.cpp").pin.image_ref("metal") is None      # llama.cpp runs natively on macOS
     for image, tag in (("vllm/vllm-openai", "latest"), ("Bad Image", "v1"), ("vllm/vllm-openai", "v1;rm")):
         with pytest.raises(ValueError, match="never latest"):
             Pin("1", image, tag, source="a test")
@@ -106,7 +107,8 @@ def test_plans_carry_the_profiles_pin(catalog, name):
 
     plan, _ = solve(deployment(spec_text('    gpu = 1 x "RTX 4090"', body=f"  runtime = {name}")), catalog)
     pin = profile(name).pin
-    assert (plan.runtime.version, plan.runtime.image) == (pin.version, pin.image_ref(cpu_only=False))
+    assert (plan.runtime.version, plan.runtime.image, plan.runtime.backend) == (pin.version, pin.image_ref("cuda"),
+                                                                                "cuda")
 
 
 # ---------------------------------------------------------------- unknown names

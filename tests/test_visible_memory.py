@@ -38,8 +38,10 @@ def test_every_gpu_has_a_sourced_visible_size_at_most_its_nominal_one(catalog):
     for gpu in catalog.gpus.values():
         visible = gpu.visible_memory
         assert visible is not None and visible.source, gpu.name
-        # Metal's working set is 75% of a 128 GB Mac; every discrete card keeps more than 90%
-        assert 0.75 * gpu.memory_bytes <= visible.bytes <= gpu.memory_bytes, gpu.name
+        # every discrete card keeps more than 90%; a unified pool gives the GPU a share: Metal's working set is
+        # 2/3 to 3/4 of a Mac's RAM, a Strix Halo's BIOS carve-out half of 128 GB
+        floor = 0.45 if gpu.unified_memory else 0.9
+        assert floor * gpu.memory_bytes <= visible.bytes <= gpu.memory_bytes, gpu.name
 
 
 @pytest.mark.parametrize(("name", "mib"), [("RTX 4090", 24210), ("H100 SXM", 81090), ("A100 SXM 80GB", 81151),

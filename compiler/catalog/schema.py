@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..names import URL_PATH, is_repo_file, is_repo_id, is_revision
-from ..runtimes import RuntimeName
+from ..runtimes import RuntimeName, names as runtime_names
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
 
@@ -282,6 +282,11 @@ class VisibleMemory(Sourced):
     bytes: Bytes
 
 
+# The GPU programming stacks a runtime may be built on. A card lists, per runtime, those that serve it, best
+# first: vLLM serves MI300X through ROCm, an RX 9070 XT through ROCm (gfx1201), not at all on Apple GPUs.
+Backend = Literal["cuda", "rocm", "vulkan", "metal", "sycl", "xpu"]
+
+
 class Gpu(Sourced):
     name: str
     aliases: tuple[str, ...] = ()
@@ -293,6 +298,9 @@ class Gpu(Sourced):
     memory_bytes: Bytes                   # nominal ("24GB" = 24 GiB), for display
     visible_memory: VisibleMemory | None = None   # what capacity is planned against; None: the nominal size
     display_capable: bool = False         # has display outputs: GPU 0 may hold a desktop (hardware.headless)
+    # the GPU and the CPU share one memory (Apple, Strix Halo, GB10): the runtime sees the share the OS or the
+    # BIOS gives the GPU, and the OS lives in the same pool
+    unified_memory: bool = False
     bandwidth_gbps: Bandwidth             # GB/s (decimal)
     bf16_tflops: Tflops | None = None     # dense
     fp8_tflops: Tflops | None = None
@@ -304,6 +312,25 @@ class Gpu(Sourced):
     p2p: bool = True                      # peer-to-peer over PCIe allowed by the driver
     pcie_gbps: Bandwidth | None = None    # per direction
     tdp_w: Watts | None = None
+    # runtime -> backends, written as a mapping; kept as pairs so that the record stays hashable
+    backends: tuple[tuple[RuntimeName, tuple[Backend, ...]], ...] = ()
+
+    @field_validator("backends", mode="before")
+    @classmethod
+    def _pairs(cls, v):
+        return tuple(sorted(v.items())) if isinstance(v, dict) else v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cuda_by_default(cls, data):
+        """An NVIDIA card whose record names no backends is served by every runtime through CUDA."""
+        if isinstance(data, dict) and not data.get("backends") and data.get("vendor", "nvidia") == "nvidia" \
+                and data.get("kind", "gpu") == "gpu":
+            return {**data, "backends": {name: ("cuda",) for name in runtime_names()}}
+        return data
+
+    def backends_for(self, runtime: str) -> tuple[str, ...]:
+        return dict(self.backends).get(runtime, ())
 
     @property
     def visible_memory_bytes(self) -> int:
@@ -316,6 +343,9 @@ class Gpu(Sourced):
             raise ValueError("a CPU host's device_class is cpu")
         if self.kind == "gpu" and self.device_class not in ("consumer", "datacenter"):
             raise ValueError("device_class: say consumer or datacenter (the runtimes' efficiency fits differ)")
+        if self.kind == "gpu" and not any(b for _, b in self.backends):
+            raise ValueError("backends: say which runtimes serve the card and through what (cuda, rocm, vulkan, "
+                             "metal, sycl, xpu), e.g. {llama.cpp: [cuda, vulkan], vllm: [cuda]}")
         return self
 
     @property

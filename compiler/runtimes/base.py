@@ -59,16 +59,26 @@ class Pin:
     tag: str                    # pinned, never latest
     source: str
     gpu_tag: str | None = None  # the CUDA image, where the CPU one differs
+    # the images of the other backends (llmc.catalog.schema.Backend), as (backend, repository:tag)
+    backend_images: tuple[tuple[str, str], ...] = ()
     flag_table: bool = True     # the target checks its flags against a generated table
     test_package: tuple[str, str] | None = None   # (variable, version) scripts/ensure-*.sh install at this pin
 
     def __post_init__(self) -> None:
-        tags = [t for t in (self.tag, self.gpu_tag) if t is not None]
-        if not IMAGE.fullmatch(self.image) or not all(TAG.fullmatch(t) and "latest" not in t for t in tags):
-            raise ValueError(f"pin {self.image}:{self.tag}: an image repository and a pinned tag, never latest")
+        refs = [f"{self.image}:{t}" for t in (self.tag, self.gpu_tag) if t is not None]
+        for ref in refs + [ref for _, ref in self.backend_images]:
+            repo, _, tag = ref.rpartition(":")
+            if not IMAGE.fullmatch(repo) or not TAG.fullmatch(tag) or "latest" in tag:
+                raise ValueError(f"pin {ref}: an image repository and a pinned tag, never latest")
 
-    def image_ref(self, cpu_only: bool) -> str:
-        return f"{self.image}:{self.gpu_tag if self.gpu_tag and not cpu_only else self.tag}"
+    def image_ref(self, backend: str) -> str | None:
+        """The container image for a backend ("cpu" on a host without a GPU); None where the release
+        publishes none (Metal: llama.cpp runs natively on macOS)."""
+        if backend == "cpu":
+            return f"{self.image}:{self.tag}"
+        if backend == "cuda":
+            return f"{self.image}:{self.gpu_tag or self.tag}"
+        return dict(self.backend_images).get(backend)
 
     @property
     def flags_file(self) -> str | None:

@@ -28,11 +28,14 @@ SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, source=(
 PROFILE = RuntimeProfile(
     name="llama.cpp",
     pin=Pin(BUILD, "ghcr.io/ggml-org/llama.cpp", f"server-{BUILD}", gpu_tag=f"server-cuda-{BUILD}",
+            backend_images=tuple((backend, f"ghcr.io/ggml-org/llama.cpp:server-{variant}-{BUILD}") for backend, variant
+                                 in (("rocm", "rocm"), ("vulkan", "vulkan"), ("sycl", "intel"))),
             # the tests build llama-server from the llama.cpp that llama-cpp-python 0.3.36 vendors:
             # commit 0c1e57098, which is release b11312
             test_package=("LLAMA_CPP_PYTHON_VERSION", "0.3.36"),
             source="ggml-org/llama.cpp@0c1e57098 docs/docker.md (images server, server-cuda) and "
-                   ".github/workflows/docker.yml (versioned tags <variant>-b<build>)"),
+                   ".github/workflows/docker.yml (versioned tags server-<variant>-b<build>: cuda, rocm (amd64, "
+                   "gfx908-gfx1201), vulkan, intel); Metal has no image (macOS only, run natively)"),
     engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.03,
     memory_budget="fit-target", quantized_gguf_mmq=True, scheduler=SCHEDULER,
     rank=2, offload=True,

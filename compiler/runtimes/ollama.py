@@ -16,7 +16,9 @@ PROFILE = RuntimeProfile(
     name="ollama",
     # Ollama has no flags: targets/ollama checks the Modelfile with Ollama's own rules instead
     pin=Pin(VERSION, "ollama/ollama", VERSION, flag_table=False,
-            source="ollama/ollama v0.33.0-rc2 Dockerfile, image ollama/ollama (the 0.33.0 tag is assumed)"),
+            backend_images=(("rocm", f"ollama/ollama:{VERSION}-rocm"), ("vulkan", f"ollama/ollama:{VERSION}")),
+            source="ollama/ollama v0.33.0-rc2 Dockerfile, image ollama/ollama (the 0.33.0 tag is assumed); "
+                   "docs/docker.mdx: the -rocm image for AMD, Vulkan bundled in the amd64 image"),
     engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.05,
     memory_budget="admission", quantized_gguf_mmq=True, scheduler=SCHEDULER,
     rank=3, offload=True,

@@ -25,8 +25,10 @@ SCHEDULER = Scheduler("mixed", 0.010, preempts=True, source=(
 PROFILE = RuntimeProfile(
     name="vllm",
     pin=Pin(VERSION, "vllm/vllm-openai", f"v{VERSION}", test_package=("VLLM_VERSION", VERSION),
-            source="vllm-project/vllm docker/Dockerfile (target vllm-openai, ENTRYPOINT vllm serve); "
-                   "tags v<release> (tag format not re-checked on the registry)"),
+            backend_images=(("rocm", f"vllm/vllm-openai-rocm:v{VERSION}"), ("xpu", f"vllm/vllm-openai-xpu:v{VERSION}")),
+            source="vllm-project/vllm docker/Dockerfile (target vllm-openai, ENTRYPOINT vllm serve); ROCm and XPU: "
+                   ".buildkite/scripts/publish-release-images.sh (vllm-openai-rocm, x86_64, ROCm 10.0; "
+                   "vllm-openai-xpu); tags v<release> (not re-checked on the registry)"),
     engine="paged", kv_runtime="vllm", error_band=0.10,
     efficiency=EFFICIENCY,
     memory_budget="utilization", slow_int4_kernels=True,

@@ -21,13 +21,14 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
     c = best.candidate
     objective, task = d.objective, d.task
     pin = profile(c.runtime.name).pin
+    backend = ctx.topology.backend(c.runtime.name)
     return Plan(
         llmc_version=__version__,
         deployment=d.name,
         workload=Workload(task=task, concurrency=d.concurrency, prompt_tokens=d.prompt_tokens,
                           output_tokens=d.output_tokens, rate=d.rate),
         model=_model_ref(c, d),
-        runtime=RuntimeRef(name=c.runtime.name, version=pin.version, image=pin.image_ref(ctx.topology.cpu_only),
+        runtime=RuntimeRef(name=c.runtime.name, version=pin.version, image=pin.image_ref(backend), backend=backend,
                            health_path=c.runtime.health_path, default_port=c.runtime.default_port),
         kv_cache={"type": c.kv.id},
         context=c.context,
@@ -92,7 +93,7 @@ def _hardware(ctx: Context) -> Hardware:
                     gpu_memory_bytes=node0[0].gpu.memory_bytes if node0 else 0,
                     host_memory_bytes=ctx.host_ram_bytes if ctx.host_ram_given else 0,
                     link=topo.link_kind if node0 else "none", p2p=topo.p2p if len(node0) > 1 else False,
-                    devices=tuple(d.gpu.name for d in node0),
+                    devices=tuple(d.gpu.name for d in node0), vendor=node0[0].gpu.vendor if node0 else None,
                     rdma=ctx.deployment.hardware.rdma.value if ctx.deployment.hardware.rdma else None)
 
 

@@ -152,6 +152,18 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         # variant lists and the launchers do not fetch: without it the server answers text only
         return f"{runtime.name} serves images from a GGUF only with its mmproj file, which llmc does not fetch"
     if not topology.cpu_only:
+        backend = topology.backend(runtime.name)
+        if backend is None:
+            return f"{runtime.name} has no backend for {_cards(topology)} ({_served_by(topology)})"
+        if deployment.emit and profile(runtime.name).pin.image_ref(backend) is None:
+            return f"{runtime.name} publishes no {backend} container image, which `emit = [{', '.join(deployment.emits)}]` " \
+                   f"needs (it runs natively there)"
+        if backend != "cuda":
+            if fmt.min_compute_capability:
+                return f"{fmt.id} needs compute capability {fmt.min_compute_capability} kernels (CUDA); " \
+                       f"llmc has no record of them on {backend}"
+            return _placement_rejection(runtime, model, topology) if profile(runtime.name).homogeneous_ranks \
+                else None
         cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if runtime.min_compute_capability and cc < runtime.min_compute_capability:
             return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
@@ -163,6 +175,17 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         if profile(runtime.name).homogeneous_ranks:
             return _placement_rejection(runtime, model, topology)
     return None
+
+
+def _cards(topology: Topology) -> str:
+    return " + ".join(card.name for card in topology.distinct_cards)
+
+
+def _served_by(topology: Topology) -> str:
+    """What does serve the cards: 'llama.cpp through rocm, vulkan; ollama through rocm'."""
+    card = topology.distinct_cards[0]
+    served = [f"{name} through {', '.join(b)}" for name, b in card.backends if b]
+    return "; ".join(served) or "nothing llmc knows"
 
 
 def _placement_rejection(runtime: Runtime, model: Model, topology: Topology) -> str | None:
@@ -191,6 +214,8 @@ def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology)
     if kv.block_size > 1 and model.head_dim % kv.block_size:
         return f"{kv.id} KV needs head_dim divisible by {kv.block_size} (the model has {model.head_dim})"
     if kv.min_compute_capability and not topology.cpu_only:
+        if topology.backend(runtime.name) != "cuda":
+            return f"{kv.id} KV needs compute capability {kv.min_compute_capability} kernels (CUDA)"
         cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if cc < kv.min_compute_capability:
             return f"{kv.id} KV needs compute capability {kv.min_compute_capability}"

@@ -17,8 +17,8 @@ MAX_FIXES = 4
 
 def relaxations(d: Deployment, ctx, result, try_spec) -> list[str]:
     fixes: list[str] = []
-    for attempt in (_smaller_kv, _smaller_context, _lower_quantization, _more_gpus, _host_ram, _license,
-                    _looser_latency):
+    for attempt in (_no_containers, _smaller_kv, _smaller_context, _lower_quantization, _more_gpus, _host_ram,
+                    _license, _looser_latency):
         fix = attempt(d, ctx, result, try_spec)
         if fix and fix not in fixes:
             fixes.append(fix)
@@ -45,6 +45,17 @@ def _least(options: list, try_option):
         else:
             lo = mid + 1
     return best
+
+
+def _no_containers(d: Deployment, ctx, result, try_spec):
+    """`emit = [...]` asks for containers that no runtime publishes for this GPU's backend (Metal)."""
+    if not d.emit:
+        return None
+    plan = try_spec(d.model_copy(update={"emit": ()}))
+    if plan is None or plan.runtime.image is not None:
+        return None
+    return (f"drop `emit = [{', '.join(d.emits)}]`: {plan.runtime.name} has no {plan.runtime.backend} container "
+            f"image, and its launch script runs natively ({_plan_text(plan)})")
 
 
 def _smaller_kv(d: Deployment, ctx, result, try_spec):

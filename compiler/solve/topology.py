@@ -78,6 +78,15 @@ class Topology:
         """The distinct cards of a node, in device order of first appearance."""
         return tuple(dict.fromkeys(d.gpu for d in self.node))
 
+    def backend(self, runtime: str) -> str | None:
+        """The backend `runtime` serves every card of the node through ("cpu" on a CPU-only host): the first
+        that each card lists for it; None when the cards share none."""
+        if not self.distinct_cards:
+            return "cpu"
+        shared = [b for b in self.distinct_cards[0].backends_for(runtime)
+                  if all(b in card.backends_for(runtime) for card in self.distinct_cards[1:])]
+        return shared[0] if shared else None
+
     @property
     def homogeneous(self) -> bool:
         return len(self.distinct_cards) <= 1

@@ -7,6 +7,7 @@ from ...plan import Plan
 from ...names import bracketed
 from ...runtimes import profile
 from ..base import GENERATED, Container, Target
+from ..devices import COMPOSE_DEVICES, COMPOSE_GROUPS, no_image_reason
 from ..escape import compose_literal
 from ..yamlout import cmap, dump, flow, script
 
@@ -27,6 +28,9 @@ class ComposeTarget(Target):
             self.unsupported("Compose runs on one host; this plan spans several nodes, so no compose.yaml is "
                              "written (see kubernetes/)",
                              help="use the kubernetes manifests, or the instructions in README.md")
+            return []
+        if reason := no_image_reason(plan):
+            self.unsupported(reason, help="drop `emit = [compose]`; the launch script runs the server natively")
             return []
         box = self.runtime_target.container(plan)
         runtime = profile(plan.runtime.name)
@@ -80,15 +84,25 @@ class ComposeTarget(Target):
             svc.yaml_add_eol_comment("PyTorch workers share memory through /dev/shm", "ipc")
         if box.ulimits:
             svc["ulimits"] = cmap(*box.ulimits.items())
-        gpus = plan.hardware.gpus_per_node
-        if gpus:
-            device = cmap(("driver", "nvidia"), ("count", gpus), ("capabilities", flow(["gpu"])))
-            svc["deploy"] = cmap(("resources", cmap(("reservations", cmap(("devices", [device]))))))
+        self.gpu_access(plan, svc)
         svc["healthcheck"] = cmap(("test", flow(["CMD", *box.health_cmd])), ("interval", "30s"), ("timeout", "10s"),
                                   ("retries", 5), ("start_period", f"{box.start_period_s}s"),
                                   comments={"start_period": "model download and load can take many minutes"})
         svc["restart"] = "unless-stopped"
         return svc
+
+    def gpu_access(self, plan: Plan, svc) -> None:
+        gpus, backend = plan.hardware.gpus_per_node, plan.runtime.backend
+        if not gpus:
+            return
+        if backend in COMPOSE_DEVICES:
+            svc["devices"] = list(COMPOSE_DEVICES[backend])
+            svc.yaml_add_eol_comment(f"{backend}: the GPU device nodes", "devices")
+            if backend in COMPOSE_GROUPS:
+                svc["group_add"] = list(COMPOSE_GROUPS[backend])
+            return
+        device = cmap(("driver", "nvidia"), ("count", gpus), ("capabilities", flow(["gpu"])))
+        svc["deploy"] = cmap(("resources", cmap(("reservations", cmap(("devices", [device]))))))
 
     def api_key(self, plan: Plan, box: Container, svc) -> None:
         if not plan.serving.api_key_env:

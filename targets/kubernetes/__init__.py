@@ -17,6 +17,7 @@ from ...artifacts import Artifact
 from ...plan import Plan
 from ...runtimes import profile
 from ..base import GENERATED, Container, Target
+from ..devices import k8s_gpu_resource, no_image_reason
 from ..escape import kubernetes_literal, sh
 from ..yamlout import cmap, dump, script
 
@@ -80,6 +81,9 @@ class KubernetesTarget(Target):
         self.runtime_target = runtime
 
     def emit(self, plan: Plan) -> list[Artifact]:
+        if reason := no_image_reason(plan):
+            self.unsupported(reason, help="drop `emit = [kubernetes]`; the launch script runs the server natively")
+            return []
         box = self.runtime_target.container(plan)
         name = plan.deployment  # an RFC 1035 label (the front end's E207): a valid name for every object
         header = f"{GENERATED}\nKubernetes for deployment \"{plan.deployment}\" ({plan.runtime.name} {plan.runtime.version})."
@@ -303,7 +307,7 @@ def resources(plan: Plan, box: Container, nodes: int):
         requests["ephemeral-storage"] = f"{math.ceil(box.scratch_bytes / GIB)}Gi"
     out = cmap(("requests", requests))
     if plan.hardware.gpus_per_node:
-        out["limits"] = cmap(("nvidia.com/gpu", plan.hardware.gpus_per_node))
+        out["limits"] = cmap((k8s_gpu_resource(plan), plan.hardware.gpus_per_node))
     if plan.hardware.rdma and nodes > 1:  # one RDMA device per pod, as the device plugin hands them out
         out.setdefault("limits", cmap())[plan.hardware.rdma] = 1
     return out

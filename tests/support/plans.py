@@ -17,7 +17,8 @@ MIB = 1024**2
 def _runtime(name: str, cpu_only: bool = False) -> RuntimeRef:
     """plan.runtime as the solver writes it: the profile's pin, the catalog record's health path and port."""
     record, pin = load_catalog()[0].runtimes[name], PROFILES[name].pin
-    return RuntimeRef(name=name, version=pin.version, image=pin.image_ref(cpu_only),
+    backend = "cpu" if cpu_only else "cuda"
+    return RuntimeRef(name=name, version=pin.version, image=pin.image_ref(backend), backend=backend,
                       health_path=record.health_path, default_port=record.default_port)
 
 
