@@ -161,10 +161,16 @@ class Moe(Record):
 
 
 # The license ids a record may carry and a spec may allow (`license = [...]`): SPDX ids where one exists, the
-# model families' own licenses otherwise, lower-case (matched case-insensitively, as SPDX ids are).
-LICENSE_IDS = ("apache-2.0", "mit", "modified-mit", "bsd-2-clause", "bsd-3-clause", "llama2", "llama3", "llama3.1",
-               "llama3.2", "llama3.3", "llama4", "gemma", "qwen", "deepseek", "mistral-research", "cc-by-4.0",
-               "cc-by-nc-4.0", "openrail", "other")
+# model families' own licenses otherwise, lower-case (matched case-insensitively, as SPDX ids are); each with
+# its terms as (commercial use allowed, possibly with conditions; permissive: apache/mit/bsd-style).
+LICENSE_TERMS = {
+    "apache-2.0": (True, True), "mit": (True, True), "modified-mit": (True, False), "bsd-2-clause": (True, True),
+    "bsd-3-clause": (True, True), "llama2": (True, False), "llama3": (True, False), "llama3.1": (True, False),
+    "llama3.2": (True, False), "llama3.3": (True, False), "llama4": (True, False), "gemma": (True, False),
+    "qwen": (True, False), "deepseek": (True, False), "mistral-research": (False, False), "cc-by-4.0": (True, True),
+    "cc-by-nc-4.0": (False, False), "openrail": (True, False), "other": (False, False),
+}
+LICENSE_IDS = tuple(LICENSE_TERMS)
 
 
 class License(Record):

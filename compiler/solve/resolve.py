@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..catalog.schema import Gpu, Model
 from ..catalog import license_allows, license_words, unknown_gpu
+from ..catalog.hf_cache import import_cached
 from ..diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error
 from ..spec import Deployment
 from ..suggest import did_you_mean
@@ -51,8 +52,9 @@ def missing_weights(deployment: Deployment, local) -> list[Diagnostic]:
     the spec's quantization), but no runtime could load it, so the plan cannot be built."""
     if local is None or local.kind != "hf" or local.tensors:
         return []
-    return [error(MISSING_WEIGHTS, f"'{local.path.name}' has a config.json but no weight files",
-                  span=deployment.model.path.span, label="no *.safetensors here",
+    written = deployment.model.path or deployment.model.ids[0]
+    return [error(MISSING_WEIGHTS, f"'{local.model.id}' has a config.json but no weight files",
+                  span=written.span, label="no *.safetensors here",
                   detail="The memory and speed figures are estimated from config.json and the spec's quantization; "
                          "a runtime started on this folder would find nothing to load, so nothing is built.",
                   help="download the weights into the folder (`hf download ORG/NAME --local-dir DIR`), or name "
@@ -104,14 +106,22 @@ def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list
         return (local.model,), local
     if choice.kind == "auto":
         return tuple(catalog.models[k] for k in sorted(catalog.models)), None
-    models = []
+    models, cached = [], None
     for text in choice.ids:
         model = catalog.find_model(text.value)
+        if model is None and len(choice.ids) == 1:
+            try:
+                cached = import_cached(text.value, deployment.quantization.allowed or ())
+            except DiagnosticsError as exc:
+                diags.extend(_at(d, text.span) for d in exc.diagnostics)
+                return (), None
+            model = cached.model if cached else None
         if model is None:
             diags.append(error(
                 UNKNOWN_MODEL, f"unknown model '{text.value}'", span=text.span,
-                detail="A pinned model must be in the catalog (`llmc models`), or be loaded with "
-                       "local(\"path\") from a GGUF file or a Hugging Face folder.",
+                detail="A pinned model must be in the catalog (`llmc models`), downloaded into your Hugging Face "
+                       "cache ($HF_HUB_CACHE, else $HF_HOME/hub), or be loaded with local(\"path\") from a GGUF "
+                       "file or a Hugging Face folder.",
                 help=did_you_mean(text.value, catalog.model_suggestions(text.value))))
             continue
         if not license_allowed(deployment, model):
@@ -127,7 +137,7 @@ def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list
                 else "read the model's license yourself and write `license = any`, or pin another model"))
             continue
         models.append(model)
-    return tuple(models), None
+    return tuple(models), cached
 
 
 def _as_written(local, written: str):

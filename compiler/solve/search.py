@@ -79,8 +79,10 @@ def _variants(ctx: Context, model: Model, catalog, local) -> list[tuple[Variant 
     if local is not None:
         # a folder without weight files holds no format of its own: the spec's quantization says what it will
         formats = allowed if allowed and not local.tensors else (local.format,)
+        # a model from the Hugging Face cache is loaded by its repo at the cached commit: its one variant
+        variant = local.model.variants[0] if local.model.variants else None
         for fmt in filter(None, map(catalog.formats.get, formats)):
-            out.append((None, fmt, _local_weights(local, fmt, catalog.formats)))
+            out.append((variant, fmt, _local_weights(local, fmt, catalog.formats)))
         return out
     seen = set()
     for variant in sorted(model.variants, key=lambda v: (v.format, v.repo, v.file or "")):
