@@ -295,3 +295,11 @@ def test_yaml_cache_follows_the_file_content(tmp_path, monkeypatch):
     cached[0].write_text("{not json")
     path.write_text("gpus: [{name: A}]\n")
     assert yamlcache.load(path) == {"gpus": [{"name": "A"}]}
+
+
+def test_every_model_has_a_checkpoint_a_runtime_can_load(catalog):
+    """A model without a variant could never be built (Qwen3-14B had none): each names a real repo, and the
+    repo's format is one some runtime loads."""
+    for model in catalog.models.values():
+        assert model.variants, model.id
+        assert any(catalog.formats[v.format].runtimes for v in model.variants), model.id
