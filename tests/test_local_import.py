@@ -224,17 +224,22 @@ def test_config_missing_fields(tmp_path):
     assert codes(exc) == ["E307"] and "num_hidden_layers" in exc.value.diagnostics[0].detail
 
 
-def test_an_hf_folder_with_only_config_json_is_estimated_from_its_architecture(tmp_path):
-    """Without safetensors there are no tensors to add up: the weights come from the architecture, never 0."""
+def compile_config_only(tmp_path: Path, pin: str, gpu: str):
+    """A spec on a folder that holds Qwen3-8B's config.json and no weights."""
     from llmc.driver import compile_file
 
     folder = tmp_path / "qwen3-8b"
     folder.mkdir()
     shutil.copy(Path(__file__).parent / "data" / "hf_configs" / "Qwen--Qwen3-8B.json", folder / "config.json")
     spec = tmp_path / "s.llmspec"
-    spec.write_text('deployment "q" {\n  model = local("qwen3-8b")\n  runtime = vllm\n'
-                    '  hardware {\n    gpu = 1 x "H100 SXM"\n  }\n}\n')
-    result = compile_file(str(spec))
+    spec.write_text(f'deployment "q" {{\n  model = local("qwen3-8b")\n  {pin}\n'
+                    f'  hardware {{\n    gpu = 1 x "{gpu}"\n  }}\n}}\n')
+    return compile_file(str(spec))
+
+
+def test_an_hf_folder_with_only_config_json_is_estimated_from_its_architecture(tmp_path):
+    """Without safetensors there are no tensors to add up: the weights come from the architecture, never 0."""
+    result = compile_config_only(tmp_path, "runtime = vllm", "H100 SXM")
     [item] = result.deployments
     weights = sum(d.weights_bytes for d in item.plan.memory.devices)
     assert abs(weights - 8.19e9 * 2) / (8.19e9 * 2) < 0.05  # Qwen3-8B: 8.19B parameters in bf16
@@ -247,15 +252,7 @@ def test_an_hf_folder_with_only_config_json_is_estimated_from_its_architecture(t
 
 
 def test_a_folder_without_weights_is_estimated_in_the_quantization_the_spec_pins(tmp_path):
-    from llmc.driver import compile_file
-
-    folder = tmp_path / "qwen3-8b"
-    folder.mkdir()
-    shutil.copy(Path(__file__).parent / "data" / "hf_configs" / "Qwen--Qwen3-8B.json", folder / "config.json")
-    spec = tmp_path / "s.llmspec"
-    spec.write_text('deployment "q" {\n  model = local("qwen3-8b")\n  quantization = q4_k_m\n'
-                    '  hardware {\n    gpu = 1 x "RTX 4090"\n  }\n}\n')
-    [item] = compile_file(str(spec)).deployments
+    [item] = compile_config_only(tmp_path, "quantization = q4_k_m", "RTX 4090").deployments
     assert item.plan.model.format == "q4_k_m"
     weights = sum(d.weights_bytes for d in item.plan.memory.devices)
     assert 4.5e9 < weights < 5.5e9    # 8.19B parameters at Q4_K_M's ~4.9 bits (the 5.03 GB Qwen3-8B file)

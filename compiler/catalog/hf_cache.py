@@ -17,7 +17,7 @@ from pathlib import Path
 from ..files import read_bounded
 from ..names import is_repo_id
 from .local import LocalModel, import_gguf, import_local
-from .schema import LICENSE_TERMS, License, Variant
+from .schema import LICENSE_IDS, License, Variant
 
 COMMIT = re.compile(r"[0-9a-f]{40}")
 MAX_README_BYTES = 1 << 20
@@ -88,9 +88,7 @@ def _license(folder: Path) -> License:
     front = text.split("---", 2)[1] if text.startswith("---") and text.count("---") >= 2 else ""
     match = re.search(r"^license:\s*['\"]?([A-Za-z0-9.\-]+)", front, re.MULTILINE)
     found = match.group(1).lower() if match else ""
-    if found in LICENSE_TERMS and found != "other":
-        commercial, permissive = LICENSE_TERMS[found]
-        return License(id=found, commercial=commercial, permissive=permissive,
-                       notes=f"model card front matter in {folder / 'README.md'}")
-    return License(id="other", commercial=True, permissive=False, verified=False,
+    if found in LICENSE_IDS and found != "other":
+        return License(id=found, notes=f"model card front matter in {folder / 'README.md'}")
+    return License(id="other", verified=False,
                    notes=f"the model card says {found!r}" if found else "no license in the cached model card")

@@ -33,7 +33,7 @@ E305 = define_code("E305", "Local model not found", "catalog.local")
 E306 = define_code("E306", "Unreadable GGUF file", "catalog.local")
 E307 = define_code("E307", "Unusable Hugging Face model folder", "catalog.local")
 
-LOCAL_LICENSE = License(id="other", commercial=True, permissive=False, verified=False,
+LOCAL_LICENSE = License(id="other", verified=False,
                         notes="local model: its license is not known to llmc; check it yourself")
 
 # llama.cpp's default sliding-window patterns (src/models/<arch>.cpp load_swa_pattern(ml, N[, dense_first])

@@ -175,8 +175,10 @@ LICENSE_IDS = tuple(LICENSE_TERMS)
 
 class License(Record):
     id: str                    # one of LICENSE_IDS
-    commercial: bool           # commercial use allowed (possibly with conditions)
-    permissive: bool           # apache/mit/bsd-style
+    # commercial use allowed (possibly with conditions), permissive (apache/mit/bsd-style): the id's terms
+    # (LICENSE_TERMS) unless the record says otherwise, which it may only to agree with them
+    commercial: bool | None = None
+    permissive: bool | None = None
     # read for this model and size (its LICENSE file or model card); an unverified license satisfies only
     # `license = any`, since a family's license does not always hold for each of its sizes
     verified: bool = True
@@ -188,6 +190,15 @@ class License(Record):
         if v.lower() not in LICENSE_IDS:
             raise ValueError(f"unknown license id {v!r}; use one of {', '.join(LICENSE_IDS)}")
         return v.lower()
+
+    @model_validator(mode="after")
+    def _terms_of_the_id(self):
+        commercial, permissive = LICENSE_TERMS[self.id]
+        if self.commercial not in (None, commercial) or self.permissive not in (None, permissive):
+            raise ValueError(f"{self.id} is commercial={commercial}, permissive={permissive} (LICENSE_TERMS)")
+        object.__setattr__(self, "commercial", commercial)
+        object.__setattr__(self, "permissive", permissive)
+        return self
 
 
 class Parsers(Record):

@@ -156,24 +156,33 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         if backend is None:
             return f"{runtime.name} has no backend for {_cards(topology)} ({_served_by(topology)})"
         if deployment.emit and profile(runtime.name).pin.image_ref(backend) is None:
-            return f"{runtime.name} publishes no {backend} container image, which `emit = [{', '.join(deployment.emits)}]` " \
-                   f"needs (it runs natively there)"
-        if backend != "cuda":
-            if fmt.min_compute_capability:
-                return f"{fmt.id} needs compute capability {fmt.min_compute_capability} kernels (CUDA); " \
-                       f"llmc has no record of them on {backend}"
-            return _placement_rejection(runtime, model, topology) if profile(runtime.name).homogeneous_ranks \
-                else None
-        cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
-        if runtime.min_compute_capability and cc < runtime.min_compute_capability:
-            return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
-        if fmt.min_compute_capability and cc < fmt.min_compute_capability and profile(runtime.name).homogeneous_ranks:
-            floor = fmt.weight_only.get(runtime.name)
-            if floor is None or cc < floor:
-                return f"{fmt.id} needs compute capability {floor or fmt.min_compute_capability} on {runtime.name} " \
-                       f"(this GPU has {cc})"
-        if profile(runtime.name).homogeneous_ranks:
-            return _placement_rejection(runtime, model, topology)
+            return f"{runtime.name} publishes no {backend} container image, which " \
+                   f"`emit = [{', '.join(deployment.emits)}]` needs (it runs natively there)"
+        why = _cuda_rejection(runtime, fmt, topology) if backend == "cuda" else _kernel_rejection(fmt, backend)
+        if why or not profile(runtime.name).homogeneous_ranks:
+            return why
+        return _placement_rejection(runtime, model, topology)
+    return None
+
+
+def _cuda_rejection(runtime: Runtime, fmt: Format, topology: Topology) -> str | None:
+    """The compute capability the runtime and the format's kernels need, against the weakest card."""
+    cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
+    if runtime.min_compute_capability and cc < runtime.min_compute_capability:
+        return f"{runtime.name} needs compute capability {runtime.min_compute_capability}"
+    if fmt.min_compute_capability and cc < fmt.min_compute_capability and profile(runtime.name).homogeneous_ranks:
+        floor = fmt.weight_only.get(runtime.name)
+        if floor is None or cc < floor:
+            return f"{fmt.id} needs compute capability {floor or fmt.min_compute_capability} on {runtime.name} " \
+                   f"(this GPU has {cc})"
+    return None
+
+
+def _kernel_rejection(fmt: Format, backend: str) -> str | None:
+    """Formats whose kernels llmc knows on CUDA only (FP8, NVFP4, MXFP4 carry a compute capability)."""
+    if fmt.min_compute_capability:
+        return f"{fmt.id} needs compute capability {fmt.min_compute_capability} kernels (CUDA); " \
+               f"llmc has no record of them on {backend}"
     return None
 
 
