@@ -32,7 +32,7 @@ DOC = ROOT / "docs" / "accuracy.md"
 RECORDS_DIR = ROOT / "benchmarks" / "calibration"
 GIB = 1024 ** 3
 MIB = 1024 ** 2
-LIC = License(id="other", commercial=True, permissive=False)
+LIC = License(id="other")
 
 
 def _model(name, layers, d, heads, kv, hd, ff, vocab, tied=False, moe=None, attention=None):

@@ -361,7 +361,7 @@ def _hf_model(config: dict[str, Any], folder: Path) -> Model:
         head_dim=_field(c, "head_dim", WIDTH, mla.qk_nope_head_dim + mla.qk_rope_head_dim if mla else hidden // n_heads),
         vocab_size=_field(c, "vocab_size", WIDTH),
         intermediate_size=_field(c, ("intermediate_size_mlp", "intermediate_size"), _or_zero(WIDTH), 0),
-        attention=_hf_attention(c, n_layers, mla, context), moe=_hf_moe(c),
+        attention=_hf_geometry(c, _hf_attention(c, n_layers, mla, context), mla), moe=_hf_moe(c),
         tie_word_embeddings=bool(c.get("tie_word_embeddings", config.get("tie_word_embeddings", False))),
         max_context=context, native_format=_hf_native_format(config), license=LOCAL_LICENSE,
         modalities=("text", "vision") if config.get("vision_config") else ("text",),
@@ -418,6 +418,17 @@ def _hf_attention(c: dict[str, Any], n_layers: int, mla: Mla | None, context: in
     if window and window < context:
         return Attention(pattern=("sliding",), sliding_window=window)
     return Attention(output_gate=gate)
+
+
+def _hf_geometry(c: dict[str, Any], attention: Attention, mla: Mla | None) -> Attention:
+    """Full-attention layers with their own KV heads and head size (Gemma 4: num_global_key_value_heads,
+    global_head_dim) and a V head size apart from K's (MiMo-V2-Flash: v_head_dim)."""
+    if mla is not None:
+        return attention
+    return attention.model_copy(update={
+        "full_kv_heads": _field(c, "num_global_key_value_heads", _or_zero(WIDTH), 0) or None,
+        "full_head_dim": _field(c, "global_head_dim", _or_zero(WIDTH), 0) or None,
+        "v_head_dim": _field(c, "v_head_dim", _or_zero(WIDTH), 0) or None})
 
 
 def _layer_kind(name: Any) -> str:

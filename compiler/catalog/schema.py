@@ -137,6 +137,11 @@ class Attention(Record):
     sliding_window: Tokens | None = None
     linear: LinearAttention | None = None
     mla: Mla | None = None
+    # the full-attention layers' KV geometry where it differs from the sliding ones' (Gemma 4: 4 KV heads of
+    # 512 beside 16 of 256; config.json num_global_key_value_heads, global_head_dim)
+    full_kv_heads: Width | None = None
+    full_head_dim: Width | None = None
+    v_head_dim: Width | None = None  # V's head size where it differs from K's (MiMo-V2-Flash: 128 beside 192)
     output_gate: bool = False        # gated attention (Qwen3-Next/3.5): q_proj also emits a per-head gate
     dsa_topk: Tokens | None = None   # DeepSeek sparse attention: each query attends to its top-k tokens
 
@@ -288,6 +293,13 @@ class Model(Sourced):
 
     def layer_kinds(self) -> tuple[LayerKind, ...]:
         return self.attention.layer_kinds(self.n_layers)
+
+    def kv_shape(self, kind: LayerKind) -> tuple[int, int, int]:
+        """(KV heads, K head size, V head size) of one attention layer of this kind (not MLA)."""
+        a = self.attention
+        heads, dim = (a.full_kv_heads or self.n_kv_heads, a.full_head_dim or self.head_dim) if kind == "full" \
+            else (self.n_kv_heads, self.head_dim)
+        return heads, dim, a.v_head_dim or dim
 
 
 # ---------------------------------------------------------------- hardware

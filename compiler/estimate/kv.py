@@ -81,7 +81,7 @@ def kv_constraints(model: Model, kv: KvType, runtime: str, flash_attention: bool
     if runtime not in kv.runtimes:
         reasons.append(f"KV type {kv.id} is not available on {runtime}")
     if kv.block_size > 1:
-        dims = {model.head_dim}
+        dims = {d for kind in set(model.layer_kinds()) - {"mla", "linear"} for d in model.kv_shape(kind)[1:]}
         if model.attention.mla is not None:
             mla = model.attention.mla
             dims = {mla.kv_lora_rank + mla.qk_rope_head_dim}
@@ -101,8 +101,8 @@ def _llama_cell_bytes(model: Model, kind: str, k_type: str, v_type: str) -> int:
     if kind == "mla":
         mla = model.attention.mla
         return ggml_type(k_type).row_bytes(mla.kv_lora_rank + mla.qk_rope_head_dim)
-    width = model.n_kv_heads * model.head_dim
-    return ggml_type(k_type).row_bytes(width) + ggml_type(v_type).row_bytes(width)
+    heads, k_dim, v_dim = model.kv_shape(kind)
+    return ggml_type(k_type).row_bytes(heads * k_dim) + ggml_type(v_type).row_bytes(heads * v_dim)
 
 
 def recurrent_state_parts(model: Model) -> tuple[int, int]:
@@ -140,7 +140,8 @@ def hybrid_block_tokens(model: Model, kv: KvType, *, tp: int, align: int) -> int
     """vLLM 0.33's cache block for a hybrid model: the fewest tokens, a multiple of `align`, whose attention
     page (one layer) holds one Mamba state page (platforms/interface.py `_align_hybrid_block_size`, which logs
     "Setting attention block size to N tokens"). Prefixes are cached and hit in whole blocks of it."""
-    attn_page = 2 * kv_heads_per_device(model.n_kv_heads, tp) * model.head_dim * kv.bits // 8
+    heads, k_dim, v_dim = model.kv_shape("full")
+    attn_page = kv_heads_per_device(heads, tp) * (k_dim + v_dim) * kv.bits // 8
     return align * math.ceil(paged_state_bytes(model, tp) / (align * attn_page))
 
 
@@ -185,19 +186,25 @@ def llama_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, unified: b
     return KvBytes(tuple(parts), ctx, n_ctx_seq, streams, LLAMA_SOURCE)
 
 
-def paged_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> dict[str, int]:
-    """vLLM/SGLang bytes per token per layer kind on one TP rank (all layers of that kind together)."""
+def token_bytes(model: Model, kv: KvType, tp: int = 1) -> dict[str, float]:
+    """KV bytes one token adds per layer kind on one TP rank (all layers of that kind together), each kind
+    at its own geometry (Model.kv_shape)."""
     elem = kv.bits / 8
     kinds = model.layer_kinds()
     out = {}
-    heads = kv_heads_per_device(model.n_kv_heads, tp)
     for kind in ("full", "sliding"):
         if kinds.count(kind):
-            out[kind] = int(2 * heads * model.head_dim * elem * kinds.count(kind))
+            heads, k_dim, v_dim = model.kv_shape(kind)
+            out[kind] = kv_heads_per_device(heads, tp) * (k_dim + v_dim) * elem * kinds.count(kind)
     if kinds.count("mla"):
         mla = model.attention.mla
-        out["mla"] = int((mla.kv_lora_rank + mla.qk_rope_head_dim) * elem * kinds.count("mla"))
+        out["mla"] = (mla.kv_lora_rank + mla.qk_rope_head_dim) * elem * kinds.count("mla")
     return out
+
+
+def paged_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> dict[str, int]:
+    """vLLM/SGLang bytes per token per layer kind on one TP rank (all layers of that kind together)."""
+    return {kind: int(b) for kind, b in token_bytes(model, kv, tp).items()}
 
 
 @dataclass(frozen=True)
@@ -217,9 +224,12 @@ class PagedPool:
     block: int = VLLM_BLOCK
     state_groups: int = 0     # linear-attention (Mamba-style) groups: a few state pages per request, any length
     state_pages: int = 1      # 1; with prefix caching ("align" mode) 2, plus 1 where FlashInfer checkpoints
+    # tokens per block of the full groups where their page per token is smaller: vLLM raises their block size
+    # until the pages match (v1/core/kv_cache_planning.py unify_kv_cache_spec_page_size); None: `block`
+    full_block: int | None = None
 
     def blocks(self, tokens: int) -> int:
-        full = self.full_groups * -(-tokens // self.block)
+        full = self.full_groups * -(-tokens // (self.full_block or self.block))
         window = self.window_groups * (-(-min(self.window_span, tokens) // self.block) + 1)
         return full + (window if self.window_groups else 0) + self.state_groups * self.state_pages
 

@@ -469,11 +469,15 @@ def grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_byt
         return None
     size, full, other = kv_groups(model, parallel.pp)
     per = paged_bytes_per_token(model, kv_type, parallel.tp)
-    attention_layers = kinds.count("full") + kinds.count("mla") + kinds.count("sliding")
-    layer_token = sum(per.values()) / attention_layers
+    # one layer's bytes per token, per kind; every group's page is the largest one's
+    layer = {kind: per[kind] / kinds.count(kind) for kind in per}
+    layer_token = max(layer.values())
     if not linear:
         span = window - 1 + runtime_profile.in_flight_batches * batched_tokens
-        return PagedPool(pool_bytes // round(size * layer_token * VLLM_BLOCK), full, other, span)
+        full_layer = layer.get("full", layer_token)
+        full_block = VLLM_BLOCK * round(layer_token / full_layer) if layer_token % full_layer == 0 else None
+        return PagedPool(pool_bytes // round(size * layer_token * VLLM_BLOCK), full, other, span,
+                         full_block=full_block if full_block != VLLM_BLOCK else None)
     # the attention block grows until its page holds a state page (kv.hybrid_block_tokens); prefix caching,
     # on by default, keeps a request's states in "align" mode: 2 pages, 3 where FlashInfer checkpoints
     # (MambaSpec.max_memory_usage_bytes; qwen_gdn_linear_attn.py num_prefill_checkpoint_blocks=1)

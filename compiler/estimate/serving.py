@@ -31,6 +31,9 @@ SOURCE = ("llmc's discrete-event simulation of the runtime's scheduler (estimate
 # Requests per simulated user (closed loop) and in all (open loop): enough cycles for a steady state.
 CYCLES = 3
 MIN_CLOSED_REQUESTS = 16      # a closed loop of few users runs more cycles, so its percentiles have samples
+# Decode steps one simulation may take (about a second of CPython): a workload past it (answers of millions of
+# tokens) keeps its unloaded figures, which the plan says (Performance.basis)
+MAX_SIMULATED_STEPS = 300_000
 OPEN_REQUESTS = 200
 SEED = 20261201
 
@@ -447,6 +450,15 @@ def describe(scheduler: Scheduler, budget: Budget) -> str:
     pool = f", pool {budget.pool_tokens} tokens" if budget.pool_tokens is not None else ""
     seqs = f", up to {budget.max_seqs} sequences" if scheduler.policy != "slots" else ""
     return f"{what}, {budget.step_tokens} tokens/step{seqs}{pool}"
+
+
+def decode_steps(load: Load, budget: Budget, request_s: float) -> int:
+    """About how many decode steps the simulation of `load` takes: every request's answer, shared by the
+    sequences running at once (the users, or the arrivals during one request's `request_s`)."""
+    requests = load.requests or (max(CYCLES * load.users, MIN_CLOSED_REQUESTS) if load.kind == "closed"
+                                 else OPEN_REQUESTS)
+    running = load.users if load.kind == "closed" else load.rate * request_s
+    return int(requests * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
 
 
 def simulate(step: StepModel, scheduler: Scheduler, budget: Budget, load: Load) -> LoadFigures:

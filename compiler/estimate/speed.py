@@ -21,7 +21,7 @@ from ..catalog.params import moe_layer_indices, param_counts
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import Estimate, Performance
 from ..runtimes import Efficiency, profile
-from .kv import kv_heads_per_device
+from .kv import token_bytes
 from .memory import HardwareView, MemoryEstimate, ParallelView
 from .speculative import SpecSpeedup
 from .weights import WeightBytes
@@ -104,18 +104,6 @@ def decode_weight_bytes(model: Model, weights: WeightBytes, batch: int) -> int:
         dense += weights.bytes_of("embed")
     experts = weights.bytes_of("experts") * experts_touched_fraction(model, batch)
     return round(dense + experts)
-
-
-def kv_bytes_per_token(model: Model, kv: KvType, tp: int = 1) -> float:
-    """KV bytes one token adds, on one TP rank, for attention that reads it (all layers)."""
-    elem = kv.bits / 8
-    kinds = model.layer_kinds()
-    full = kinds.count("full") + kinds.count("sliding")
-    per = 2 * kv_heads_per_device(model.n_kv_heads, tp) * model.head_dim * elem * full
-    if kinds.count("mla"):
-        mla = model.attention.mla
-        per += (mla.kv_lora_rank + mla.qk_rope_head_dim) * elem * kinds.count("mla")
-    return per
 
 
 def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "") -> tuple[float, float, Gpu | None, str]:
@@ -319,7 +307,7 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
     _, active = param_counts(model)
     kinds = model.layer_kinds()
     attn_layers = [k for k in kinds if k != "linear"]
-    per_layer = kv_bytes_per_token(model, kv, tp) / max(1, len(attn_layers))
+    per_kind = token_bytes(model, kv, tp)
     window = model.attention.sliding_window
     sliding = kinds.count("sliding") if window else 0
     heads = model.n_heads / tp
@@ -329,9 +317,10 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
         int4_extra=int4 * (1 / INT4_KERNEL_BANDWIDTH - 1), host_share=host_share, host_rate=host_bw * host_eff,
         ubatch=sched.ubatch, body_active=active - model.vocab_size * model.hidden_size * (
             1 if model.tie_word_embeddings else 2), expert_active=routed_active_params(model),
-        head_params=model.vocab_size * model.hidden_size, kv_full=per_layer * (len(attn_layers) - sliding),
-        kv_window=per_layer * sliding, window=window if sliding else None,
-        attn_width=len(attn_layers) * heads * model.head_dim,
+        head_params=model.vocab_size * model.hidden_size,
+        kv_full=sum(per_kind.values()) - (per_kind.get("sliding", 0) if sliding else 0),
+        kv_window=per_kind.get("sliding", 0) if sliding else 0, window=window if sliding else None,
+        attn_width=heads * sum(model.kv_shape(k)[1] if k != "mla" else model.head_dim for k in attn_layers),
         fixed_s=eff.step_overhead_s + eff.layer_overhead_s * model.n_layers,
         sources=(dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ()))
 

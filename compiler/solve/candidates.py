@@ -13,6 +13,7 @@ from ..catalog.schema import Format, KvType, Model, Runtime, Variant
 from ..runtimes import profile
 from ..spec import Deployment
 from ..catalog import license_words
+from ..estimate.kv import kv_constraints
 from .resolve import license_allowed
 from .topology import Device, Topology, tensor_split
 
@@ -220,8 +221,8 @@ def _tensor_sizes(model: Model, topology: Topology) -> list[int]:
 def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology) -> str | None:
     if runtime.name not in kv.runtimes or kv.id not in runtime.kv_types:
         return f"{runtime.name} has no {kv.id} KV cache"
-    if kv.block_size > 1 and model.head_dim % kv.block_size:
-        return f"{kv.id} KV needs head_dim divisible by {kv.block_size} (the model has {model.head_dim})"
+    if kv.block_size > 1 and (reasons := kv_constraints(model, kv, runtime.name)):
+        return reasons[0]
     if kv.min_compute_capability and not topology.cpu_only:
         if topology.backend(runtime.name) != "cuda":
             return f"{kv.id} KV needs compute capability {kv.min_compute_capability} kernels (CUDA)"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from ..catalog.schema import Gpu
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
-from ..estimate.serving import Budget, Load, LoadFigures, simulate
+from ..estimate.serving import MAX_SIMULATED_STEPS, Budget, Load, LoadFigures, decode_steps, simulate
 from ..estimate.speed import SpeedEstimate, StepModel, band, step_model, unloaded_speed
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
@@ -230,9 +230,11 @@ def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: Me
                       mem, ctx.topology.cpu_host)
     speed = unloaded_speed(step, c.runtime.name, prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
                            concurrency=per_replica, speculative=spec)
-    if not _unloaded_meets(ctx, speed):
+    budget, load = serving_budget(ctx, c, mem, spec), replica_load(ctx, c)
+    request_s = speed.ttft_s.value + max(0, d.output_tokens - 1) * speed.tpot_s.value
+    if not _unloaded_meets(ctx, speed) or decode_steps(load, budget, request_s) > MAX_SIMULATED_STEPS:
         return across_replicas(speed, min(c.layout.replicas, -(-d.concurrency // per_replica)))
-    figures = _simulated(c, step, serving_budget(ctx, c, mem, spec), replica_load(ctx, c))
+    figures = _simulated(c, step, budget, load)
     return across_replicas(under_load(speed, figures), c.layout.replicas if d.rate else
                            min(c.layout.replicas, -(-d.concurrency // per_replica)))
 
