@@ -87,3 +87,20 @@ def test_users_beyond_the_slots_wait_in_llama_servers_queue():
     waits = _run("llama.cpp", Load("closed", prompt=256, output=64, users=8), Budget(2048, 4, None), **step)
     assert waits.queue_s.mean > 5 * fits.queue_s.mean   # a free slot is taken at the next step
     assert waits.ttft_s.mean > fits.ttft_s.mean
+
+
+def test_a_workload_too_long_to_simulate_keeps_its_unloaded_figures():
+    """Answers of a quarter-million tokens from every user would take the simulation minutes: the plan keeps
+    the unloaded figures and says so (basis), where a short answer of the same spec is simulated."""
+    from llmc.catalog import load_catalog
+    from llmc.solve import solve
+    from tests.support.specs import deployment, spec_text
+
+    def plan_for(output: str):
+        body = ('  model = "Qwen/Qwen3-30B-A3B-Instruct-2507"\n  runtime = vllm\n  context = 256k tokens\n'
+                f'  workload {{\n    concurrency = 2\n    prompt = 1k tokens\n    output = {output}\n  }}\n')
+        plan, diagnostics = solve(deployment(spec_text('    gpu = 1 x "H200 SXM"', body=body)), load_catalog()[0])
+        assert plan is not None, [d.summary for d in diagnostics]
+        return plan
+    assert plan_for("250k tokens").performance.basis == "unloaded"
+    assert plan_for("1k tokens").performance.basis == "simulated"
