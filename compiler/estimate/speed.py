@@ -48,6 +48,11 @@ MMVQ_MAX_BATCH = 8
 CPU_DEFAULT_BANDWIDTH_GBPS = 50.0
 CPU_DEFAULT_TFLOPS = 1.0
 CPU_DEFAULT_SOURCE = "no CPU record: dual-channel DDR5 (~50 GB/s) and ~1 TFLOPS assumed"
+# A GPU record without its dense FP16/BF16 rate (a user's card): this many TFLOPS per GB/s of bandwidth, about
+# the lowest ratio among the built-in records that state both (Apple GPUs: an M4 Max's 18.4 at 546 GB/s is
+# 0.034; GeForce cards 0.08-0.2, an H100 0.3), so prefill is not promised faster than the card may run; the
+# figure's source says so
+GPU_TFLOPS_PER_GBPS = 0.03
 LINK = {"nvlink": (450.0, 8e-6), "pcie": (25.0, 20e-6)}
 LINK_SOURCE = ("all-reduce: ring transfer 2(tp-1)/tp x message over the link (NVLink 4 ~450 GB/s, PCIe 4 x16 "
                "~25 GB/s per direction) plus per-call latency (NCCL small messages: ~8 us NVLink, ~20 us PCIe; estimates)")
@@ -113,13 +118,15 @@ def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "
             return CPU_DEFAULT_BANDWIDTH_GBPS * 1e9, CPU_DEFAULT_TFLOPS * 1e12, None, CPU_DEFAULT_SOURCE
         return cpu.bandwidth_gbps * 1e9, (cpu.bf16_tflops or CPU_DEFAULT_TFLOPS) * 1e12, cpu, cpu.source[0]
     gpu = hardware.gpus[0]
-    tflops = gpu.bf16_tflops or 50.0
+    tflops = gpu.bf16_tflops or GPU_TFLOPS_PER_GBPS * gpu.bandwidth_gbps
+    source = gpu.source[0] if gpu.bf16_tflops else \
+        f"{gpu.name}: no TFLOPS in its record, {GPU_TFLOPS_PER_GBPS} x its {gpu.bandwidth_gbps:g} GB/s assumed"
     if weights.family == "fp8" and gpu.fp8_tflops:
         tflops = gpu.fp8_tflops
     elif weights.family == "gguf" and bool(runtime) and profile(runtime).quantized_gguf_mmq \
             and weights.bits_per_weight < 12:
         tflops *= MMQ_PREFILL_SPEEDUP   # quantized GGUF matmuls run on int8 tensor cores (MMQ)
-    return gpu.bandwidth_gbps * 1e9, tflops * 1e12, gpu, gpu.source[0]
+    return gpu.bandwidth_gbps * 1e9, tflops * 1e12, gpu, source
 
 
 def routed_active_params(model: Model) -> float:
