@@ -93,6 +93,11 @@ GPUS = {
                       nvlink=True),
     "H100 80GB": _gpu("H100 80GB", 79.65, 3350, 989, "NVIDIA H100 datasheet (SXM5: 3.35 TB/s, 989 TFLOPS BF16, "
                       "1979 TFLOPS FP8)", nvlink=True, fp8=1979, cc=9.0),
+    # Apple: the catalog's records (compiler/catalog/data/gpus.yaml: bandwidth, FP16 = FP32 rate)
+    **{name: _gpu(name, gib, gbps, tflops, "the catalog's Apple record", device_class="consumer")
+       for name, gib, gbps, tflops in (("Apple M4", 32, 120, 4.6), ("Apple M4 Pro", 48, 273, 9.2),
+                                       ("Apple M4 Max", 128, 546, 18.4), ("Apple M3 Max", 128, 400, 14.2),
+                                       ("Apple M3 Ultra", 512, 819.2, 28.4))},
 }
 
 
@@ -282,6 +287,26 @@ ROWS = [
     Row("s16", "prefill pp512 (dense, same card and build)", "gemma-2-2b", "Q4_0", "RTX 3090", "llama.cpp", 15292.65,
         "tok/s", "github.com/ggml-org/llama.cpp/pull/20586 (master column, pp512)", kind="speed", mode="prefill",
         prompt=512),
+    Row("s17", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4", "llama.cpp", 24.11, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
+    Row("s18", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4", "llama.cpp", 221.29, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
+    Row("s19", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Pro", "llama.cpp", 50.74, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
+    Row("s20", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Pro", "llama.cpp", 439.78, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
+    Row("s21", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Max", "llama.cpp", 83.06, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
+    Row("s22", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Max", "llama.cpp", 885.68, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
+    Row("s23", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Max", "llama.cpp", 66.31, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
+    Row("s24", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Max", "llama.cpp", 759.7, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
+    Row("s25", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Ultra", "llama.cpp", 92.14, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
+    Row("s26", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Ultra", "llama.cpp", 1471.24, "tok/s",
+        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
     Row("s14", "generate 2048 tokens", "Qwen2.5-1.5B", "BF16", "A100 80GB", "vllm", 183.33, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
         output=2048, note="fit (per-step overhead dominates a small model)"),
