@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from llmc.catalog import load_catalog
 from llmc.catalog.schema import Attention, Format, Gpu, KvType, License, Model, Moe, TensorRule
 from llmc.estimate.kv import kv_bytes
 from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, grouped_pool, plan_memory, vllm_reserve
@@ -83,6 +84,12 @@ def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False, fp8=None, cc=No
                device_class=device_class)
 
 
+# llama.cpp discussion #4167's summary table: LLaMA 7B Q4_0 tg128 and pp512 tok/s per chip
+APPLE_ROWS = {"Apple M4": (24.11, 221.29), "Apple M4 Pro": (50.74, 439.78), "Apple M4 Max": (83.06, 885.68),
+              "Apple M3 Max": (66.31, 759.70), "Apple M3 Ultra": (92.14, 1471.24)}
+APPLE_SOURCE = ("github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the "
+                "first chips, newer builds for later ones)")
+
 GPUS = {
     "RTX 4090": _gpu("RTX 4090", 24, 1008, 165, "NVIDIA Ada GPU architecture whitepaper (1008 GB/s, 165 TFLOPS FP16 tensor, FP32 acc.)", device_class="consumer"),
     "RTX 3080": _gpu("RTX 3080", 10, 760, 59.5, "NVIDIA Ampere GA102 whitepaper (760 GB/s, 59.5 TFLOPS FP16 tensor, FP32 acc.)", device_class="consumer"),
@@ -93,11 +100,8 @@ GPUS = {
                       nvlink=True),
     "H100 80GB": _gpu("H100 80GB", 79.65, 3350, 989, "NVIDIA H100 datasheet (SXM5: 3.35 TB/s, 989 TFLOPS BF16, "
                       "1979 TFLOPS FP8)", nvlink=True, fp8=1979, cc=9.0),
-    # Apple: the catalog's records (compiler/catalog/data/gpus.yaml: bandwidth, FP16 = FP32 rate)
-    **{name: _gpu(name, gib, gbps, tflops, "the catalog's Apple record", device_class="consumer")
-       for name, gib, gbps, tflops in (("Apple M4", 32, 120, 4.6), ("Apple M4 Pro", 48, 273, 9.2),
-                                       ("Apple M4 Max", 128, 546, 18.4), ("Apple M3 Max", 128, 400, 14.2),
-                                       ("Apple M3 Ultra", 512, 819.2, 28.4))},
+    # Apple: the catalog's own records, so the rows check its bandwidth and FP16 figures
+    **{name: load_catalog()[0].gpus[name] for name in APPLE_ROWS},
 }
 
 
@@ -287,26 +291,11 @@ ROWS = [
     Row("s16", "prefill pp512 (dense, same card and build)", "gemma-2-2b", "Q4_0", "RTX 3090", "llama.cpp", 15292.65,
         "tok/s", "github.com/ggml-org/llama.cpp/pull/20586 (master column, pp512)", kind="speed", mode="prefill",
         prompt=512),
-    Row("s17", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4", "llama.cpp", 24.11, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
-    Row("s18", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4", "llama.cpp", 221.29, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
-    Row("s19", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Pro", "llama.cpp", 50.74, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
-    Row("s20", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Pro", "llama.cpp", 439.78, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
-    Row("s21", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Max", "llama.cpp", 83.06, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
-    Row("s22", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M4 Max", "llama.cpp", 885.68, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
-    Row("s23", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Max", "llama.cpp", 66.31, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
-    Row("s24", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Max", "llama.cpp", 759.7, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
-    Row("s25", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Ultra", "llama.cpp", 92.14, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="decode"),
-    Row("s26", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", "Apple M3 Ultra", "llama.cpp", 1471.24, "tok/s",
-        "github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the first chips, newer builds for later ones)", kind="speed", mode="prefill", prompt=512),
+    *(row for i, (chip, (tg, pp)) in enumerate(APPLE_ROWS.items()) for row in (
+        Row(f"s{17 + 2 * i}", "decode tg128 (Metal)", "Llama-2-7B", "Q4_0", chip, "llama.cpp", tg, "tok/s",
+            APPLE_SOURCE, kind="speed", mode="decode"),
+        Row(f"s{18 + 2 * i}", "prefill pp512 (Metal)", "Llama-2-7B", "Q4_0", chip, "llama.cpp", pp, "tok/s",
+            APPLE_SOURCE, kind="speed", mode="prefill", prompt=512))),
     Row("s14", "generate 2048 tokens", "Qwen2.5-1.5B", "BF16", "A100 80GB", "vllm", 183.33, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
         output=2048, note="fit (per-step overhead dominates a small model)"),

@@ -17,6 +17,7 @@ from .schema import Gpu
 # brand words a driver or a shop puts before the model name; both sides of a match drop them
 BRAND_WORDS = frozenset({"nvidia", "geforce", "tesla", "amd", "radeon", "instinct", "intel", "apple", "graphics"})
 MEMORY_TECH = frozenset({"hbm", "hbm2", "hbm2e", "hbm3", "hbm3e", "gddr6", "gddr6x", "gddr7", "lpddr5x", "vram"})
+_DROPPED = BRAND_WORDS | MEMORY_TECH
 _SIZE = re.compile(r"(\d+)\s*gi?b\b")
 
 
@@ -24,7 +25,7 @@ def gpu_key(name: str) -> tuple[str, int | None]:
     """("rtx3090", 24) for "NVIDIA GeForce RTX 3090 24GB"; the size is None where the name gives none."""
     text = name.lower()
     sizes = _SIZE.findall(text)
-    words = [w for w in re.findall(r"[a-z0-9]+", _SIZE.sub(" ", text)) if w not in BRAND_WORDS | MEMORY_TECH]
+    words = [w for w in re.findall(r"[a-z0-9]+", _SIZE.sub(" ", text)) if w not in _DROPPED]
     return "".join(words), int(sizes[-1]) if sizes else None
 
 

@@ -8,6 +8,7 @@ HF: config.json (text_config for multimodal checkpoints) plus, when present, the
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 from dataclasses import dataclass
@@ -164,6 +165,21 @@ def _field(d: dict[str, Any], keys: str | tuple[str, ...], limits: Range, fallba
 # ---------------------------------------------------------------- GGUF
 
 def import_gguf(path: Path) -> LocalModel:
+    """The file's model; read once per version of the file in a process (the solver resolves a spec again for
+    each relaxation it tries and each bound it prices)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _read_gguf(path)   # which reports the file as unreadable (E306)
+    return _read_gguf_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_gguf_cached(path: Path, mtime_ns: int, size: int) -> LocalModel:
+    return _read_gguf(path)
+
+
+def _read_gguf(path: Path) -> LocalModel:
     try:
         header = read_header(path)
     except (OSError, ValueError) as exc:

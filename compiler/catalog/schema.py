@@ -377,10 +377,6 @@ class Gpu(Sourced):
                              "metal, sycl, xpu), e.g. {llama.cpp: [cuda, vulkan], vllm: [cuda]}")
         return self
 
-    @property
-    def efficiency_class(self) -> str:
-        return "cpu" if self.kind == "cpu" else self.device_class
-
     @model_validator(mode="after")
     def _visible_within_nominal(self):
         if self.visible_memory_bytes > self.memory_bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..catalog import Catalog, license_allows, model_tasks, unknown_gpu
+from ..catalog import Catalog, license_allows, license_words, model_tasks, unknown_gpu
 from ..catalog.params import param_counts
 from ..catalog.schema import LICENSE_IDS, Model
 from ..catalog.tables import text_table
@@ -149,15 +149,19 @@ def _params(model: Model) -> str:
     return f"{total / 1e9:.1f}B/{active / 1e9:.1f}B" if model.moe else f"{total / 1e9:.1f}B"
 
 
+def _is_prior(q: tuple[float, str]) -> bool:
+    """The score is llmc's size prior, not a published one (objective.model_quality says so in its source)."""
+    return "prior" in q[1]
+
+
 def _quality(q: tuple[float, str]) -> str:
-    score, why = q
-    return f"~{score:.0f}" if "prior" in why else f"{score:.1f}"
+    return f"~{q[0]:.0f}" if _is_prior(q) else f"{q[0]:.1f}"
 
 
 def _row(model: Model, checkpoint: tuple[str, int] | None, q: tuple[float, str]) -> list[str]:
     shown = f"{checkpoint[0]} {format_bytes(checkpoint[1])}" if checkpoint else "-"
     return [model.id, _quality(q), _params(model), format_tokens(model.max_context), _attention(model),
-            model.native_format, shown, model.license.id + ("" if model.license.verified else " (unverified)"),
+            model.native_format, shown, license_words(model),
             "yes" if model.verified else "no"]
 
 
@@ -166,7 +170,7 @@ def _as_json(model: Model, checkpoint: tuple[str, int] | None, q: tuple[float, s
     data = model.model_dump(mode="json")
     data.update(params_total=total, params_active=active, tasks=list(model_tasks(model)),
                 layer_kinds=list(model.layer_kinds()),
-                quality={"task": task, "score": q[0], "source": q[1], "prior": "prior" in q[1]})
+                quality={"task": task, "score": q[0], "source": q[1], "prior": _is_prior(q)})
     if checkpoint:
         data["checkpoint"] = {"format": checkpoint[0], "bytes": checkpoint[1]}
     return data

@@ -474,10 +474,10 @@ def grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_byt
     layer_token = max(layer.values())
     if not linear:
         span = window - 1 + runtime_profile.in_flight_batches * batched_tokens
-        full_layer = layer.get("full", layer_token)
-        full_block = VLLM_BLOCK * round(layer_token / full_layer) if layer_token % full_layer == 0 else None
+        # smaller full-layer pages take a multiple of the block; one that does not divide is padded instead
+        ratio = layer_token / layer.get("full", layer_token)
         return PagedPool(pool_bytes // round(size * layer_token * VLLM_BLOCK), full, other, span,
-                         full_block=full_block if full_block != VLLM_BLOCK else None)
+                         full_block=VLLM_BLOCK * int(ratio) if ratio > 1 and ratio.is_integer() else None)
     # the attention block grows until its page holds a state page (kv.hybrid_block_tokens); prefix caching,
     # on by default, keeps a request's states in "align" mode: 2 pages, 3 where FlashInfer checkpoints
     # (MambaSpec.max_memory_usage_bytes; qwen_gdn_linear_attn.py num_prefill_checkpoint_blocks=1)

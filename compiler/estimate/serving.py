@@ -50,7 +50,14 @@ class Load:
     # requests beside the load, as (arrival s, prompt, output): one long prompt among short ones (they are
     # served, and slow the others, but are not among the measured requests)
     extra: tuple[tuple[float, int, int], ...] = ()
-    requests: int | None = None   # in all (None: CYCLES per closed-loop user, OPEN_REQUESTS in an open loop)
+    requests: int | None = None   # in all (None: Load.total)
+
+    @property
+    def total(self) -> int:
+        """The requests a simulation runs: as given, else CYCLES per closed-loop user (at least
+        MIN_CLOSED_REQUESTS), OPEN_REQUESTS in an open loop."""
+        return self.requests or (max(CYCLES * self.users, MIN_CLOSED_REQUESTS) if self.kind == "closed"
+                                 else OPEN_REQUESTS)
 
     def describe(self) -> str:
         shape = f"{self.prompt}-token prompts, {self.output}-token answers"
@@ -217,8 +224,7 @@ class _Sim:
         self.preemptions = 0
         self.arrivals: list[_Request] = []
         self.sent = 0
-        self.total = load.requests or (max(CYCLES * load.users, MIN_CLOSED_REQUESTS) if load.kind == "closed"
-                                       else OPEN_REQUESTS)
+        self.total = load.total
 
     # ---- arrivals
     def _new(self, when: float, user: int = 0) -> _Request:
@@ -455,10 +461,8 @@ def describe(scheduler: Scheduler, budget: Budget) -> str:
 def decode_steps(load: Load, budget: Budget, request_s: float) -> int:
     """About how many decode steps the simulation of `load` takes: every request's answer, shared by the
     sequences running at once (the users, or the arrivals during one request's `request_s`)."""
-    requests = load.requests or (max(CYCLES * load.users, MIN_CLOSED_REQUESTS) if load.kind == "closed"
-                                 else OPEN_REQUESTS)
     running = load.users if load.kind == "closed" else load.rate * request_s
-    return int(requests * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
+    return int(load.total * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
 
 
 def simulate(step: StepModel, scheduler: Scheduler, budget: Budget, load: Load) -> LoadFigures:

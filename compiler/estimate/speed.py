@@ -83,7 +83,7 @@ class SpeedEstimate:
 
 
 def device_class(gpu: Gpu | None) -> str:
-    return "cpu" if gpu is None else gpu.efficiency_class
+    return "cpu" if gpu is None or gpu.kind == "cpu" else gpu.device_class
 
 
 def efficiency(runtime: str, gpu: Gpu | None) -> Efficiency:

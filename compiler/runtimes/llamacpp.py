@@ -28,8 +28,9 @@ SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, source=(
 PROFILE = RuntimeProfile(
     name="llama.cpp",
     pin=Pin(BUILD, "ghcr.io/ggml-org/llama.cpp", f"server-{BUILD}", gpu_tag=f"server-cuda-{BUILD}",
-            backend_images=tuple((backend, f"ghcr.io/ggml-org/llama.cpp:server-{variant}-{BUILD}") for backend, variant
-                                 in (("rocm", "rocm"), ("vulkan", "vulkan"), ("sycl", "intel"))),
+            backend_images=(("rocm", f"ghcr.io/ggml-org/llama.cpp:server-rocm-{BUILD}"),
+                            ("vulkan", f"ghcr.io/ggml-org/llama.cpp:server-vulkan-{BUILD}"),
+                            ("sycl", f"ghcr.io/ggml-org/llama.cpp:server-intel-{BUILD}")),
             # the tests build llama-server from the llama.cpp that llama-cpp-python 0.3.36 vendors:
             # commit 0c1e57098, which is release b11312
             test_package=("LLAMA_CPP_PYTHON_VERSION", "0.3.36"),
