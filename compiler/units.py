@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 
@@ -56,3 +57,33 @@ def format_duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.2f}s"
     return f"{seconds / 60:.1f}min"
+
+
+# Sizes as Docker (`--shm-size 16g`, compose `shm_size: 16gb`: binary multiples, docker/go-units RAMInBytes)
+# and Kubernetes quantities (`16Gi`, `16G`) write them.
+_SIZE = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "m": 2**20, "mb": 2**20, "g": 2**30, "gb": 2**30, "t": 2**40,
+         "tb": 2**40, "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
+
+
+def parse_size(text: str) -> int | None:
+    """Bytes of a Docker or Kubernetes size, or None when it is not one."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    if not m or m.group(2).lower() not in _SIZE:
+        return None
+    return int(float(m.group(1)) * _SIZE[m.group(2).lower()])
+
+
+# Durations as Go's time.ParseDuration and Ollama's OLLAMA_KEEP_ALIVE write them: `5m`, `1h30m`, `300` (seconds),
+# a negative value (for ever).
+_GO_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_go_duration(text: str) -> float | None:
+    text = text.strip()
+    if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+        return float(text)
+    parts = re.findall(r"([0-9]+(?:\.[0-9]+)?)(ns|us|ms|s|m|h)", text.lstrip("-"))
+    if not parts or "".join(a + b for a, b in parts) != text.lstrip("-"):
+        return None
+    seconds = sum(float(a) * _GO_UNITS[b] for a, b in parts)
+    return -seconds if text.startswith("-") else seconds

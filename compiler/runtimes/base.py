@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..names import IMAGE, TAG
+from .knobs import Knob
 
 CALIBRATION = "docs/accuracy.md (published llama.cpp / vLLM measurements; benchmarks/accuracy.py)"
 
@@ -140,6 +141,23 @@ class RuntimeProfile:
     compose_log_override: bool = False          # ... also under --compose, with an override file
     tokenize: Literal["content", "prompt"] = "prompt"   # the /tokenize body: llama-server's {"content"},
     #                                                   or {"model", "prompt"}
+    # ---- hand-written configs (llmc import / lint)
+    target_package: str = ""                    # llmc.targets.<package>: its flag table
+    commands: tuple[tuple[str, ...], ...] = ()  # argv beginnings that start this server ("vllm", "serve")
+    images: tuple[str, ...] = ()                # image repositories (without registry) that run it
+    model_positional: bool = False              # the first positional argument names the model
+    knobs: tuple[Knob, ...] = ()                # its settings, as flags, variables and Modelfile parameters
+    listens_on_all: bool = False                # with no host setting it binds every interface
+    # no context setting: by the GPUs' total memory ((at least GiB, tokens), ...); empty: the model's window
+    default_context: tuple[tuple[float, int], ...] = ()
+    default_slots: int = 1                      # no parallel setting: sequences it serves at once
+    slots_split_context: bool = False           # llama.cpp: an explicit -np K without -kvu gives each slot c / K
+    default_keep_alive_s: float | None = None   # an idle model is unloaded after this long (None: never)
+    protected_paths: str = ""                   # what its API key guards, when the key is set
+    source_knobs: str = ""                      # where the defaults above were read
+
+    def knob(self, setting: str) -> Knob | None:
+        return next((k for k in self.knobs if k.setting == setting), None)
 
     def fit(self, device_class: str) -> Efficiency | None:
         return dict(self.efficiency).get(device_class)
@@ -156,4 +174,4 @@ def by_memory(table: tuple[tuple[float, int], ...], gib: float) -> int:
     return next(value for floor, value in table if gib >= floor)
 
 
-__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Pin", "RuntimeProfile", "Scheduler", "by_memory"]
+__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Knob", "Pin", "RuntimeProfile", "Scheduler", "by_memory"]

@@ -1,6 +1,7 @@
 """llama.cpp: llama-server's buffers per device, a layer split, layer/expert offload to host RAM."""
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
+from .knobs import knob
 
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
@@ -25,6 +26,36 @@ SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, source=(
     f"llama.cpp {BUILD} tools/server/server-context.cpp update_slots, src/llama-context.cpp decode (ubatch "
     "split); per-request cost (HTTP, template, tokenizing) ~2 ms assumed"))
 
+# llama.cpp b11312 common/arg.cpp: the long flags and their LLAMA_ARG_* variables (aliases such as -c, -np,
+# -ngl come from targets/llamacpp/flags_b11312.json)
+KNOBS = (
+    knob("model", "model", "text", flag="--model", env="LLAMA_ARG_MODEL"),
+    knob("hf_repo", "hf_repo", "text", flag="--hf-repo", env="LLAMA_ARG_HF_REPO", pin=False),
+    knob("host", "host", "text", flag="--host", env="LLAMA_ARG_HOST"),
+    knob("port", "port", "int", flag="--port", env="LLAMA_ARG_PORT"),
+    knob("api_key", "api_key", "text", flag="--api-key", env="LLAMA_API_KEY"),
+    knob("served_name", "alias", "text", flag="--alias"),
+    knob("context", "ctx_size", "tokens", flag="--ctx-size", env="LLAMA_ARG_CTX_SIZE"),
+    knob("kv_cache", "cache_type_k", "word", flag="--cache-type-k", env="LLAMA_ARG_CACHE_TYPE_K"),
+    knob("kv_cache_v", "cache_type_v", "word", flag="--cache-type-v", env="LLAMA_ARG_CACHE_TYPE_V"),
+    knob("slots", "parallel", "int", flag="--parallel", env="LLAMA_ARG_N_PARALLEL"),
+    knob("gpu_layers", "n_gpu_layers", "int", flag="--n-gpu-layers", env="LLAMA_ARG_N_GPU_LAYERS"),
+    knob("n_cpu_moe", "n_cpu_moe", "int", flag="--n-cpu-moe", env="LLAMA_ARG_N_CPU_MOE"),
+    knob("split_mode", "split_mode", "word", flag="--split-mode", env="LLAMA_ARG_SPLIT_MODE"),
+    knob("tensor_split", "tensor_split", "text", flag="--tensor-split", env="LLAMA_ARG_TENSOR_SPLIT"),
+    knob("batch_size", "batch_size", "int", flag="--batch-size", env="LLAMA_ARG_BATCH"),
+    knob("ubatch_size", "ubatch_size", "int", flag="--ubatch-size", env="LLAMA_ARG_UBATCH"),
+    knob("flash_attention", "flash_attn", "word", flag="--flash-attn", env="LLAMA_ARG_FLASH_ATTN"),
+    knob("kv_unified", "kv_unified", "bool", flag="--kv-unified", env="LLAMA_ARG_KV_UNIFIED"),
+    knob("threads", "threads", "int", flag="--threads", env="LLAMA_ARG_THREADS"),
+    knob("jinja", "jinja", "bool", flag="--jinja", env="LLAMA_ARG_JINJA", pin=False),
+    knob("chat_template", "chat_template", "text", flag="--chat-template", env="LLAMA_ARG_CHAT_TEMPLATE",
+         pin=False),
+    knob("context_shift", "context_shift", "bool", flag="--context-shift", env="LLAMA_ARG_CONTEXT_SHIFT",
+         pin=False),
+    knob("n_predict", "n_predict", "int", flag="--n-predict", env="LLAMA_ARG_N_PREDICT", pin=False),
+)
+
 PROFILE = RuntimeProfile(
     name="llama.cpp",
     pin=Pin(BUILD, "ghcr.io/ggml-org/llama.cpp", f"server-{BUILD}", gpu_tag=f"server-cuda-{BUILD}",
@@ -48,4 +79,12 @@ PROFILE = RuntimeProfile(
              "llamacpp:n_decode_total", "llamacpp:n_tokens_max"),
     memory_log="llama-buffers", memory_source=LLAMA_MEMORY_SOURCE,
     llama_log_verbosity=True, compose_log_override=True, tokenize="content",
+    target_package="llamacpp", commands=(("llama-server",), ("/app/llama-server",)),
+    images=("ggml-org/llama.cpp", "ggerganov/llama.cpp"), knobs=KNOBS,
+    default_slots=4, slots_split_context=True,
+    protected_paths="every route but /health, /v1/health and the web UI",
+    source_knobs=f"llama.cpp {BUILD} common/common.h (host 127.0.0.1, n_ctx 0 = the trained context), "
+                 "tools/server/server.cpp:156 (no -np: 4 slots with kv_unified), src/llama-context.cpp:290 "
+                 "(n_ctx_seq = n_ctx / n_seq_max unless kv_unified), tools/server/server-http.cpp:241 (the "
+                 "routes without a key)",
 )

@@ -1,6 +1,7 @@
 """Ollama: llama.cpp's memory model and speed, admitted by its own share of free memory."""
 
 from .base import Pin, RuntimeProfile, Scheduler
+from .knobs import knob
 from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE
 
 VERSION = "0.33.0"
@@ -11,6 +12,23 @@ VERSION = "0.33.0"
 SCHEDULER = Scheduler("slots", 0.005, step_tokens=2048, ubatch=2048, source=(
     f"Ollama {VERSION} llm/server.go (llama-server underneath), llm/llama_server.go appendBatchArgs (-b = -ub = "
     "num_batch); per-request cost (HTTP, template, the Go server's hop to llama-server) ~5 ms assumed"))
+
+# Ollama 0.33 envconfig/config.go (OLLAMA_* variables) and api/types.go Options (Modelfile PARAMETERs)
+KNOBS = (
+    knob("model", "from", "text", parameter="FROM"),
+    knob("host", "host", "text", env="OLLAMA_HOST"),
+    knob("context", "num_ctx", "tokens", parameter="num_ctx", env="OLLAMA_CONTEXT_LENGTH"),
+    knob("kv_cache", "kv_cache_type", "word", env="OLLAMA_KV_CACHE_TYPE"),
+    knob("slots", "num_parallel", "int", env="OLLAMA_NUM_PARALLEL"),
+    knob("gpu_layers", "num_gpu", "int", parameter="num_gpu"),
+    knob("batch_size", "num_batch", "int", parameter="num_batch"),
+    knob("threads", "num_thread", "int", parameter="num_thread"),
+    knob("flash_attention", "flash_attention", "bool", env="OLLAMA_FLASH_ATTENTION"),
+    knob("keep_alive", "keep_alive", "duration", env="OLLAMA_KEEP_ALIVE"),
+    knob("origins", "origins", "text", env="OLLAMA_ORIGINS", pin=False),
+    knob("chat_template", "template", "text", parameter="TEMPLATE", pin=False),
+    knob("n_predict", "num_predict", "int", parameter="num_predict", pin=False),
+)
 
 PROFILE = RuntimeProfile(
     name="ollama",
@@ -26,4 +44,10 @@ PROFILE = RuntimeProfile(
     override_hint="Override the executable with `OLLAMA=/path/to/ollama`.", smoke_path="/",
     gguf_download=True,
     memory_log="llama-buffers", memory_source=LLAMA_MEMORY_SOURCE, llama_log_verbosity=True,
+    target_package="ollama", commands=(("ollama", "serve"),), images=("ollama/ollama",), knobs=KNOBS,
+    default_context=((47, 262144), (23, 32768), (0, 4096)), default_slots=1, default_keep_alive_s=300,
+    protected_paths="nothing: Ollama has no authentication",
+    source_knobs=f"Ollama {VERSION}-rc2 envconfig/config.go (OLLAMA_HOST 127.0.0.1:11434, OLLAMA_KEEP_ALIVE 5m, "
+                 "OLLAMA_NUM_PARALLEL 1), server/routes.go:2043 (OLLAMA_CONTEXT_LENGTH 0: 4k / 32k / 256k by "
+                 "total VRAM), server/routes.go GenerateRoutes (no authentication)",
 )

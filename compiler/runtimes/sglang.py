@@ -3,6 +3,7 @@
 from dataclasses import replace
 
 from .base import Pin, RuntimeProfile, Scheduler
+from .knobs import knob
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
 
 # SGLang 0.5.23 arg_groups/memory_hook.py handle_gpu_memory_settings: chunked_prefill_size by GPU memory
@@ -16,6 +17,34 @@ VERSION = "0.5.23"
 SCHEDULER = Scheduler("prefill-first", 0.010, preempts=True, source=(
     f"SGLang {VERSION} srt/managers/scheduler.py get_next_batch_to_run (a prefill batch runs before decoding "
     "resumes; chunked_prefill_size per batch); per-request cost ~10 ms assumed, as vLLM's"))
+
+# SGLang 0.5.23 srt/server_args.py ServerArgs.add_cli_args (aliases from targets/sglang/flags_0.5.23.json)
+KNOBS = (
+    knob("model", "model_path", "text", flag="--model-path"),
+    knob("host", "host", "text", flag="--host"),
+    knob("port", "port", "int", flag="--port"),
+    knob("api_key", "api_key", "text", flag="--api-key"),
+    knob("served_name", "served_model_name", "text", flag="--served-model-name"),
+    knob("context", "context_length", "tokens", flag="--context-length"),
+    knob("kv_cache", "kv_cache_dtype", "word", flag="--kv-cache-dtype"),
+    knob("quantization", "quantization", "word", flag="--quantization"),
+    knob("tensor", "tp_size", "int", flag="--tp-size"),
+    knob("pipeline", "pp_size", "int", flag="--pp-size"),
+    knob("replicas", "dp_size", "int", flag="--dp-size"),
+    knob("expert", "ep_size", "int", flag="--ep-size"),
+    knob("slots", "max_running_requests", "int", flag="--max-running-requests"),
+    knob("mem_fraction_static", "mem_fraction_static", "fraction", flag="--mem-fraction-static"),
+    knob("max_num_batched_tokens", "chunked_prefill_size", "tokens", flag="--chunked-prefill-size"),
+    knob("enforce_eager", "disable_cuda_graph", "bool", flag="--disable-cuda-graph"),
+    knob("enable_prefix_caching", "disable_radix_cache", "bool", flag="--disable-radix-cache", invert=True),
+    knob("block_size", "page_size", "int", flag="--page-size"),
+    knob("dtype", "dtype", "word", flag="--dtype"),
+    knob("tool_call_parser", "tool_call_parser", "word", flag="--tool-call-parser", pin=False),
+    knob("reasoning_parser", "reasoning_parser", "word", flag="--reasoning-parser", pin=False),
+    knob("chat_template", "chat_template", "text", flag="--chat-template", pin=False),
+    knob("trust_remote_code", "trust_remote_code", "bool", flag="--trust-remote-code", pin=False),
+    knob("revision", "revision", "text", flag="--revision", pin=False),
+)
 
 PROFILE = RuntimeProfile(
     name="sglang",
@@ -34,4 +63,9 @@ PROFILE = RuntimeProfile(
     service_name="sglang", launcher="sglang/launch.sh",
     override_hint="Override the interpreter with `PYTHON=/path/to/python3`; extra arguments are passed on.",
     memory_log="vllm-lines",
+    target_package="sglang", commands=(("python", "-m", "sglang.launch_server"),
+                                       ("python3", "-m", "sglang.launch_server"), ("sglang", "serve")),
+    images=("lmsysorg/sglang",), knobs=KNOBS,
+    protected_paths="every route but /health and /metrics",
+    source_knobs="SGLang 0.5.23 srt/server_args.py (host 127.0.0.1)",
 )

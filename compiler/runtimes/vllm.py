@@ -1,6 +1,7 @@
 """vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
+from .knobs import knob
 
 VERSION = "0.33.0"
 
@@ -21,6 +22,41 @@ EFFICIENCY = (("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
 SCHEDULER = Scheduler("mixed", 0.010, preempts=True, source=(
     "vLLM 0.33.0 v1/core/sched/scheduler.py schedule() and _preempt_request; per-request cost (API server "
     "HTTP, chat template, tokenizing, detokenizing, engine-core IPC) ~10 ms assumed, not measured here"))
+
+# vLLM 0.33 engine/arg_utils.py EngineArgs.add_cli_args and entrypoints/openai/cli_args.py: the long flags
+# (their aliases, e.g. -tp, come from the generated flag table targets/vllm/flags_0.33.0.json).
+KNOBS = (
+    knob("model", "model", "text", flag="--model"),
+    knob("host", "host", "text", flag="--host"),
+    knob("port", "port", "int", flag="--port"),
+    knob("api_key", "api_key", "text", flag="--api-key", env="VLLM_API_KEY"),
+    knob("served_name", "served_model_name", "text", flag="--served-model-name"),
+    knob("context", "max_model_len", "tokens", flag="--max-model-len"),
+    knob("kv_cache", "kv_cache_dtype", "word", flag="--kv-cache-dtype"),
+    knob("quantization", "quantization", "word", flag="--quantization"),
+    knob("tensor", "tensor_parallel_size", "int", flag="--tensor-parallel-size"),
+    knob("pipeline", "pipeline_parallel_size", "int", flag="--pipeline-parallel-size"),
+    knob("replicas", "data_parallel_size", "int", flag="--data-parallel-size"),
+    knob("expert", "enable_expert_parallel", "bool", flag="--enable-expert-parallel"),
+    knob("slots", "max_num_seqs", "int", flag="--max-num-seqs"),
+    knob("gpu_memory_utilization", "gpu_memory_utilization", "fraction", flag="--gpu-memory-utilization"),
+    knob("max_num_batched_tokens", "max_num_batched_tokens", "tokens", flag="--max-num-batched-tokens"),
+    knob("enforce_eager", "enforce_eager", "bool", flag="--enforce-eager"),
+    knob("enable_prefix_caching", "enable_prefix_caching", "bool", flag="--enable-prefix-caching"),
+    knob("enable_chunked_prefill", "enable_chunked_prefill", "bool", flag="--enable-chunked-prefill"),
+    knob("block_size", "block_size", "int", flag="--block-size"),
+    knob("dtype", "dtype", "word", flag="--dtype"),
+    knob("tool_call_parser", "tool_call_parser", "word", flag="--tool-call-parser", pin=False),
+    knob("auto_tool_choice", "enable_auto_tool_choice", "bool", flag="--enable-auto-tool-choice", pin=False),
+    knob("reasoning_parser", "reasoning_parser", "word", flag="--reasoning-parser", pin=False),
+    knob("chat_template", "chat_template", "text", flag="--chat-template", pin=False),
+    knob("trust_remote_code", "trust_remote_code", "bool", flag="--trust-remote-code", pin=False),
+    knob("revision", "revision", "text", flag="--revision", pin=False),
+    knob("code_revision", "code_revision", "text", flag="--code-revision", pin=False),
+    knob("generation_config", "generation_config", "text", flag="--generation-config", pin=False),
+    knob("distributed_timeout", "distributed_timeout_seconds", "int", flag="--distributed-timeout-seconds",
+         pin=False),
+)
 
 PROFILE = RuntimeProfile(
     name="vllm",
@@ -44,6 +80,13 @@ PROFILE = RuntimeProfile(
     metrics=("vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:prompt_tokens_total",
              "vllm:generation_tokens_total"),
     memory_log="vllm-lines", metrics_figures=True,
+    target_package="vllm", commands=(("vllm", "serve"), ("python", "-m", "vllm.entrypoints.openai.api_server"),
+                                     ("python3", "-m", "vllm.entrypoints.openai.api_server")),
+    images=("vllm/vllm-openai", "vllm/vllm-openai-rocm", "vllm/vllm-openai-xpu"), model_positional=True,
+    knobs=KNOBS, listens_on_all=True,
+    protected_paths="/v1, /v2 and /inference only (/invocations, /tokenize, /metrics and the rest stay open)",
+    source_knobs="vLLM 0.33.0 entrypoints/openai/cli_args.py (host None: every interface), "
+                 "entrypoints/openai/server_utils.py (the API-key middleware's paths)",
     memory_source=("vLLM's startup lines and /metrics",
                    ("keep vLLM's log level at INFO (VLLM_LOGGING_LEVEL) and its "
                     "output in the log llmc smoke reads")),

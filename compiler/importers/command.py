@@ -1,0 +1,153 @@
+"""A server's command line (and its environment) → `Server`: which runtime, and each flag as a setting.
+
+The runtime is recognised by its profile's `commands` (`vllm serve`, `python -m sglang.launch_server`,
+`llama-server`, `ollama serve`) or, in a container, by its image; flags are looked up in the pinned
+release's own flag table, so an alias (`-tp`, `-ngl`, `--tensor-parallel-size=2`) is the same setting and a
+flag the release lacks is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+
+from ..runtimes import PROFILES, RuntimeProfile
+from ..source import SourceFile, Span
+from .config import Server, Value
+from .flags import flag_table
+from .shell import Word
+
+PYTHON = re.compile(r"python[0-9.]*")
+
+SpanOf = Callable[[Word], Span]
+
+
+def offset_span(source: SourceFile) -> SpanOf:
+    """Spans for words whose offsets are offsets into `source`."""
+    def span(word: Word) -> Span:
+        start = source.span_at(word.start)
+        end = source.span_at(max(word.start, word.end - 1))
+        return start.model_copy(update={"end_line": end.line, "end_col": end.col + 1})
+    return span
+
+
+def recognise(words: Sequence[Word]) -> tuple[RuntimeProfile, int] | None:
+    """The runtime a command starts and how many words name it (`vllm serve` is 2)."""
+    names = [_program(w.text) if i == 0 else w.text for i, w in enumerate(words)]
+    for runtime in PROFILES.values():
+        for start in runtime.commands:
+            if tuple(names[:len(start)]) == tuple(_program(p) if i == 0 else p for i, p in enumerate(start)):
+                return runtime, len(start)
+    return None
+
+
+def _program(word: str) -> str:
+    base = os.path.basename(word)
+    return "python" if PYTHON.fullmatch(base) else base
+
+
+def runtime_of_image(image: str) -> RuntimeProfile | None:
+    """`docker.io/vllm/vllm-openai:v0.33.0` → vLLM: the repository without registry and tag."""
+    repo = image.split("@")[0]
+    repo = repo.rsplit(":", 1)[0] if ":" in repo.rsplit("/", 1)[-1] else repo
+    parts = repo.split("/")
+    if len(parts) > 2 or (len(parts) == 2 and ("." in parts[0] or ":" in parts[0])):
+        parts = parts[1:] if "." in parts[0] or ":" in parts[0] else parts
+    path = "/".join(parts)
+    return next((r for r in PROFILES.values() if path in r.images), None)
+
+
+def image_tag(image: str) -> str | None:
+    last = image.split("@")[0].rsplit("/", 1)[-1]
+    return last.rsplit(":", 1)[1] if ":" in last else None
+
+
+def server_from_args(runtime: RuntimeProfile, args: Sequence[Word], env: dict[str, Word], span: Span,
+                     span_of: SpanOf) -> Server:
+    """The settings a runtime's arguments and environment give; the flag wins over the variable, as it
+    does in llama.cpp (common/arg.cpp: "the command line takes precedence") and in vLLM."""
+    server = Server(runtime=runtime, span=span)
+    _read_env(server, env, span_of)
+    _read_flags(server, [resolve(w, env) for w in args], span_of)
+    return server
+
+
+VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def resolve(word: Word, env: dict[str, Word]) -> Word:
+    """`$MODEL`, `${MODEL}`, `${MODEL:-x}` with the script's own assignment (or the default) substituted;
+    anything else (`$(...)`, a variable set elsewhere) stays symbolic."""
+    if not word.symbolic:
+        return word
+    def value(m: re.Match) -> str:
+        name = m.group("braced") or m.group("plain")
+        if name in env and not env[name].symbolic:
+            return env[name].text.partition("=")[2]
+        if m.group("default") is not None:
+            return m.group("default")
+        raise KeyError(name)
+    try:
+        text = VARIABLE.sub(value, word.text)
+    except KeyError:
+        return word
+    return Word(text, word.start, word.end, "$" in text or "`" in text)
+
+
+def _read_env(server: Server, env: dict[str, Word], span_of: SpanOf) -> None:
+    by_env = {k.env: k for k in server.runtime.knobs if k.env}
+    for name, word in env.items():
+        value = Value(word.text.partition("=")[2], span_of(word), name, word.symbolic)
+        server.env[name] = value
+        if name in by_env:
+            server.settings[by_env[name].setting] = value
+
+
+def _read_flags(server: Server, args: list[Word], span_of: SpanOf) -> None:
+    table = flag_table(server.runtime)
+    by_key = {table.key_of(k.flag): k for k in server.runtime.knobs if k.flag and table and table.key_of(k.flag)}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        written, eq, inline = word.text.partition("=")
+        flag = table.get(written) if table and written.startswith("-") else None
+        if not word.text.startswith("-"):
+            if server.runtime.model_positional and "model" not in server.settings:
+                server.settings["model"] = Value(word.text, span_of(word), "MODEL", word.symbolic)
+            i += 1
+            continue
+        if flag is None:
+            server.unknown.append(Value(None, span_of(word), written, word.symbolic))
+            i += 1 + _skip_value(args, i, eq)
+            continue
+        values: list[Word] = []
+        if flag.takes_value and eq:
+            values = [Word(inline, word.start + len(written) + 1, word.end, word.symbolic)]
+        elif flag.takes_value:
+            while i + 1 < len(args) and (not args[i + 1].text.startswith("-") or _is_number(args[i + 1].text)):
+                i += 1
+                values.append(args[i])
+                if not flag.many:
+                    break
+        knob = by_key.get(flag.key)
+        if knob is not None:
+            text = " ".join(v.text for v in values) if values else (inline if eq else None)
+            end = values[-1] if values else word
+            full = span_of(word).to(span_of(end))
+            server.settings[knob.setting] = Value(text, full, written, any(v.symbolic for v in values))
+        i += 1
+
+
+def _skip_value(args: list[Word], i: int, eq: str) -> int:
+    """An unknown flag: skip a following word that cannot be a flag or the model."""
+    if eq or i + 1 >= len(args):
+        return 0
+    return 1 if _is_number(args[i + 1].text) else 0
+
+
+def _is_number(text: str) -> bool:
+    return re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text) is not None
+
+
+__all__ = ["image_tag", "offset_span", "recognise", "runtime_of_image", "server_from_args"]

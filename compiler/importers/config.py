@@ -1,0 +1,106 @@
+"""What `llmc import` and `llmc lint` read out of a hand-written config: servers, their settings, their
+containers. Every value keeps the span it was written at, so a finding points into the user's file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostic
+from ..runtimes import RuntimeProfile
+from ..source import SourceFile, Span
+
+
+@dataclass(frozen=True)
+class Value:
+    """One setting as written: its text (None for a bare flag), where, and how it was written."""
+
+    text: str | None
+    span: Span
+    written: str               # the flag, variable or key as the user wrote it: `-c`, `OLLAMA_NUM_PARALLEL`
+    symbolic: bool = False     # an expansion ($VAR) that llmc cannot resolve
+
+    def number(self) -> float | None:
+        try:
+            return float(self.text) if self.text is not None and not self.symbolic else None
+        except ValueError:
+            return None
+
+    def integer(self) -> int | None:
+        n = self.number()
+        return int(n) if n is not None and n == int(n) else None
+
+    def flag_on(self) -> bool:
+        """A boolean setting: a bare flag is on; `--no-x`, `false`, `0`, `off` are off."""
+        if self.text is None:
+            return not self.written.lstrip("-").startswith(("no-", "disable-"))
+        return self.text.strip().lower() not in ("0", "false", "off", "no", "")
+
+
+@dataclass
+class Port:
+    host_ip: str | None        # None: every interface of the host
+    host_port: int | None
+    container_port: int
+    span: Span
+
+
+@dataclass
+class Container:
+    """A compose service or a Kubernetes container."""
+
+    name: str
+    span: Span                          # the service / container name
+    image: Value | None = None
+    gpus: int | None = None             # reserved GPUs; None: none reserved
+    gpus_all: bool = False              # `count: all`, `--gpus all`
+    gpu_span: Span | None = None
+    device_ids: tuple[str, ...] = ()
+    shared_memory: bool = False         # ipc: host, shm_size, a /dev/shm emptyDir
+    mounts: list[tuple[str, Span]] = field(default_factory=list)   # container paths with a volume
+    ports: list[Port] = field(default_factory=list)
+    liveness: Span | None = None
+    startup: Span | None = None
+    service_links: bool = True          # Kubernetes injects <SERVICE>_PORT variables
+    pod_span: Span | None = None        # the pod spec, for findings about it
+    replicas: int = 1
+
+
+@dataclass
+class Server:
+    """One runtime process as the config starts it."""
+
+    runtime: RuntimeProfile
+    span: Span                                          # the command word, the service, the FROM line
+    settings: dict[str, Value] = field(default_factory=dict)   # llmc's setting name (Knob.setting) -> value
+    env: dict[str, Value] = field(default_factory=dict)
+    unknown: list[Value] = field(default_factory=list)  # flags the pinned release does not have
+    container: Container | None = None
+    version: Value | None = None                        # the image tag
+    template: bool = False                              # a Modelfile TEMPLATE
+
+    def value(self, setting: str) -> Value | None:
+        return self.settings.get(setting)
+
+    def flag(self, setting: str) -> bool | None:
+        """A boolean setting, None when not written; an inverted flag (--disable-x) reads as its setting."""
+        v = self.settings.get(setting)
+        if v is None:
+            return None
+        knob = self.runtime.knob(setting)
+        return v.flag_on() != bool(knob and knob.invert)
+
+    def integer(self, setting: str) -> int | None:
+        v = self.settings.get(setting)
+        return v.integer() if v else None
+
+
+@dataclass
+class ConfigFile:
+    source: SourceFile
+    kind: str                                   # shell, compose, kubernetes, modelfile, vllm-config
+    servers: list[Server] = field(default_factory=list)
+    services: list[tuple[str, Span]] = field(default_factory=list)   # Kubernetes Service names
+    diagnostics: list[Diagnostic] = field(default_factory=list)      # what reading it found wrong
+
+
+__all__ = ["ConfigFile", "Container", "Port", "Server", "Value"]

@@ -1,0 +1,157 @@
+"""POSIX shell words with their offsets: what a hand-written launch script runs.
+
+`commands(text)` splits a script into simple commands (at newlines, `;`, `&&`, `||`, `|`, `&`), joins
+backslash-newline continuations, removes quotes and keeps each word's start and end offset in the original
+text, so a finding can point at the flag as written. Parameter expansions (`$VAR`, `${VAR:-x}`, `$(...)`)
+are kept as written and marked symbolic: llmc never runs the script. Leading `NAME=value` words are the
+command's environment; `export NAME=value` lines set it for the rest of the script.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+OPERATORS = ("&&", "||", ";;", ";", "|", "&")
+# Words that run the rest of the line as another command.
+WRAPPERS = {"exec", "nohup", "sudo", "time", "command", "env"}
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str          # unquoted
+    start: int         # offsets into the text, end exclusive
+    end: int
+    symbolic: bool = False   # holds an expansion the script resolves at run time
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Command:
+    words: list[Word] = field(default_factory=list)
+    env: dict[str, Word] = field(default_factory=dict)   # NAME -> the whole NAME=value word
+
+    def env_value(self, name: str) -> str | None:
+        word = self.env.get(name)
+        return word.text.partition("=")[2] if word else None
+
+
+def commands(text: str, base: int = 0) -> list[Command]:
+    """Every simple command of `text`; offsets are `base` + the offset in `text`. `export` lines and
+    assignments alone on a line add to the environment of the commands after them."""
+    return _commands(text, base, {})
+
+
+def assignments(text: str) -> dict[str, Word]:
+    """The variables a script (or an env file of NAME=value lines) leaves set."""
+    exported: dict[str, Word] = {}
+    _commands(text, 0, exported)
+    return exported
+
+
+def _commands(text: str, base: int, exported: dict[str, Word]) -> list[Command]:
+    out: list[Command] = []
+    for words in _split(text, base):
+        command = Command(env=dict(exported))
+        i = 0
+        while i < len(words) and (ASSIGNMENT.match(words[i].text) or words[i].text in WRAPPERS):
+            if words[i].text not in WRAPPERS:
+                command.env[words[i].text.partition("=")[0]] = words[i]
+            i += 1
+        if i < len(words) and words[i].text == "export":
+            for word in words[i + 1:]:
+                if ASSIGNMENT.match(word.text):
+                    exported[word.text.partition("=")[0]] = word
+            continue
+        if i == len(words):
+            exported.update(command.env)
+            continue
+        command.words = words[i:]
+        out.append(command)
+    return out
+
+
+def _split(text: str, base: int) -> list[list[Word]]:
+    """Words grouped into simple commands."""
+    groups: list[list[Word]] = [[]]
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("\\\n", i):
+            i += 2
+        elif c in " \t\r":
+            i += 1
+        elif c == "\n":
+            groups.append([])
+            i += 1
+        elif c == "#":
+            while i < n and text[i] != "\n":
+                i += 1
+        elif (op := next((o for o in OPERATORS if text.startswith(o, i)), None)) is not None:
+            groups.append([])
+            i += len(op)
+        else:
+            word, i = _word(text, i)
+            groups[-1].append(Word(word[0], base + word[1], base + i, word[2]))
+    return [g for g in groups if g]
+
+
+def _word(text: str, i: int) -> tuple[tuple[str, int, bool], int]:
+    start, out, symbolic, n = i, [], False, len(text)
+    while i < n and text[i] not in " \t\r\n;&|":
+        c = text[i]
+        if text.startswith("\\\n", i):
+            i += 2
+        elif c == "\\" and i + 1 < n:
+            out.append(text[i + 1])
+            i += 2
+        elif c == "'":
+            end = text.find("'", i + 1)
+            end = n if end < 0 else end
+            out.append(text[i + 1:end])
+            i = end + 1
+        elif c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
+                    if text[i + 1] != "\n":
+                        out.append(text[i + 1])
+                    i += 2
+                    continue
+                symbolic |= text[i] in "$`"
+                out.append(text[i])
+                i += 1
+            i += 1
+        elif c == "$" and text.startswith("$(", i):
+            end = _closing(text, i + 1, "(", ")")
+            out.append(text[i:end])
+            symbolic, i = True, end
+        elif c == "$":
+            m = re.compile(r"\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])").match(text, i)
+            end = m.end() if m else i + 1
+            out.append(text[i:end])
+            symbolic, i = symbolic or bool(m), end
+        else:
+            out.append(c)
+            i += 1
+    return ("".join(out), start, symbolic), min(i, n)
+
+
+def _closing(text: str, i: int, opening: str, closing: str) -> int:
+    depth = 0
+    for j in range(i, len(text)):
+        depth += (text[j] == opening) - (text[j] == closing)
+        if depth == 0:
+            return j + 1
+    return len(text)
+
+
+def split_words(text: str, base: int = 0) -> list[Word]:
+    """One command line's words (a compose `command:` string), operators included as words."""
+    return [w for group in _split(text, base) for w in group]
+
+
+__all__ = ["Command", "Word", "assignments", "commands", "split_words"]

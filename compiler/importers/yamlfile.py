@@ -1,0 +1,360 @@
+"""YAML configs with positions: compose files, Kubernetes manifests and vLLM `--config` files.
+
+ruamel.yaml's round-trip loader keeps each key's and value's line and column; a command written as one
+string is split into shell words and each word is found again in the file, so a finding points at the flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from ..source import SourceFile, Span
+from ..units import parse_size
+from .command import image_tag, recognise, runtime_of_image, server_from_args
+from .config import ConfigFile, Container, Port, Server, Value
+from .script import parse_port
+from .shell import Word, split_words
+
+GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe")
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "ReplicaSet", "LeaderWorkerSet")
+
+
+class Positions:
+    """Spans of YAML nodes in one source file."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        starts = [0]
+        for i, ch in enumerate(source.text):
+            if ch == "\n":
+                starts.append(i + 1)
+        self._starts = starts
+
+    def offset(self, line0: int, col0: int) -> int:
+        return self._starts[min(line0, len(self._starts) - 1)] + col0
+
+    def span(self, line0: int, col0: int, length: int) -> Span:
+        end = self.source.span_at(self.offset(line0, col0) + max(length, 1) - 1)
+        return Span(file=self.source.path, line=line0 + 1, col=col0 + 1, end_line=end.line, end_col=end.col + 1)
+
+    def key(self, node: CommentedMap, key: str) -> Span:
+        line, col = node.lc.key(key)
+        return self.span(line, col, len(str(key)))
+
+    def value(self, node: CommentedMap, key: str) -> Span:
+        line, col = node.lc.value(key)
+        return self.span(line, col, len(str(node[key])) if not isinstance(node[key], (dict, list)) else 1)
+
+    def item(self, node: CommentedSeq, index: int) -> Span:
+        line, col = node.lc.item(index)
+        value = node[index]
+        return self.span(line, col, len(str(value)) if not isinstance(value, (dict, list)) else 1)
+
+    def words(self, node, key_or_index) -> list[Word]:
+        """Shell words of a string value, each at the offset where it is written (found again in the file)."""
+        line, col = node.lc.value(key_or_index) if isinstance(node, CommentedMap) else node.lc.item(key_or_index)
+        text = str(node[key_or_index])
+        cursor = self.offset(line, col)
+        out = []
+        for word in split_words(text):
+            raw = text[word.start:word.end]
+            found = self.source.text.find(raw, cursor)
+            if found < 0:
+                found = cursor
+            out.append(Word(word.text, found, found + len(raw), word.symbolic))
+            cursor = found + len(raw)
+        return out
+
+    def word(self, node, key_or_index) -> Word:
+        line, col = node.lc.value(key_or_index) if isinstance(node, CommentedMap) else node.lc.item(key_or_index)
+        text = str(node[key_or_index])
+        start = self.offset(line, col)
+        quoted = self.source.text[start:start + 1] in ("'", '"')
+        return Word(text, start + quoted, start + quoted + len(text), "$" in text)
+
+
+def load_documents(source: SourceFile) -> list:
+    yaml = YAML(typ="rt")
+    try:
+        return [d for d in yaml.load_all(source.text) if d is not None]
+    except YAMLError:
+        return []
+
+
+def read_yaml(source: SourceFile, documents: list) -> ConfigFile | None:
+    """None when the YAML is none of the kinds llmc reads."""
+    pos = Positions(source)
+    first = documents[0] if documents else None
+    if isinstance(first, CommentedMap) and isinstance(first.get("services"), CommentedMap):
+        return _compose(source, pos, first)
+    if any(isinstance(d, CommentedMap) and "apiVersion" in d and "kind" in d for d in documents):
+        return _kubernetes(source, pos, documents)
+    if isinstance(first, CommentedMap) and len(documents) == 1:
+        return _vllm_config(source, pos, first)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# shared: a container's command line and environment
+# ---------------------------------------------------------------------------
+
+def _argv(pos: Positions, node, key: str) -> list[Word]:
+    value = node.get(key) if isinstance(node, CommentedMap) else None
+    if value is None:
+        return []
+    if isinstance(value, CommentedSeq):
+        return [pos.word(value, i) for i in range(len(value)) if not isinstance(value[i], (dict, list))]
+    return pos.words(node, key)
+
+
+def _unwrap_shell(words: list[Word]) -> list[Word]:
+    """`sh -c "vllm serve ..."` (or bash): the words of the script, at their offsets."""
+    if len(words) >= 3 and words[0].text.rsplit("/", 1)[-1] in ("sh", "bash") and words[1].text in ("-c", "-lc", "-ec"):
+        script = words[2]
+        inner = split_words(script.text)
+        raw_start = script.start
+        return [Word(w.text, raw_start + w.start, raw_start + w.end, w.symbolic) for w in inner
+                if w.text not in ("&&", "||", ";", "|", "&")]
+    return words
+
+
+def _server(pos: Positions, image: Value | None, argv: list[Word], env: dict[str, Word], span: Span) -> Server | None:
+    span_of = _span_of(pos)
+    argv = _unwrap_shell(argv)
+    while argv and argv[0].text in ("exec", "env"):
+        argv = argv[1:]
+    found = recognise(argv)
+    runtime = found[0] if found else (runtime_of_image(image.text) if image and image.text else None)
+    if runtime is None:
+        return None
+    args = argv[found[1]:] if found else argv
+    server = server_from_args(runtime, args, env, span, span_of)
+    tag = image_tag(image.text) if image and image.text else None
+    server.version = Value(tag, image.span, "image") if tag and image else None
+    return server
+
+
+def _span_of(pos: Positions):
+    def span(word: Word) -> Span:
+        return pos.span(*_line_col(pos, word.start), word.end - word.start)
+    return span
+
+
+def _line_col(pos: Positions, offset: int) -> tuple[int, int]:
+    s = pos.source.span_at(offset)
+    return s.line - 1, s.col - 1
+
+
+def _env_words(pos: Positions, env) -> dict[str, Word]:
+    """compose `environment:` (a list of NAME=value or a map) or a Kubernetes `env:` list."""
+    out: dict[str, Word] = {}
+    if isinstance(env, CommentedMap):
+        for name in env:
+            line, col = env.lc.key(name)
+            value = "" if env[name] is None else str(env[name])
+            start = pos.offset(line, col)
+            out[str(name)] = Word(f"{name}={value}", start, start + len(str(name)), "$" in value)
+    elif isinstance(env, CommentedSeq):
+        for i, item in enumerate(env):
+            if isinstance(item, CommentedMap) and "name" in item:
+                line, col = item.lc.value("name")
+                start = pos.offset(line, col)
+                value = item.get("value")
+                symbolic = value is None or "$" in str(value)
+                text = "" if value is None else str(value)
+                out[str(item["name"])] = Word(f"{item['name']}={text}", start, start + len(str(item["name"])),
+                                              symbolic)
+            elif isinstance(item, str) and "=" in item:
+                word = pos.word(env, i)
+                out[item.partition("=")[0]] = word
+    return out
+
+
+# ---------------------------------------------------------------------------
+# compose
+# ---------------------------------------------------------------------------
+
+def _compose(source: SourceFile, pos: Positions, doc: CommentedMap) -> ConfigFile:
+    config = ConfigFile(source=source, kind="compose")
+    services = doc["services"]
+    for name in services:
+        svc = services[name]
+        if not isinstance(svc, CommentedMap):
+            continue
+        image = Value(str(svc["image"]), pos.value(svc, "image"), "image") if "image" in svc else None
+        argv = _argv(pos, svc, "entrypoint") + _argv(pos, svc, "command")
+        env = _env_words(pos, svc.get("environment"))
+        server = _server(pos, image, argv, env, pos.key(services, name))
+        if server is None:
+            continue
+        server.container = _compose_container(pos, services, str(name), svc, image)
+        config.servers.append(server)
+    return config
+
+
+def _compose_container(pos: Positions, services: CommentedMap, name: str, svc: CommentedMap,
+                       image: Value | None) -> Container:
+    c = Container(name=name, span=pos.key(services, name), image=image)
+    for device in _gpu_devices(svc):
+        c.gpu_span = pos.key(device, "count") if "count" in device else pos.key(device, "device_ids") \
+            if "device_ids" in device else pos.key(device, next(iter(device)))
+        count = device.get("count")
+        ids = device.get("device_ids")
+        if str(count).lower() == "all":
+            c.gpus_all = True
+        elif isinstance(count, int):
+            c.gpus = (c.gpus or 0) + count
+        elif ids:
+            c.device_ids = tuple(str(i) for i in ids)
+            c.gpus = (c.gpus or 0) + len(ids)
+        elif count is None:
+            c.gpus_all = True   # compose: a device reservation without count or ids takes them all
+    if "gpus" in svc:
+        c.gpu_span = pos.key(svc, "gpus")
+        c.gpus_all = str(svc["gpus"]) == "all"
+    if str(svc.get("runtime", "")) == "nvidia":
+        c.gpu_span, c.gpus_all = pos.key(svc, "runtime"), True
+    c.shared_memory = str(svc.get("ipc", "")) == "host" or (parse_size(str(svc.get("shm_size", "0"))) or 0) >= 1 << 30
+    for i, volume in enumerate(svc.get("volumes") or ()):
+        target = volume.get("target") if isinstance(volume, CommentedMap) else \
+            (str(volume).split(":")[1] if ":" in str(volume) else str(volume))
+        if target:
+            c.mounts.append((str(target), pos.item(svc["volumes"], i)))
+    for i, port in enumerate(svc.get("ports") or ()):
+        if isinstance(port, CommentedMap):
+            published = port.get("published")
+            parsed = Port(port.get("host_ip"), int(str(published).split("-")[0]) if published else None,
+                          int(port.get("target", 0)), pos.item(svc["ports"], i))
+        else:
+            parsed = parse_port(str(port), pos.item(svc["ports"], i))
+        if parsed:
+            c.ports.append(parsed)
+    if isinstance(svc.get("deploy"), CommentedMap) and isinstance(svc["deploy"].get("replicas"), int):
+        c.replicas = svc["deploy"]["replicas"]
+    return c
+
+
+def _gpu_devices(svc: CommentedMap) -> Iterator[CommentedMap]:
+    deploy = svc.get("deploy")
+    resources = deploy.get("resources") if isinstance(deploy, CommentedMap) else None
+    reservations = resources.get("reservations") if isinstance(resources, CommentedMap) else None
+    devices = reservations.get("devices") if isinstance(reservations, CommentedMap) else None
+    for device in devices or ():
+        if isinstance(device, CommentedMap) and ("gpu" in (device.get("capabilities") or ())
+                                                 or device.get("driver") in ("nvidia", "amd")):
+            yield device
+
+
+# ---------------------------------------------------------------------------
+# Kubernetes
+# ---------------------------------------------------------------------------
+
+def _kubernetes(source: SourceFile, pos: Positions, documents: list) -> ConfigFile:
+    config = ConfigFile(source=source, kind="kubernetes")
+    for doc in documents:
+        if not isinstance(doc, CommentedMap):
+            continue
+        kind = str(doc.get("kind", ""))
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), CommentedMap) else CommentedMap()
+        if kind == "Service" and "name" in meta:
+            config.services.append((str(meta["name"]), pos.value(meta, "name")))
+        if kind in WORKLOADS:
+            replicas = (doc.get("spec") or {}).get("replicas", 1) if isinstance(doc.get("spec"), CommentedMap) else 1
+            for pod in _pod_specs(doc, kind):
+                for server in _pod_servers(pos, pod, replicas if isinstance(replicas, int) else 1):
+                    config.servers.append(server)
+    return config
+
+
+def _pod_specs(doc: CommentedMap, kind: str) -> Iterator[CommentedMap]:
+    spec = doc.get("spec")
+    if not isinstance(spec, CommentedMap):
+        return
+    if kind == "Pod":
+        yield spec
+        return
+    if kind == "LeaderWorkerSet":
+        lwt = spec.get("leaderWorkerTemplate") or {}
+        for key in ("leaderTemplate", "workerTemplate"):
+            template = lwt.get(key) if isinstance(lwt, CommentedMap) else None
+            if isinstance(template, CommentedMap) and isinstance(template.get("spec"), CommentedMap):
+                yield template["spec"]
+        return
+    template = spec.get("template")
+    if isinstance(template, CommentedMap) and isinstance(template.get("spec"), CommentedMap):
+        yield template["spec"]
+
+
+def _pod_servers(pos: Positions, pod: CommentedMap, replicas: int) -> Iterator[Server]:
+    shm_volumes = {str(v.get("name")) for v in pod.get("volumes") or () if isinstance(v, CommentedMap)
+                   and isinstance(v.get("emptyDir"), CommentedMap) and v["emptyDir"].get("medium") == "Memory"}
+    containers = pod.get("containers") or ()
+    for i, ctr in enumerate(containers):
+        if not isinstance(ctr, CommentedMap):
+            continue
+        image = Value(str(ctr["image"]), pos.value(ctr, "image"), "image") if "image" in ctr else None
+        argv = _argv(pos, ctr, "command") + _argv(pos, ctr, "args")
+        name_span = pos.value(ctr, "name") if "name" in ctr else pos.item(containers, i)
+        server = _server(pos, image, argv, _env_words(pos, ctr.get("env")), name_span)
+        if server is None:
+            continue
+        c = Container(name=str(ctr.get("name", "")), span=name_span, image=image, replicas=replicas)
+        resources = ctr.get("resources") if isinstance(ctr.get("resources"), CommentedMap) else CommentedMap()
+        for section in ("limits", "requests"):
+            block = resources.get(section)
+            if isinstance(block, CommentedMap):
+                for resource in GPU_RESOURCES:
+                    if resource in block and c.gpus is None:
+                        c.gpus, c.gpu_span = int(block[resource]), pos.key(block, resource)
+        for j, mount in enumerate(ctr.get("volumeMounts") or ()):
+            if isinstance(mount, CommentedMap) and "mountPath" in mount:
+                c.mounts.append((str(mount["mountPath"]), pos.value(mount, "mountPath")))
+                if str(mount.get("name")) in shm_volumes and str(mount["mountPath"]) == "/dev/shm":
+                    c.shared_memory = True
+        c.shared_memory |= bool(pod.get("hostIPC"))
+        c.liveness = pos.key(ctr, "livenessProbe") if "livenessProbe" in ctr else None
+        c.startup = pos.key(ctr, "startupProbe") if "startupProbe" in ctr else None
+        c.service_links = pod.get("enableServiceLinks", True) is not False
+        server.container = c
+        yield server
+
+
+# ---------------------------------------------------------------------------
+# vLLM --config YAML
+# ---------------------------------------------------------------------------
+
+def _vllm_config(source: SourceFile, pos: Positions, doc: CommentedMap) -> ConfigFile | None:
+    """A `vllm serve --config` file: long option names without `--` (utils/argparse_utils.py
+    load_config_file); `true` is the bare flag, `false` its `--no-` form."""
+    from ..runtimes import PROFILES
+    from .flags import flag_table
+
+    runtime = next((r for r in PROFILES.values() if r.config_file and flag_table(r)), None)
+    table = flag_table(runtime) if runtime else None
+    keys = [str(k) for k in doc]
+    if table is None or not keys or not any(table.get("--" + k.replace("_", "-")) for k in keys):
+        return None
+    words: list[Word] = []
+    for key in doc:
+        value = doc[key]
+        line, col = doc.lc.key(key)
+        start = pos.offset(line, col)
+        flag = "--" + str(key).replace("_", "-")
+        if value is True or value is False:
+            flag = flag if value else "--no-" + flag[2:]
+            words.append(Word(flag, start, start + len(str(key))))
+            continue
+        words.append(Word(flag, start, start + len(str(key))))
+        if not isinstance(value, (dict, list)):
+            words.append(pos.word(doc, key))
+    config = ConfigFile(source=source, kind="vllm-config")
+    span = pos.span(0, 0, 1)
+    config.servers.append(server_from_args(runtime, words, {}, span, _span_of(pos)))
+    return config
+
+
+__all__ = ["load_documents", "read_yaml"]

@@ -1,0 +1,45 @@
+"""A runtime's settings as its users write them: `Knob`.
+
+One knob is one setting with its runtime's own name, the flag (or environment variable, or Modelfile
+PARAMETER) that sets it, and what it means to llmc: the plan field it pins (`setting`). Three stages read
+the same table: the language (a spec's `settings { ... }` block accepts the knobs with `pin`), `llmc import`
+(flags, variables and parameters of a hand-written config become pins or language fields) and `llmc lint`
+(rules ask for `server.value("context")`, whatever the runtime calls it). This module is a leaf.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["int", "fraction", "bool", "word", "text", "tokens", "duration", "flag"]
+
+# What a knob pins when it is not a `settings` entry: a field of the language (import writes it there).
+LANGUAGE_FIELDS = ("model", "context", "kv_cache", "kv_cache_v", "quantization", "host", "port", "api_key",
+                   "served_name")
+
+
+@dataclass(frozen=True)
+class Knob:
+    setting: str                  # llmc's name: a plan field (tensor, slots, gpu_memory_utilization ...) or a
+    #                               LANGUAGE_FIELDS entry, or a behaviour lint reads (tool_call_parser ...)
+    name: str                     # the runtime's own name, as a spec's `settings` block writes it
+    kind: Kind
+    flag: str | None = None       # the long flag; its aliases come from the runtime's flag table
+    env: str | None = None        # an environment variable that sets it
+    parameter: str | None = None  # an Ollama Modelfile PARAMETER
+    invert: bool = False          # the flag says the opposite of the setting (--disable-radix-cache)
+    pin: bool = True              # a spec may pin it in `settings { ... }` (else it has a language field)
+    source: str = ""              # where the runtime reads it, at the pinned version
+
+    @property
+    def language_field(self) -> bool:
+        return self.setting in LANGUAGE_FIELDS
+
+
+def knob(setting: str, name: str, kind: Kind, **kw) -> Knob:
+    pin = kw.pop("pin", True) and setting not in LANGUAGE_FIELDS
+    return Knob(setting, name, kind, pin=pin, **kw)
+
+
+__all__ = ["LANGUAGE_FIELDS", "Kind", "Knob", "knob"]
