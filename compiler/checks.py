@@ -8,9 +8,9 @@ one docs page (docs/diagnostics/<CODE>.md) and one fixture in tests/diagnostics/
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable, Iterator
 
+from .names import is_loopback
 from .diagnostics import Diagnostic, Label, define_code, error, warning
 from .source import Span
 from .spec import Deployment, Spec, Word
@@ -38,22 +38,13 @@ def check(spec: Spec) -> list[Diagnostic]:
 @rule("W220", "Exposed service without an API key")
 def exposed_without_key(d: Deployment) -> Iterator[Diagnostic]:
     host = d.serve.host
-    if host is None or d.serve.api_key_env is not None or _is_loopback(host.value):
+    if host is None or d.serve.api_key_env is not None or is_loopback(host.value):
         return
     yield warning("W220", f"`{host.value}` exposes the service beyond this machine without an API key",
                   span=host.span, label="reachable from the network",
                   detail="Anyone who can reach this address can use the model. A key is required by every "
                          "runtime llmc emits once `api_key` is set.",
                   help='add `api_key = env("LLMC_API_KEY")` to the serve block, or bind to "127.0.0.1"')
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @rule("E221", "Count below one")

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 from .catalog import format_ids, kv_type_ids
 from .diagnostics import Diagnostic, Label, define_code, error, has_errors, warning
 from .names import DNS_LABEL, INTERFACE, RESOURCE
+from .pins import lower_settings
+from .runtimes import PROFILES
 from .runtimes import names as runtime_names
 from .source import SourceFile, Span
 from .spec import (
@@ -169,6 +171,11 @@ def _lower_deployment(ctx: Ctx, stmt: Stmt, name: str) -> Deployment | None:
             value = handler(ctx, fields[key])
             if value is not None:
                 values[key] = value
+    if "settings" in fields:
+        found = fields["settings"]
+        pinned = lower_settings(ctx, found, [_stmt(n) for n in found.body], values.get("runtime"))
+        if pinned is not None:
+            values["settings"], values["runtime_version"] = pinned
     if "hardware" not in fields or values.get("hardware") is None:
         if "hardware" not in fields:
             _missing(ctx, stmt, "hardware.gpu")
@@ -331,6 +338,7 @@ def lower_serve(ctx: Ctx, stmt: Stmt) -> Serve | None:
 
 
 DEPLOYMENT_SCHEMA = {"workload": "block", "latency": "block", "hardware": "block", "serve": "block",
+                     "settings": "block",
                      "context": "attribute", "license": "attribute", "model": "attribute", "quantization": "attribute",
                      "kv_cache": "attribute", "runtime": "attribute", "prefer": "attribute", "min_quality": "attribute",
                      "emit": "attribute"}
@@ -347,6 +355,7 @@ DEPLOYMENT_LOWERERS: dict[str, Callable[[Ctx, Stmt], Any]] = {
 FIELD_HOME = {
     **{name: "workload" for name in WORKLOAD_SCHEMA}, **{name: "latency" for name in LATENCY_SCHEMA},
     **{name: "hardware" for name in HARDWARE_SCHEMA}, **{name: "serve" for name in SERVE_SCHEMA},
+    **{k.name: "settings" for runtime in PROFILES.values() for k in runtime.knobs if k.pin},
     **{name: "deployment" for name in DEPLOYMENT_SCHEMA},
 }
 

@@ -50,6 +50,17 @@ _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1 (a host name other than localhost is not assumed to be loopback)."""
+    host = host.strip().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def bracketed(host: str) -> str:
     """A host as it goes before `:port`: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host

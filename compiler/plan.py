@@ -102,6 +102,10 @@ class Settings(Node):
     enable_prefix_caching: bool | None = None
     enable_chunked_prefill: bool | None = None
     mem_fraction_static: float | None = None
+    enforce_eager: bool | None = None        # no CUDA graphs (vLLM --enforce-eager, SGLang --disable-cuda-graph)
+    block_size: int | None = None            # KV block / page size in tokens
+    dtype: str | None = None                 # the activations' dtype as the runtime names it (vLLM/SGLang --dtype)
+    keep_alive_s: float | None = None        # Ollama: an idle model stays loaded this long (-1: for ever)
     env: dict[str, str] = Field(default_factory=dict)  # e.g. NCCL_P2P_DISABLE=1
 
 

@@ -166,6 +166,15 @@ class Serve(Node):
     span: Span | None = None
 
 
+class Setting(Node):
+    """One pin of `settings { ... }`: a runtime setting under the runtime's own name (llmc.runtimes.knobs)."""
+
+    name: str                        # as written: max_num_seqs, n_gpu_layers, num_ctx ...
+    setting: str                     # llmc's name for it (Knob.setting): slots, gpu_layers ...
+    value: bool | int | float | str
+    span: Span
+
+
 class Deployment(Node):
     name: str
     name_span: Span
@@ -183,6 +192,16 @@ class Deployment(Node):
     min_quality: Int | None = None   # the lowest quality score (model score minus quantization loss) to accept
     emit: tuple[Word, ...] = ()
     serve: Serve = Serve()
+    settings: tuple[Setting, ...] = ()   # pinned runtime settings (with `runtime` pinned to one)
+    runtime_version: Text | None = None  # `settings { version = "..." }`: checked against the runtime's pin
+
+    def pinned(self, setting: str) -> Setting | None:
+        """The pin of one of llmc's settings (Knob.setting), or None when the solver chooses it."""
+        return next((s for s in self.settings if s.setting == setting), None)
+
+    def pin_value(self, setting: str, default=None):
+        pin = self.pinned(setting)
+        return default if pin is None else pin.value
 
     # The language's defaults, in one place.
     @property

@@ -104,7 +104,7 @@ def test_emitted_modelfile_is_valid_and_sets_the_plans_context():
     env = dict(line.split("=", 1) for line in files["ollama/ollama.env"].splitlines() if "=" in line
                and not line.startswith("#"))
     assert env == {"OLLAMA_HOST": "127.0.0.1:11434", "OLLAMA_NUM_PARALLEL": "2", "OLLAMA_CONTEXT_LENGTH": "8192",
-                   "OLLAMA_KV_CACHE_TYPE": "q8_0", "OLLAMA_FLASH_ATTENTION": "1"}
+                   "OLLAMA_KV_CACHE_TYPE": "q8_0", "OLLAMA_FLASH_ATTENTION": "1", "OLLAMA_KEEP_ALIVE": "-1"}
     create = files["ollama/create.sh"]
     assert 'exec "${OLLAMA:-ollama}" create gemma-chat -f Modelfile' in create and "set -euo pipefail" in create
 

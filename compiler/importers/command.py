@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from ..runtimes import PROFILES, RuntimeProfile
 from ..source import SourceFile, Span
 from .config import Server, Value
-from .flags import flag_table
+from ..runtimes.flags import flag_table
 from .shell import Word
 
 PYTHON = re.compile(r"python[0-9.]*")
@@ -130,12 +130,13 @@ def _read_flags(server: Server, args: list[Word], span_of: SpanOf) -> None:
                 values.append(args[i])
                 if not flag.many:
                     break
+        text = " ".join(v.text for v in values) if values else None
+        value = Value(text, span_of(word).to(span_of(values[-1] if values else word)), written,
+                      any(v.symbolic for v in values))
+        server.flags.append((flag.choices, value))
         knob = by_key.get(flag.key)
         if knob is not None:
-            text = " ".join(v.text for v in values) if values else (inline if eq else None)
-            end = values[-1] if values else word
-            full = span_of(word).to(span_of(end))
-            server.settings[knob.setting] = Value(text, full, written, any(v.symbolic for v in values))
+            server.settings[knob.setting] = value
         i += 1
 
 

@@ -74,6 +74,7 @@ class Server:
     settings: dict[str, Value] = field(default_factory=dict)   # llmc's setting name (Knob.setting) -> value
     env: dict[str, Value] = field(default_factory=dict)
     unknown: list[Value] = field(default_factory=list)  # flags the pinned release does not have
+    flags: list[tuple[tuple[str, ...], Value]] = field(default_factory=list)   # every known flag: (its choices, value)
     container: Container | None = None
     version: Value | None = None                        # the image tag
     template: bool = False                              # a Modelfile TEMPLATE

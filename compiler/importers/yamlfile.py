@@ -331,7 +331,7 @@ def _vllm_config(source: SourceFile, pos: Positions, doc: CommentedMap) -> Confi
     """A `vllm serve --config` file: long option names without `--` (utils/argparse_utils.py
     load_config_file); `true` is the bare flag, `false` its `--no-` form."""
     from ..runtimes import PROFILES
-    from .flags import flag_table
+    from ..runtimes.flags import flag_table
 
     runtime = next((r for r in PROFILES.values() if r.config_file and flag_table(r)), None)
     table = flag_table(runtime) if runtime else None

@@ -153,7 +153,10 @@ class RuntimeProfile:
     default_slots: int = 1                      # no parallel setting: sequences it serves at once
     slots_split_context: bool = False           # llama.cpp: an explicit -np K without -kvu gives each slot c / K
     default_keep_alive_s: float | None = None   # an idle model is unloaded after this long (None: never)
-    protected_paths: str = ""                   # what its API key guards, when the key is set
+    cache_dir: str = ""                         # where it keeps downloaded models in its image
+    cache_env: str = ""                         # the variable that moves it (HF_HOME, OLLAMA_MODELS)
+    port_env: str | None = None                 # a variable it parses as its port at start (VLLM_PORT)
+    unguarded_routes: str = ""                  # what its API key leaves open (besides health checks)
     source_knobs: str = ""                      # where the defaults above were read
 
     def knob(self, setting: str) -> Knob | None:

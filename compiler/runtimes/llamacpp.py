@@ -82,7 +82,7 @@ PROFILE = RuntimeProfile(
     target_package="llamacpp", commands=(("llama-server",), ("/app/llama-server",)),
     images=("ggml-org/llama.cpp", "ggerganov/llama.cpp"), knobs=KNOBS,
     default_slots=4, slots_split_context=True,
-    protected_paths="every route but /health, /v1/health and the web UI",
+    cache_dir="/root/.cache/llama.cpp", cache_env="LLAMA_CACHE",
     source_knobs=f"llama.cpp {BUILD} common/common.h (host 127.0.0.1, n_ctx 0 = the trained context), "
                  "tools/server/server.cpp:156 (no -np: 4 slots with kv_unified), src/llama-context.cpp:290 "
                  "(n_ctx_seq = n_ctx / n_seq_max unless kv_unified), tools/server/server-http.cpp:241 (the "

@@ -66,6 +66,6 @@ PROFILE = RuntimeProfile(
     target_package="sglang", commands=(("python", "-m", "sglang.launch_server"),
                                        ("python3", "-m", "sglang.launch_server"), ("sglang", "serve")),
     images=("lmsysorg/sglang",), knobs=KNOBS,
-    protected_paths="every route but /health and /metrics",
+    cache_dir="/root/.cache/huggingface", cache_env="HF_HOME",
     source_knobs="SGLang 0.5.23 srt/server_args.py (host 127.0.0.1)",
 )

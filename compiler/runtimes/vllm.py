@@ -84,9 +84,12 @@ PROFILE = RuntimeProfile(
                                      ("python3", "-m", "vllm.entrypoints.openai.api_server")),
     images=("vllm/vllm-openai", "vllm/vllm-openai-rocm", "vllm/vllm-openai-xpu"), model_positional=True,
     knobs=KNOBS, listens_on_all=True,
-    protected_paths="/v1, /v2 and /inference only (/invocations, /tokenize, /metrics and the rest stay open)",
-    source_knobs="vLLM 0.33.0 entrypoints/openai/cli_args.py (host None: every interface), "
-                 "entrypoints/openai/server_utils.py (the API-key middleware's paths)",
+    cache_dir="/root/.cache/huggingface", cache_env="HF_HOME", port_env="VLLM_PORT",
+    unguarded_routes="/invocations, /tokenize, /detokenize, /pooling, /classify, /score, /rerank, /metrics, "
+                     "/start_profile (the key guards only /v1, /v2, /inference and /cohere)",
+    source_knobs="vLLM 0.33.0 entrypoints/common/cli_args.py:293 and launchers/launcher.py:378 (host None binds \"\": "
+                 "every interface), "
+                 "entrypoints/serve/middleware/authenticate.py:11 (GUARDED_PREFIX)",
     memory_source=("vLLM's startup lines and /metrics",
                    ("keep vLLM's log level at INFO (VLLM_LOGGING_LEVEL) and its "
                     "output in the log llmc smoke reads")),

@@ -98,6 +98,17 @@ def _hardware(ctx: Context) -> Hardware:
 
 
 def _settings(ctx: Context, c: Candidate) -> Settings:
+    settings = _chosen_settings(ctx, c)
+    pinned = {s.setting: s.value for s in ctx.deployment.settings if s.setting in Settings.model_fields}
+    if "flash_attention" in pinned and isinstance(pinned["flash_attention"], bool):
+        pinned["flash_attention"] = "on" if pinned["flash_attention"] else "off"
+    keep_alive = ctx.deployment.pin_value("keep_alive")
+    if keep_alive is not None:
+        pinned["keep_alive_s"] = keep_alive
+    return settings.model_copy(update=pinned) if pinned else settings
+
+
+def _chosen_settings(ctx: Context, c: Candidate) -> Settings:
     env = dict(c.layout.env)
     interface = ctx.deployment.hardware.interface
     if interface and ctx.topology.nodes > 1:  # NCCL's and Gloo's bootstrap sockets pick the wrong NIC otherwise

@@ -232,13 +232,49 @@ def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology)
     return None
 
 
-def layouts(runtime: Runtime, model: Model, topology: Topology) -> list[Layout]:
-    """Placements of the model that this runtime can run on this topology."""
+def layouts(runtime: Runtime, model: Model, topology: Topology, deployment: Deployment | None = None
+            ) -> tuple[list[Layout], str | None]:
+    """Placements of the model that this runtime can run on this topology, as the spec's `settings` pin them,
+    and why there is none when the pins rule every one out."""
+    pins = deployment if deployment is not None and deployment.settings else None
     if topology.cpu_only:
-        return [Layout()]
+        return [Layout()], None
     if profile(runtime.name).homogeneous_ranks:
-        return _engine_layouts(model, topology)
-    return [_llama_layout(topology)]
+        if pins is not None and any(pins.pinned(s) for s in PARALLEL_PINS):
+            return _pinned_engine_layout(model, topology, pins)
+        return _engine_layouts(model, topology), None
+    layout = _llama_layout(topology)
+    return [_pinned_llama_layout(layout, model, pins) if pins is not None else layout], None
+
+
+# The parallel sizes a spec may pin; one pinned means the others are the runtime's default, 1, as a command
+# line that sets only --tensor-parallel-size runs.
+PARALLEL_PINS = ("tensor", "pipeline", "replicas", "expert")
+
+
+def _pinned_engine_layout(model: Model, topology: Topology, d: Deployment) -> tuple[list[Layout], str | None]:
+    tp, pp, dp = (int(d.pin_value(s, 1)) for s in ("tensor", "pipeline", "replicas"))
+    if model.n_heads % tp:
+        return [], f"tensor parallel size {tp} does not divide {model.name}'s {model.n_heads} attention heads"
+    need, have = tp * pp * dp, topology.gpus_per_node * topology.nodes
+    if need > have:
+        return [], f"tensor x pipeline x data parallel = {need} GPUs, and the hardware has {have}"
+    expert = d.pin_value("expert", False)
+    ep = (tp * dp if expert is True else int(expert) if expert else 1) if model.is_moe else 1
+    devices = topology.devices[:tp * pp] if pp > 1 else topology.node_devices(0)[:tp]
+    env = () if topology.p2p else (("NCCL_P2P_DISABLE", "1"),)
+    return [Layout(tensor=tp, pipeline=pp, expert=ep, replicas=dp, devices=devices,
+                   env=env if tp > 1 or pp > 1 else ())], None
+
+
+def _pinned_llama_layout(layout: Layout, model: Model, d: Deployment) -> Layout:
+    """-ngl, --n-cpu-moe, -sm and -ts as pinned (-ngl of the model's layers or more keeps every layer on the GPUs)."""
+    ngl = d.pin_value("gpu_layers")
+    split = d.pin_value("split_mode")
+    shares = d.pin_value("tensor_split")
+    return replace(layout, gpu_layers=None if ngl is None or ngl > model.n_layers else int(ngl),
+                   n_cpu_moe=d.pin_value("n_cpu_moe"), split_mode=split or layout.split_mode,
+                   tensor_split=tuple(float(x) for x in shares.split(",")) if shares else layout.tensor_split)
 
 
 def _engine_layouts(model: Model, topology: Topology) -> list[Layout]:

@@ -82,9 +82,23 @@ def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryE
     sched = profile(c.runtime.name).scheduler
     settings = replace(MEMORY_SETTINGS, n_batch=sched.step_tokens, n_ubatch=sched.ubatch) \
         if sched.policy == "slots" else MEMORY_SETTINGS
+    settings = pinned_memory_settings(ctx.deployment, settings)
     mem = plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
                       parallel_view(c.layout), c.context, c.slots, settings)
     return with_vision_tower(mem, ctx, c)
+
+
+def pinned_memory_settings(d: Deployment, settings: MemorySettings) -> MemorySettings:
+    """What the spec's `settings` pin of the runtime's memory knobs (the rest stay the plan's)."""
+    pins = {"gpu_memory_utilization": "gpu_memory_utilization", "mem_fraction_static": "mem_fraction_static",
+            "max_num_batched_tokens": "max_num_batched_tokens", "slots": "max_num_seqs",
+            "enforce_eager": "enforce_eager", "kv_unified": "kv_unified", "batch_size": "n_batch",
+            "ubatch_size": "n_ubatch"}
+    update = {field: d.pin_value(setting) for setting, field in pins.items() if d.pinned(setting)}
+    fa = d.pin_value("flash_attention")
+    if fa is not None:
+        update["flash_attention"] = fa not in (False, "off")
+    return replace(settings, **update) if update else settings
 
 
 def with_vision_tower(mem: MemoryEstimate, ctx: Context, c: Candidate) -> MemoryEstimate:
@@ -291,7 +305,8 @@ def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSp
     if mem.pool is not None:   # in tokens of this workload's requests, which hold fewer window blocks
         pool = mem.pool.tokens(ctx.deployment.prompt_tokens + ctx.deployment.output_tokens)
     tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / 2**30 if gpu else 0, gpu.name if gpu else "")
-    return Budget(tokens, seqs, pool, speedup)
+    d = ctx.deployment
+    return Budget(int(d.pin_value("max_num_batched_tokens", tokens)), int(d.pin_value("slots", seqs)), pool, speedup)
 
 
 def under_load(speed: SpeedEstimate, figures: LoadFigures) -> SpeedEstimate:
@@ -330,7 +345,8 @@ def fit_with_offload(ctx: Context, c: Candidate, weights: WeightBytes) -> Evalua
     """llama.cpp only: the most layers (or the fewest CPU expert layers) that fit the GPUs.
 
     The search estimates memory only; speed is estimated once, for the boundary it finds."""
-    if not profile(c.runtime.name).offload or ctx.topology.cpu_only or not ctx.host_ram_bytes:
+    pinned = any(ctx.deployment.pinned(s) for s in ("gpu_layers", "n_cpu_moe"))
+    if not profile(c.runtime.name).offload or ctx.topology.cpu_only or not ctx.host_ram_bytes or pinned:
         return None
     n = c.model.n_layers
     found = None

@@ -148,7 +148,10 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
                 if why:
                     reasons.append(("runtime support", why))
                     continue
-                for layout in layouts(runtime, model, ctx.topology):
+                placements, why = layouts(runtime, model, ctx.topology, d)
+                if why:
+                    reasons.append(("settings", why))
+                for layout in placements:
                     c = Candidate(model=model, variant=variant, fmt=fmt, runtime=runtime, kv=kv, layout=layout,
                                   context=context, slots=_slots(d, layout))
                     if d.min_quality is not None and candidate_quality(c, d.task) < d.min_quality.value:
@@ -253,7 +256,8 @@ def _kv_types(ctx: Context, catalog):
 
 
 def _slots(d, layout) -> int:
-    return max(1, -(-d.concurrency // max(layout.replicas, 1)))
+    """Sequences one replica serves at once: as pinned (max_num_seqs, -np ...), else its share of the users."""
+    return int(d.pin_value("slots", 0)) or max(1, -(-d.concurrency // max(layout.replicas, 1)))
 
 
 def _total_capacity(ctx: Context) -> int:

@@ -16,7 +16,7 @@ from ..llamacpp import ModelFile, model_files
 from .modelfile import check
 
 KV_TYPES = ("f16", "q8_0", "q4_0")
-SETTINGS = ("flash_attention", "threads", "batch_size", "env")
+SETTINGS = ("flash_attention", "threads", "batch_size", "keep_alive_s", "env")
 
 
 class OllamaTarget(Target):
@@ -71,6 +71,8 @@ class OllamaTarget(Target):
                 env.append(("OLLAMA_FLASH_ATTENTION", "", "empty = auto"))
         else:
             env.append(("OLLAMA_FLASH_ATTENTION", "1" if flash == "on" else "0", ""))
+        env.append(("OLLAMA_KEEP_ALIVE", keep_alive(plan.settings.keep_alive_s),
+                    "a dedicated server keeps its model loaded (the 5m default unloads it when idle)"))
         env += [(key, value, "") for key, value in sorted(plan.settings.env.items())]
         return sorted(env)
 
@@ -145,3 +147,9 @@ def equivalent_llama_server_args(plan: Plan) -> list[str]:
     if plan.settings.batch_size is not None:
         args += ["-b", str(plan.settings.batch_size), "-ub", str(plan.settings.batch_size)]
     return args
+
+
+def keep_alive(seconds: float | None) -> str:
+    """OLLAMA_KEEP_ALIVE as Go's time.ParseDuration or a plain number of seconds reads it (envconfig/config.go
+    KeepAlive): -1 keeps the model loaded for ever, llmc's default for a dedicated server."""
+    return "-1" if seconds is None or seconds < 0 else f"{seconds:g}s"

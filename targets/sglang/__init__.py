@@ -10,7 +10,8 @@ from ..options import Option, Raw
 
 KV_DTYPES = {"f16": None, "fp8": "fp8_e4m3"}
 SPEC_ALGORITHMS = {"draft": "STANDALONE", "ngram": "NGRAM", "mtp": "NEXTN"}
-SETTINGS = ("mem_fraction_static", "enable_prefix_caching", "env")
+SETTINGS = ("mem_fraction_static", "enable_prefix_caching", "max_num_batched_tokens", "enforce_eager", "block_size",
+            "dtype", "env")
 
 
 class SglangTarget(Target):
@@ -52,6 +53,12 @@ class SglangTarget(Target):
             opts.append(Option("--mem-fraction-static", st.mem_fraction_static))
         if st.enable_prefix_caching is False:
             opts.append(Option("--disable-radix-cache", True))
+        for flag, value in (("--chunked-prefill-size", st.max_num_batched_tokens), ("--page-size", st.block_size),
+                            ("--dtype", st.dtype)):
+            if value is not None:
+                opts.append(Option(flag, value))
+        if st.enforce_eager:
+            opts.append(Option("--disable-cuda-graph", True))
         for flag, size in (("--tp-size", par.tensor), ("--pp-size", par.pipeline), ("--dp-size", par.replicas),
                            ("--ep-size", par.expert)):
             if size > 1:

@@ -19,7 +19,8 @@ from ..options import Option, argv
 KV_DTYPES = {"f16": None, "fp8": "fp8"}
 # VLLM_* variables that 0.33 removed: emitting them only produces an "unknown variable" warning.
 REMOVED_ENV = ("VLLM_USE_V1", "VLLM_ATTENTION_BACKEND")
-SETTINGS = ("gpu_memory_utilization", "max_num_batched_tokens", "enable_prefix_caching", "enable_chunked_prefill", "env")
+SETTINGS = ("gpu_memory_utilization", "max_num_batched_tokens", "enable_prefix_caching", "enable_chunked_prefill",
+            "enforce_eager", "block_size", "dtype", "env")
 
 
 def known(enum: str, value: str) -> bool:
@@ -66,6 +67,12 @@ class VllmTarget(Target):
                                ("chunked-prefill", st.enable_chunked_prefill)):
             if value is not None:  # 0.33 pairs --enable-X with --disable-X (utils/argparse_utils.py)
                 opts.append(Option(f"--{'enable' if value else 'disable'}-{feature}"))
+        if st.enforce_eager:
+            opts.append(Option("--enforce-eager", True, "pinned: no CUDA graphs"))
+        if st.block_size is not None:
+            opts.append(Option("--block-size", st.block_size))
+        if st.dtype is not None:
+            opts.append(Option("--dtype", st.dtype))
         if plan.model.language_only:
             # every modality limit 0: the vision tower is never built or loaded (config/multimodal.py), so its
             # weights and encoder profiling leave memory to the KV cache, as the plan's text-only estimate has it

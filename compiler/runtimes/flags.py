@@ -8,7 +8,7 @@ import importlib.resources
 import json
 from dataclasses import dataclass
 
-from ..runtimes import RuntimeProfile
+from .base import RuntimeProfile
 
 
 @dataclass(frozen=True)

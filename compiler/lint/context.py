@@ -1,0 +1,72 @@
+"""What every rule may ask about a server beyond its own settings: the model it serves (catalog), the GPUs
+it has (the config's reservations, `--hardware`), and the memory and speed model's verdict on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog import Catalog
+from ..catalog.schema import Gpu
+from ..diagnostics import Diagnostic, Label, error, warning
+from ..importers.config import ConfigFile, Server, Value
+from ..importers.models import Identified, identify
+from ..source import Span
+
+VISIBLE_DEVICES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
+
+
+@dataclass
+class LintContext:
+    catalog: Catalog
+    gpus: tuple[Gpu, ...] = ()            # --hardware: the cards of one node, in order ((): not given)
+    host_memory: int = 0
+    configs: list[ConfigFile] = field(default_factory=list)   # every file of this run (cross-file rules)
+    _models: dict[int, Identified | None] = field(default_factory=dict)
+    _evaluations: dict[int, object] = field(default_factory=dict)
+
+    def model(self, server: Server) -> Identified | None:
+        key = id(server)
+        if key not in self._models:
+            value = server.value("model") or server.value("hf_repo")
+            self._models[key] = identify(self.catalog, value.text) if value and value.text and not value.symbolic \
+                else None
+        return self._models[key]
+
+    def gpu(self) -> Gpu | None:
+        """The card type, when --hardware names one (mixed cards: the first)."""
+        return self.gpus[0] if self.gpus else None
+
+    def visible_gpus(self, server: Server) -> tuple[int | None, Span | None]:
+        """(GPUs the server can see, where that is said): a container's reservation, a *_VISIBLE_DEVICES
+        variable, else --hardware; None when nothing says."""
+        c = server.container
+        for name in VISIBLE_DEVICES:
+            value = server.env.get(name)
+            if value is not None and value.text and not value.symbolic and value.text not in ("all", "none"):
+                return len([d for d in value.text.split(",") if d.strip()]), value.span
+        if c is not None and c.gpus is not None:
+            return c.gpus, c.gpu_span
+        if c is not None and c.gpus_all and self.gpus:
+            return len(self.gpus), c.gpu_span
+        return (len(self.gpus), None) if self.gpus else (None, None)
+
+    def evaluation(self, server: Server):
+        """The memory model's estimate of this server as configured (llmc.lint.evaluate), cached."""
+        from .evaluate import evaluate
+
+        key = id(server)
+        if key not in self._evaluations:
+            self._evaluations[key] = evaluate(self, server)
+        return self._evaluations[key]
+
+
+def finding(code: str, summary: str, at: Value | Span, *, detail: str = "", help: str | None = None,
+            label: str = "", also: tuple[tuple[Span, str], ...] = ()) -> Diagnostic:
+    """A rule's diagnostic: an E code is an error, a W code a warning."""
+    span = at.span if isinstance(at, Value) else at
+    make = error if code.startswith("E") else warning
+    labels = tuple(Label(span=s, message=m) for s, m in also)
+    return make(code, summary, span=span, detail=detail, help=help, labels=labels, **({"label": label} if label else {}))
+
+
+__all__ = ["LintContext", "finding"]
