@@ -101,9 +101,12 @@ def write_file_atomically(path: Path, text: str) -> None:
     """
     target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-        if not mode & 0o222 or not os.access(target, os.W_OK):
-            raise PermissionError(errno.EACCES, "the file is read-only")
+        if target.exists():
+            mode = stat.S_IMODE(target.stat().st_mode)
+            if not mode & 0o222 or not os.access(target, os.W_OK):
+                raise PermissionError(errno.EACCES, "the file is read-only")
+        else:   # a new file gets the user's umask, as any editor would create it
+            mode = 0o666 & ~_umask()
         fd, tmp = tempfile.mkstemp(prefix=PREFIX + "fmt-", dir=target.parent)
         try:
             _write_all(fd, text)
@@ -114,6 +117,12 @@ def write_file_atomically(path: Path, text: str) -> None:
             raise
     except OSError as exc:
         raise _cannot_write(Path(path), exc, "make the file and its directory writable; the file is unchanged") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _make_parent(parent: Path) -> None:

@@ -8,13 +8,14 @@ valid but infeasible or a check failed, 2 the input is malformed or unreadable.
 from __future__ import annotations
 
 import argparse
-import os
 import importlib
+import keyword
+import os
 import sys
 
 from . import __version__
 
-COMMANDS = ("check", "fmt", "build", "explain", "estimate", "smoke", "models", "gpus", "formats", "detect")
+COMMANDS = ("check", "lint", "import", "fmt", "build", "explain", "estimate", "smoke", "models", "gpus", "formats", "detect")
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -28,7 +29,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"llmc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f".commands.{name}", __package__)
+        module = importlib.import_module(f".commands.{name}{'_' * keyword.iskeyword(name)}", __package__)
         module.register(sub)
     return parser
 

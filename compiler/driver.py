@@ -223,3 +223,69 @@ def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict:
                                             item.deployment.name_span)
         results.append(result)
     return results
+
+
+@dataclass
+class Linted:
+    """`llmc lint`: every finding, the files they point into, and what was understood."""
+
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile]
+    configs: list
+    unusable: bool
+
+    @property
+    def exit_code(self) -> int:
+        if self.unusable:
+            return EXIT_INPUT
+        return EXIT_FAILED if has_errors(self.diagnostics) else EXIT_OK
+
+
+def lint(paths: list[str], hardware: str | None = None, catalog_dirs=()) -> Linted:
+    """Read every file (an unreadable one is E001/E002, exit 2), then lint them together: rules that look
+    across files (servers sharing a GPU) see them all."""
+    from .lint import lint_sources
+
+    catalog, diagnostics = open_catalog(catalog_dirs)
+    sources, unreadable = [], False
+    for path in paths:
+        source, problems = read(path)
+        diagnostics += problems
+        unreadable |= source is None
+        if source is not None:
+            sources.append(source)
+    run = lint_sources(sources, catalog, hardware)
+    return Linted(diagnostics + run.diagnostics, {s.path: s for s in sources}, run.configs,
+                  unreadable or run.unusable or has_errors(diagnostics))
+
+
+@dataclass
+class Imported:
+    text: str | None                  # the spec; None when the file cannot be read or understood
+    diagnostics: list[Diagnostic]
+    sources: dict[str, SourceFile]
+
+
+def import_config(path: str, hardware: str | None = None, catalog_dirs=()) -> Imported:
+    """One config → a spec with a deployment per server it starts, checked by the spec's own front end so
+    that what it could not infer (the GPUs) is reported, not hidden."""
+    from .importers import read_config
+    from .importers.to_spec import import_specs
+    from .lint import E_NOT_UNDERSTOOD, KINDS, parse_hardware
+
+    catalog, diagnostics = open_catalog(catalog_dirs)
+    source, problems = read(path)
+    if source is None:
+        return Imported(None, diagnostics + problems, {})
+    sources = {source.path: source}
+    if hardware:
+        _, unusable = parse_hardware(hardware, catalog)
+        if unusable:
+            return Imported(None, diagnostics + unusable, sources)
+    config = read_config(source)
+    if not config.servers:
+        return Imported(None, diagnostics + [error(E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{path}`",
+                                                   span=source.span_at(0), detail=f"It reads {KINDS}.",
+                                                   help="import the file that starts the server")], sources)
+    text, notes = import_specs(config, catalog, hardware)
+    return Imported(text, diagnostics + notes, sources)

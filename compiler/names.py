@@ -61,6 +61,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def split_host_port(text: str) -> tuple[str, int | None]:
+    """`0.0.0.0`, `0.0.0.0:11434`, `http://[::]:11434`, `::` (OLLAMA_HOST's forms) → (address, port)."""
+    text = text.strip().split("://", 1)[-1].rstrip("/")
+    if text.startswith("["):
+        address, _, rest = text[1:].partition("]")
+        port = rest.lstrip(":")
+        return address, int(port) if port.isdigit() else None
+    if text.count(":") == 1:
+        address, _, port = text.partition(":")
+        return address, int(port) if port.isdigit() else None
+    return text, None
+
+
 def bracketed(host: str) -> str:
     """A host as it goes before `:port`: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host

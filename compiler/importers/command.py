@@ -114,7 +114,7 @@ def _read_flags(server: Server, args: list[Word], span_of: SpanOf) -> None:
         flag = table.get(written) if table and written.startswith("-") else None
         if not word.text.startswith("-"):
             if server.runtime.model_positional and "model" not in server.settings:
-                server.settings["model"] = Value(word.text, span_of(word), "MODEL", word.symbolic)
+                server.settings["model"] = Value(word.text, span_of(word), "the model argument", word.symbolic)
             i += 1
             continue
         if flag is None:

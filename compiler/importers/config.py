@@ -10,6 +10,9 @@ from ..runtimes import RuntimeProfile
 from ..source import SourceFile, Span
 
 
+VISIBLE_DEVICES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
+
+
 @dataclass(frozen=True)
 class Value:
     """One setting as written: its text (None for a bare flag), where, and how it was written."""
@@ -78,6 +81,18 @@ class Server:
     container: Container | None = None
     version: Value | None = None                        # the image tag
     template: bool = False                              # a Modelfile TEMPLATE
+
+    def visible_gpus(self) -> tuple[int | None, Span | None]:
+        """(GPUs the config gives the server, where it says so): a *_VISIBLE_DEVICES variable, else its
+        container's reservation; None when the config does not say (`count: all` included)."""
+        for name in VISIBLE_DEVICES:
+            value = self.env.get(name)
+            if value is not None and value.text and not value.symbolic and value.text not in ("all", "none"):
+                return len([d for d in value.text.split(",") if d.strip()]), value.span
+        c = self.container
+        if c is not None and c.gpus is not None:
+            return c.gpus, c.gpu_span
+        return None, c.gpu_span if c is not None and c.gpus_all else None
 
     def value(self, setting: str) -> Value | None:
         return self.settings.get(setting)

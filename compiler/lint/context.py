@@ -12,8 +12,6 @@ from ..importers.config import ConfigFile, Server, Value
 from ..importers.models import Identified, identify
 from ..source import Span
 
-VISIBLE_DEVICES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
-
 
 @dataclass
 class LintContext:
@@ -32,23 +30,21 @@ class LintContext:
                 else None
         return self._models[key]
 
+    def hardware_text(self, count: int | None = None) -> str:
+        """`--hardware` as a spec's `gpu = ...`, with the GPUs this server sees when the config says."""
+        name = self.gpus[0].name.replace('"', "")
+        return f'{count or len(self.gpus)} x "{name}"'
+
     def gpu(self) -> Gpu | None:
         """The card type, when --hardware names one (mixed cards: the first)."""
         return self.gpus[0] if self.gpus else None
 
     def visible_gpus(self, server: Server) -> tuple[int | None, Span | None]:
-        """(GPUs the server can see, where that is said): a container's reservation, a *_VISIBLE_DEVICES
-        variable, else --hardware; None when nothing says."""
-        c = server.container
-        for name in VISIBLE_DEVICES:
-            value = server.env.get(name)
-            if value is not None and value.text and not value.symbolic and value.text not in ("all", "none"):
-                return len([d for d in value.text.split(",") if d.strip()]), value.span
-        if c is not None and c.gpus is not None:
-            return c.gpus, c.gpu_span
-        if c is not None and c.gpus_all and self.gpus:
-            return len(self.gpus), c.gpu_span
-        return (len(self.gpus), None) if self.gpus else (None, None)
+        """(GPUs the server can see, where that is said): what the config gives it, else --hardware."""
+        count, span = server.visible_gpus()
+        if count is not None:
+            return count, span
+        return (len(self.gpus), span) if self.gpus else (None, None)
 
     def evaluation(self, server: Server):
         """The memory model's estimate of this server as configured (llmc.lint.evaluate), cached."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..importers.config import Server
-from ..names import is_loopback
+from ..names import is_loopback, split_host_port
 from ..source import Span
 
 
@@ -32,20 +32,10 @@ def exposure(server: Server) -> Exposure | None:
         return None
     if host.symbolic or host.text is None:
         return None
-    address = bind_address(host.text)
+    address = split_host_port(host.text)[0]
     if is_loopback(address) or address.endswith(".sock"):
         return None
     return Exposure(host.span, f"binds {address or 'every interface'}")
 
 
-def bind_address(text: str) -> str:
-    """The address of `0.0.0.0`, `0.0.0.0:11434`, `http://[::]:11434` (OLLAMA_HOST's forms)."""
-    text = text.strip().split("://", 1)[-1].rstrip("/")
-    if text.startswith("["):
-        return text[1:].partition("]")[0]
-    if text.count(":") == 1:
-        return text.partition(":")[0]
-    return text
-
-
-__all__ = ["Exposure", "bind_address", "exposure"]
+__all__ = ["Exposure", "exposure"]

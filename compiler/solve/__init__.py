@@ -32,7 +32,7 @@ NO_FIX = {
     "": "no single change to the spec makes it feasible: see the closest candidates above",
 }
 
-__all__ = ["solve", "INFEASIBLE"]
+__all__ = ["INFEASIBLE", "evaluate_pinned", "solve"]
 
 
 def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[Plan | None, list[Diagnostic]]:
@@ -120,6 +120,19 @@ def _feasible(deployment: Deployment, catalog, base_dir: Path) -> Plan | None:
     ctx = make_context(deployment, resolved.topology)
     result = search(ctx, resolved.models, catalog, resolved.local)
     return choose(ctx, result) if result.feasible else None
+
+
+def evaluate_pinned(deployment: Deployment, catalog, base_dir: Path = Path(".")
+                    ) -> tuple[Evaluation | None, list[Rejection], list[Diagnostic]]:
+    """A fully pinned spec (an imported config) evaluated as it is: its one candidate's memory and speed,
+    feasible or not, or why no candidate exists (the rejections), or the spec's own errors."""
+    resolved, diags = resolve(deployment, catalog, base_dir)
+    if resolved is None:
+        return None, [], diags
+    ctx = make_context(deployment, resolved.topology)
+    result = search(ctx, resolved.models, catalog, resolved.local)
+    evaluations = result.feasible + result.infeasible
+    return (evaluations[0] if evaluations else None), result.rejected, diags
 
 
 def _closest_per_constraint(evaluations: list[Evaluation], limit: int = 4) -> list[Evaluation]:
