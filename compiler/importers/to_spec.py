@@ -129,12 +129,11 @@ def _context(server: Server, found: Identified | None, catalog: Catalog, lines: 
     written = value.integer() if value else None
     slots = server.integer("slots")
     if written:
-        per_slot = written
-        if rt.slots_split_context and slots and slots > 1 and not server.flag("kv_unified"):
-            per_slot = written // slots
-            lines.add(f"context = {per_slot}", f"{_from(value)} {written} over {slots} slots")
-            return
-        lines.add(f"context = {per_slot}", _from(value))
+        if rt.slots_split_context and slots and slots > 1:
+            shared = "; one pool (-kvu): a request may use more" if server.flag("kv_unified") else ""
+            lines.add(f"context = {written // slots}", f"{_from(value)} {written} over {slots} slots{shared}")
+        else:
+            lines.add(f"context = {written}", _from(value))
         return
     if rt.default_context:
         gib = _hardware_gib(catalog, hardware)

@@ -58,7 +58,9 @@ def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: str 
     ctx = LintContext(catalog=catalog, gpus=gpus, configs=run.configs)
     for rule in rules if rules is not None else [RULES[code] for code in sorted(RULES)]:
         run.diagnostics += list(_apply(rule, ctx))
-    run.diagnostics.sort(key=lambda d: (d.span.file, d.span.line, d.span.col, d.code) if d.span else ("", 0, 0, d.code))
+    unique = {(d.code, d.span, d.summary): d for d in run.diagnostics}
+    run.diagnostics = sorted(unique.values(), key=lambda d: (d.span.file, d.span.line, d.span.col, d.code)
+                             if d.span else ("", 0, 0, d.code))
     return run
 
 
@@ -80,11 +82,13 @@ def _looks_like(config: ConfigFile) -> str:
 
 
 def merge_environment(configs: list[ConfigFile]) -> None:
-    """An env file beside a Modelfile (or a compose file) configures the same server: a server started by
-    variables alone lends them to the other servers of its runtime in this run, and is not linted twice."""
+    """An env file beside a Modelfile configures the same server: a server started by variables alone lends
+    them to the other servers of its runtime in this run that run outside a container (a container has its own
+    environment), and is then not linted twice."""
     donors = [s for c in configs for s in c.servers if s.container is None and "model" not in s.settings and s.env]
     for donor in donors:
-        takers = [s for c in configs for s in c.servers if s.runtime is donor.runtime and s not in donors]
+        takers = [s for c in configs for s in c.servers
+                  if s.runtime is donor.runtime and s not in donors and s.container is None]
         for server in takers:
             for name, value in donor.env.items():
                 server.env.setdefault(name, value)
