@@ -1,0 +1,24 @@
+"""Whether a container reserves a GPU, and whether its image runs on one (E823, W824 read it)."""
+
+HELP = ("compose: `deploy.resources.reservations.devices: [{driver: nvidia, count: 1, capabilities: [gpu]}]` "
+        "(or `gpus: all`); Kubernetes: `resources.limits: {nvidia.com/gpu: 1}`; docker run: `--gpus all`")
+
+
+def unreserved(server) -> bool:
+    c = server.container
+    return c is not None and c.gpus is None and not c.gpus_all and not c.device_ids
+
+
+def gpu_image(server) -> bool:
+    """Whether the image runs on a GPU: a runtime with one image for all (Ollama) always; else a tag of the
+    pin's GPU images (llama.cpp's `server-cuda-*`, `server-rocm-*`; not its CPU `server-*`)."""
+    pin = server.runtime.pin
+    if pin.gpu_tag is None:
+        return True
+    image = server.container.image.text if server.container.image else ""
+    tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
+    gpu_tags = [pin.gpu_tag, *(ref.rpartition(":")[2] for _, ref in pin.backend_images)]
+    return any(tag.startswith(t.rpartition("-")[0]) for t in gpu_tags)
+
+
+__all__ = ["HELP", "gpu_image", "unreserved"]

@@ -1,0 +1,17 @@
+from ..context import finding
+from ..registry import rule
+from ..spill import consequence, over, parts
+
+
+@rule("W817", "OLL-PARALLEL-SPILL", "Parallel slots whose KV caches do not fit on the GPU",
+      "ollama#5756, #11335; Ollama 0.33 llm/llama_server.go:375 (-c num_ctx x num_parallel)")
+def parallel_spill(server, ctx):
+    found = over(server, ctx)
+    if found is None or found[2] > found[1].capacity_bytes or found[0].candidate.slots <= 1:
+        return
+    ev, device, one = found
+    value = server.value("slots")
+    yield finding("W817", f"{ev.candidate.slots} slots x {ev.candidate.context:,} tokens do not fit on "
+                  f"{device.device}: {parts(device)}; one slot would ({format_bytes(one)})", value or server.span,
+                  label=f"{ev.candidate.slots} slots", detail=consequence(server),
+                  help="serve fewer requests at once, or give each a shorter context")
