@@ -244,9 +244,13 @@ class Linted:
 def lint(paths: list[str], hardware: str | None = None, catalog_dirs=()) -> Linted:
     """Read every file (an unreadable one is E001/E002, exit 2), then lint them together: rules that look
     across files (servers sharing a GPU) see them all."""
+    from .importers.hardware import parse_hardware
     from .lint import lint_sources
 
     catalog, diagnostics = open_catalog(catalog_dirs)
+    machine, problems = parse_hardware(hardware, catalog) if hardware else (None, [])
+    if problems:
+        return Linted(diagnostics + problems, {}, [], True)
     sources, unreadable = [], False
     for path in paths:
         source, problems = read(path)
@@ -254,7 +258,7 @@ def lint(paths: list[str], hardware: str | None = None, catalog_dirs=()) -> Lint
         unreadable |= source is None
         if source is not None:
             sources.append(source)
-    run = lint_sources(sources, catalog, hardware)
+    run = lint_sources(sources, catalog, machine)
     return Linted(diagnostics + run.diagnostics, {s.path: s for s in sources}, run.configs,
                   unreadable or run.unusable or has_errors(diagnostics))
 
@@ -266,26 +270,30 @@ class Imported:
     sources: dict[str, SourceFile]
 
 
-def import_config(path: str, hardware: str | None = None, catalog_dirs=()) -> Imported:
-    """One config → a spec with a deployment per server it starts, checked by the spec's own front end so
-    that what it could not infer (the GPUs) is reported, not hidden."""
-    from .importers import read_config
+def import_config(paths: list[str], hardware: str | None = None, catalog_dirs=()) -> Imported:
+    """Configs → a spec with a deployment per server they start (an env file or Modelfile joins its server),
+    checked by the spec's own front end so that what could not be inferred (the GPUs) is reported."""
+    from .importers import merge_servers, read_config
+    from .importers.hardware import parse_hardware
     from .importers.to_spec import import_specs
-    from .lint import E_NOT_UNDERSTOOD, KINDS, parse_hardware
+    from .lint import E_NOT_UNDERSTOOD, KINDS
 
     catalog, diagnostics = open_catalog(catalog_dirs)
-    source, problems = read(path)
-    if source is None:
-        return Imported(None, diagnostics + problems, {})
-    sources = {source.path: source}
-    if hardware:
-        _, unusable = parse_hardware(hardware, catalog)
-        if unusable:
-            return Imported(None, diagnostics + unusable, sources)
-    config = read_config(source)
-    if not config.servers:
-        return Imported(None, diagnostics + [error(E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{path}`",
-                                                   span=source.span_at(0), detail=f"It reads {KINDS}.",
-                                                   help="import the file that starts the server")], sources)
-    text, notes = import_specs(config, catalog, hardware)
+    machine, unusable = parse_hardware(hardware, catalog) if hardware else (None, [])
+    if unusable:
+        return Imported(None, diagnostics + unusable, {})
+    sources, configs = {}, []
+    for path in paths:
+        source, problems = read(path)
+        if source is None:
+            return Imported(None, diagnostics + problems, sources)
+        sources[source.path] = source
+        config = read_config(source)
+        if not config.servers:
+            return Imported(None, diagnostics + [error(
+                E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{path}`", span=source.span_at(0),
+                detail=f"It reads {KINDS}.", help="import the file that starts the server")], sources)
+        configs.append(config)
+    merge_servers(configs)
+    text, notes = import_specs(configs, catalog, machine)
     return Imported(text, diagnostics + notes, sources)

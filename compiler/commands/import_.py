@@ -17,7 +17,8 @@ from ._report import add_format_option, emit
 def register(sub) -> None:
     p = sub.add_parser("import", help="turn a hand-written vLLM/SGLang/llama-server/Ollama command, Modelfile, "
                                       "compose file or Kubernetes manifest into a pinned .llmspec")
-    p.add_argument("file", metavar="FILE", help="the config to read")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="the config to read (with its env file or Modelfile: they describe one server)")
     p.add_argument("--hardware", metavar="GPUS", help="the GPUs it runs on, as a spec writes them: "
                                                       "'2 x \"RTX 4090\"' (else a TODO in the spec)")
     p.add_argument("-o", "--output", metavar="SPEC", help="write the spec here instead of stdout")
@@ -27,7 +28,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    result = import_config(args.file, args.hardware, args.catalog)
+    result = import_config(args.files, args.hardware, args.catalog)
     emit(result.diagnostics, result.sources, args.format)
     if result.text is None:
         return 2

@@ -11,6 +11,7 @@ import os
 
 from ..source import SourceFile
 from .config import ConfigFile, Container, Port, Server, Value
+from .merge import merge_servers
 from .modelfile import looks_like_modelfile, read_modelfile
 from .script import read_script
 from .yamlfile import load_documents, read_yaml
@@ -28,4 +29,4 @@ def read_config(source: SourceFile) -> ConfigFile:
     return read_script(source)
 
 
-__all__ = ["ConfigFile", "Container", "Port", "Server", "Value", "read_config"]
+__all__ = ["ConfigFile", "Container", "Port", "Server", "Value", "merge_servers", "read_config"]

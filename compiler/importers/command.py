@@ -16,7 +16,7 @@ from ..runtimes import PROFILES, RuntimeProfile
 from ..source import SourceFile, Span
 from .config import Server, Value
 from ..runtimes.flags import flag_table
-from .shell import Word
+from .shell import Word, resolve
 
 PYTHON = re.compile(r"python[0-9.]*")
 
@@ -71,28 +71,6 @@ def server_from_args(runtime: RuntimeProfile, args: Sequence[Word], env: dict[st
     _read_env(server, env, span_of)
     _read_flags(server, [resolve(w, env) for w in args], span_of)
     return server
-
-
-VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
-
-
-def resolve(word: Word, env: dict[str, Word]) -> Word:
-    """`$MODEL`, `${MODEL}`, `${MODEL:-x}` with the script's own assignment (or the default) substituted;
-    anything else (`$(...)`, a variable set elsewhere) stays symbolic."""
-    if not word.symbolic:
-        return word
-    def value(m: re.Match) -> str:
-        name = m.group("braced") or m.group("plain")
-        if name in env and not env[name].symbolic:
-            return env[name].text.partition("=")[2]
-        if m.group("default") is not None:
-            return m.group("default")
-        raise KeyError(name)
-    try:
-        text = VARIABLE.sub(value, word.text)
-    except KeyError:
-        return word
-    return Word(text, word.start, word.end, "$" in text or "`" in text)
 
 
 def _read_env(server: Server, env: dict[str, Word], span_of: SpanOf) -> None:

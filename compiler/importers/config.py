@@ -47,6 +47,20 @@ class Port:
     span: Span
 
 
+@dataclass(frozen=True)
+class Mount:
+    target: str              # the path in the container
+    span: Span
+    host: str | None = None  # a bind mount's host path, as written (None: a named volume, a PVC ...)
+
+    def host_path(self, path: str) -> str | None:
+        """Where `path` (in the container) is on the host, through this bind mount; None if it is not."""
+        target = self.target.rstrip("/")
+        if self.host is None or not (path == target or path.startswith(target + "/")):
+            return None
+        return self.host.rstrip("/") + path[len(target):]
+
+
 @dataclass
 class Container:
     """A compose service or a Kubernetes container."""
@@ -59,7 +73,7 @@ class Container:
     gpu_span: Span | None = None
     device_ids: tuple[str, ...] = ()
     shared_memory: bool = False         # ipc: host, shm_size, a /dev/shm emptyDir
-    mounts: list[tuple[str, Span]] = field(default_factory=list)   # container paths with a volume
+    mounts: list[Mount] = field(default_factory=list)
     ports: list[Port] = field(default_factory=list)
     liveness: Span | None = None
     startup: Span | None = None
@@ -119,4 +133,4 @@ class ConfigFile:
     diagnostics: list[Diagnostic] = field(default_factory=list)      # what reading it found wrong
 
 
-__all__ = ["ConfigFile", "Container", "Port", "Server", "Value"]
+__all__ = ["ConfigFile", "Container", "Mount", "Port", "Server", "Value"]

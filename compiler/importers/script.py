@@ -5,9 +5,9 @@ from __future__ import annotations
 from ..source import SourceFile
 from ..units import parse_size
 from .command import image_tag, offset_span, recognise, runtime_of_image, server_from_args
-from .config import ConfigFile, Container, Port, Value
+from .config import ConfigFile, Container, Mount, Port, Value
 from ..runtimes import PROFILES
-from .shell import Command, Word, assignments, commands
+from .shell import Command, Word, assignments, commands, resolve
 
 # `docker run` options that take a value (docker/cli cli/command/container/opts.go), the rest are switches.
 DOCKER_VALUE_OPTIONS = {
@@ -23,8 +23,8 @@ DOCKER_VALUE_OPTIONS = {
 def read_script(source: SourceFile) -> ConfigFile:
     config = ConfigFile(source=source, kind="shell")
     span_of = offset_span(source)
-    for command in commands(source.text):
-        words = command.words
+    for command in commands(source.text, script=source.path):
+        words = [resolve(w, command.env) for w in command.words]
         if len(words) > 2 and words[0].text in ("docker", "podman", "nerdctl") and words[1].text == "run":
             _docker_run(config, command, words[2:], span_of)
             continue
@@ -105,7 +105,8 @@ def _docker_option(container: Container, env: dict[str, Word], name: str, value:
     elif name == "--shm-size":
         container.shared_memory = (parse_size(text) or 0) >= 1 << 30
     elif name in ("-v", "--volume") and ":" in text:
-        container.mounts.append((text.split(":")[1], span_of(value)))
+        source, target = text.split(":")[:2]
+        container.mounts.append(Mount(target, span_of(value), source if source.startswith(("/", ".", "~")) else None))
     elif name in ("-p", "--publish"):
         port = parse_port(text, span_of(value))
         if port:

@@ -9,6 +9,7 @@ command's environment; `export NAME=value` lines set it for the rest of the scri
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -39,10 +40,11 @@ class Command:
         return word.text.partition("=")[2] if word else None
 
 
-def commands(text: str, base: int = 0) -> list[Command]:
+def commands(text: str, base: int = 0, script: str | None = None) -> list[Command]:
     """Every simple command of `text`; offsets are `base` + the offset in `text`. `export` lines and
-    assignments alone on a line add to the environment of the commands after them."""
-    return _commands(text, base, {})
+    assignments alone on a line add to the environment of the commands after them. With the script's path,
+    `$0` and the `"$(cd "$(dirname "$0")/.." && pwd)"` idiom resolve to where it is."""
+    return _commands(text, base, {"0": Word(f"0={script}", 0, 0)} if script else {})
 
 
 def assignments(text: str) -> dict[str, Word]:
@@ -59,12 +61,12 @@ def _commands(text: str, base: int, exported: dict[str, Word]) -> list[Command]:
         i = 0
         while i < len(words) and (ASSIGNMENT.match(words[i].text) or words[i].text in WRAPPERS):
             if words[i].text not in WRAPPERS:
-                command.env[words[i].text.partition("=")[0]] = words[i]
+                command.env[words[i].text.partition("=")[0]] = resolve(words[i], command.env)
             i += 1
         if i < len(words) and words[i].text == "export":
             for word in words[i + 1:]:
                 if ASSIGNMENT.match(word.text):
-                    exported[word.text.partition("=")[0]] = word
+                    exported[word.text.partition("=")[0]] = resolve(word, exported)
             continue
         if i == len(words):
             exported.update(command.env)
@@ -116,6 +118,11 @@ def _word(text: str, i: int) -> tuple[tuple[str, int, bool], int]:
         elif c == '"':
             i += 1
             while i < n and text[i] != '"':
+                if text.startswith("$(", i):   # a command substitution may hold quotes of its own
+                    end = _closing(text, i + 1, "(", ")")
+                    out.append(text[i:end])
+                    symbolic, i = True, end
+                    continue
                 if text[i] == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
                     if text[i + 1] != "\n":
                         out.append(text[i + 1])
@@ -149,9 +156,49 @@ def _closing(text: str, i: int, opening: str, closing: str) -> int:
     return len(text)
 
 
+# $NAME, ${NAME}, ${NAME-default}, ${NAME:-default}
+VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def resolve(word: Word, env: dict[str, Word]) -> Word:
+    """`$MODEL`, `${MODEL}`, `${MODEL:-x}` with the script's own assignment (or the default) substituted;
+    anything else (`$(...)`, a variable set elsewhere) stays symbolic."""
+    if not word.symbolic:
+        return word
+    def value(m: re.Match) -> str:
+        name = m.group("braced") or m.group("plain")
+        if name in env and not env[name].symbolic:
+            return env[name].text.partition("=")[2]
+        if m.group("default") is not None:
+            return m.group("default")
+        raise KeyError(name)
+    text = SCRIPT_DIR.sub(lambda m: _script_dir(env, m.group("rel")), word.text) if "dirname" in word.text else word.text
+    for _ in range(4):   # a default may name another variable: ${LLMC_MODEL:-$MODEL}
+        try:
+            expanded = VARIABLE.sub(value, text)
+        except KeyError:
+            return word
+        if expanded == text:
+            break
+        text = expanded
+    return Word(text, word.start, word.end, "$" in text or "`" in text)
+
+
+# "$(cd "$(dirname "$0")/.." && pwd)": the script's own directory (and a path from it), a common idiom
+SCRIPT_DIR = re.compile(r'\$\(cd "?\$\(dirname "?(?:\$0|\$\{BASH_SOURCE(?:\[0\])?\}|\$BASH_SOURCE)"?\)(?P<rel>/[^"&)]*)?"?'
+                        r'\s*&&\s*pwd\)')
+
+
+def _script_dir(env: dict[str, Word], rel: str | None) -> str:
+    script = env.get("0")
+    if script is None:
+        raise KeyError("0")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(script.text[2:]) or ".", (rel or "").lstrip("/")))
+
+
 def split_words(text: str, base: int = 0) -> list[Word]:
     """One command line's words (a compose `command:` string), operators included as words."""
     return [w for group in _split(text, base) for w in group]
 
 
-__all__ = ["Command", "Word", "assignments", "commands", "split_words"]
+__all__ = ["Command", "Word", "assignments", "commands", "resolve", "split_words"]

@@ -8,6 +8,7 @@ diagnostics then report. The text goes through `llmc fmt`, so it is canonical.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from ..names import DNS_LABEL, is_host, is_served_name, split_host_port
 from ..runtimes import by_memory
 from ..source import SourceFile, Span
 from .config import ConfigFile, Server, Value
+from .hardware import HardwareArg
 from .models import Identified, identify
 
 NOT_A_SETTING = {"model", "hf_repo"}
@@ -37,18 +39,18 @@ class Lines:
 W_NO_GPU = define_code("W841", "Imported spec without the GPU type", __name__)
 
 
-def import_specs(config: ConfigFile, catalog: Catalog, hardware: str | None = None) -> tuple[str, list[Diagnostic]]:
-    """A deployment per server of the file, with unique names, and what the spec could not be told."""
+def import_specs(configs: list[ConfigFile], catalog: Catalog, hardware: HardwareArg | None = None
+                 ) -> tuple[str, list[Diagnostic]]:
+    """A deployment per server the files start (llmc.importers.merge_servers joined first), with unique names,
+    and what the spec could not be told."""
     texts, notes, names = [], [], set()
-    for server in config.servers:
+    for server in (s for c in configs for s in c.servers):
         count, span = server.visible_gpus()
-        card = _card(catalog, hardware)
-        gpus = f'{count} x "{card.name}"' if count and card else hardware
         name = _name(server, None)
         unique = next(f"{name}-{i}" if i > 1 else name for i in range(1, len(names) + 2)
                       if (f"{name}-{i}" if i > 1 else name) not in names)
         names.add(unique)
-        texts.append(import_spec(server, catalog, gpus, unique, count))
+        texts.append(import_spec(server, catalog, hardware, unique, count))
         if not hardware:
             notes.append(warning(W_NO_GPU, f"the spec for {unique} names no GPU type: `gpu` is a TODO", span=server.span,
                                  label=f"{count} GPU{'s' * (count != 1)} here" if count else "which GPUs?",
@@ -57,17 +59,17 @@ def import_specs(config: ConfigFile, catalog: Catalog, hardware: str | None = No
     return "\n".join(texts), notes
 
 
-def import_spec(server: Server, catalog: Catalog, hardware: str | None = None, name: str | None = None,
+def import_spec(server: Server, catalog: Catalog, hardware: HardwareArg | None = None, name: str | None = None,
                 gpus: int | None = None) -> str:
-    """The spec text (canonical form) for one server; `gpus` is how many the config gives it."""
+    """The spec text (canonical form) for one server; `gpus` is how many GPUs the config gives it."""
     lines = Lines()
     rt = server.runtime
     lines.add(f"runtime = {rt.name}", _where(server.span, f"`{_command(server)}`"))
     found = _model(server, catalog, lines)
-    _context(server, found, catalog, lines, hardware)
+    card = hardware.gpus[0] if hardware and hardware.gpus else None
+    _context(server, found, lines, (gpus or len(hardware.gpus)) * card.visible_memory_bytes / 2**30 if card else None)
     _kv(server, catalog, lines)
     _serve(server, lines)
-    card = _card(catalog, hardware)
     _settings(server, lines, card.visible_memory_bytes / 2**30 if card else None, card.name if card else "")
     _workload(server, lines)
     _hardware(lines, hardware, gpus)
@@ -109,7 +111,8 @@ def _model(server: Server, catalog: Catalog, lines: Lines) -> Identified | None:
         return None
     found = identify(catalog, value.text)
     if found is None and _is_path(value.text):
-        lines.add(f'model = local("{value.text}")', f"{_from(value)}; read from the file when built")
+        path, how = _host_path(server, value.text)
+        lines.add(f'model = local("{path}")', f"{_from(value)}{how}; read from the file when built")
         return None
     if found is None:
         lines.add(f'model = "{value.text}"', f"{_from(value)}; not in the catalog (`llmc models`)")
@@ -119,11 +122,23 @@ def _model(server: Server, catalog: Catalog, lines: Lines) -> Identified | None:
     return found
 
 
+def _host_path(server: Server, path: str) -> tuple[str, str]:
+    """A container's model path as the host sees it, through a bind mount; the path normalized."""
+    c = server.container
+    for mount in c.mounts if c is not None else ():
+        host = mount.host_path(path)
+        if host is not None:
+            return posixpath.normpath(host), f", bind-mounted from {mount.host}"
+    return posixpath.normpath(path), ""
+
+
 def _is_path(text: str) -> bool:
     return text.startswith(("/", "./", "../", "~")) or text.lower().endswith(".gguf")
 
 
-def _context(server: Server, found: Identified | None, catalog: Catalog, lines: Lines, hardware: str | None) -> None:
+def _context(server: Server, found: Identified | None, lines: Lines, gib: float | None) -> None:
+    """The context per request: as set (llama.cpp's -c shared by its slots), else the runtime's default: a
+    tier by the GPUs' memory (Ollama), or the model's window."""
     rt = server.runtime
     value = server.value("context")
     written = value.integer() if value else None
@@ -136,25 +151,11 @@ def _context(server: Server, found: Identified | None, catalog: Catalog, lines: 
             lines.add(f"context = {written}", _from(value))
         return
     if rt.default_context:
-        gib = _hardware_gib(catalog, hardware)
         tokens = by_memory(rt.default_context, gib) if gib is not None else rt.default_context[-1][1]
         lines.add(f"context = {tokens}", "not set: the runtime's default" + ("" if gib is not None else
                                                                               " on the smallest GPUs"))
     elif found is not None:
         lines.add(f"context = {found.model.max_context}", "not set: the runtime takes the model's window")
-
-
-def _hardware_gib(catalog: Catalog, hardware: str | None) -> float | None:
-    """All GPUs' memory together (Ollama's context tier reads the total)."""
-    m = re.match(r'\s*(\d+)\s*x?\s*"', hardware or "")
-    card = _card(catalog, hardware)
-    return int(m.group(1)) * card.visible_memory_bytes / 2**30 if m and card else None
-
-
-def _card(catalog: Catalog, hardware: str | None):
-    """The (first) card `--hardware` names, or None."""
-    m = re.search(r'"([^"]+)"', hardware or "")
-    return catalog.find_gpu(m.group(1)) if m else None
 
 
 def _kv(server: Server, catalog: Catalog, lines: Lines) -> None:
@@ -254,9 +255,11 @@ def _setting_text(knob, value: Value) -> str | None:
     return value.text if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", value.text) else None
 
 
-def _hardware(lines: Lines, hardware: str | None, gpus: int | None) -> None:
+def _hardware(lines: Lines, hardware: HardwareArg | None, gpus: int | None) -> None:
     if hardware:
-        lines.add(f"gpu = {hardware}", "--hardware", "hardware")
+        for statement in hardware.block(gpus):
+            lines.add(statement, "--hardware" + (f", {gpus} GPUs from the config" if gpus and gpus != len(hardware.gpus)
+                                                  and statement.startswith("gpu") else ""), "hardware")
     elif gpus:
         lines.add(f'gpu = {gpus} x "TODO"', "the config gives it this many GPUs; name the card "
                   "(`llmc gpus`) or pass --hardware", "hardware")

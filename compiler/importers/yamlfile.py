@@ -15,9 +15,9 @@ from ruamel.yaml.error import YAMLError
 from ..source import SourceFile, Span
 from ..units import parse_size
 from .command import image_tag, recognise, runtime_of_image, server_from_args
-from .config import ConfigFile, Container, Port, Server, Value
+from .config import ConfigFile, Container, Mount, Port, Server, Value
 from .script import parse_port
-from .shell import Word, split_words
+from .shell import Word, commands, resolve, split_words
 
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "ReplicaSet", "LeaderWorkerSet")
@@ -111,28 +111,60 @@ def _argv(pos: Positions, node, key: str) -> list[Word]:
     return pos.words(node, key)
 
 
-def _unwrap_shell(words: list[Word]) -> list[Word]:
-    """`sh -c "vllm serve ..."` (or bash): the words of the script, at their offsets."""
-    if len(words) >= 3 and words[0].text.rsplit("/", 1)[-1] in ("sh", "bash") and words[1].text in ("-c", "-lc", "-ec"):
-        script = words[2]
-        inner = split_words(script.text)
-        raw_start = script.start
-        return [Word(w.text, raw_start + w.start, raw_start + w.end, w.symbolic) for w in inner
-                if w.text not in ("&&", "||", ";", "|", "&")]
-    return words
+SHELLS = ("sh", "bash", "dash", "ash")
 
 
-def _server(pos: Positions, image: Value | None, argv: list[Word], env: dict[str, Word], span: Span) -> Server | None:
+def _shell_script(pos: Positions, words: list[Word]) -> tuple[list[Word], dict[str, Word]] | None:
+    """`sh -c SCRIPT [$0 ARGS...]`: the script's command that starts a server, with `"$@"` standing for ARGS
+    and the script's own variables; None when the words are not a shell running a script."""
+    if len(words) < 3 or words[0].text.rsplit("/", 1)[-1] not in SHELLS or not words[1].text.startswith("-") \
+            or "c" not in words[1].text:
+        return None
+    script, extra = words[2], words[4:]
+    text = script.text.replace("$$", "$")    # compose's escape for a literal $
+    for command in commands(text):
+        found = [resolve(w, command.env) for w in command.words]
+        if recognise(found) is None:
+            continue
+        located = _locate(pos, text, found, script.start)
+        expanded = [w for word in located for w in (extra if word.text in ("$@", "${@}") else [word])]
+        return expanded, command.env
+    return [], {}
+
+
+def _locate(pos: Positions, text: str, words: list[Word], start: int) -> list[Word]:
+    """Words of a script found again in the file, from the script's start (a YAML block is dedented)."""
+    out, cursor = [], start
+    for word in words:
+        raw = text[word.start:word.end]
+        found = pos.source.text.find(raw, cursor)
+        found = found if found >= 0 else cursor
+        out.append(Word(word.text, found, found + len(raw), word.symbolic))
+        cursor = found + len(raw)
+    return out
+
+
+def _server(pos: Positions, image: Value | None, program: list[Word] | None, args: list[Word],
+            env: dict[str, Word], span: Span) -> Server | None:
+    """The server a container starts: `program` replaces the image's entrypoint (compose `entrypoint`,
+    Kubernetes `command`) and must start one; else `args` go to the image's own entrypoint, unless they name
+    a runtime's command themselves (`python3 -m sglang.launch_server` in an image without one)."""
     span_of = _span_of(pos)
-    argv = _unwrap_shell(argv)
+    env = dict(env)
+    argv = (program or []) + args
+    script = _shell_script(pos, argv)
+    if script is not None:
+        argv, more = script
+        env.update(more)
     while argv and argv[0].text in ("exec", "env"):
         argv = argv[1:]
     found = recognise(argv)
+    if found is None and (program or script is not None):
+        return None
     runtime = found[0] if found else (runtime_of_image(image.text) if image and image.text else None)
     if runtime is None:
         return None
-    args = argv[found[1]:] if found else argv
-    server = server_from_args(runtime, args, env, span, span_of)
+    server = server_from_args(runtime, argv[found[1]:] if found else argv, env, span, span_of)
     tag = image_tag(image.text) if image and image.text else None
     server.version = Value(tag, image.span, "image") if tag and image else None
     return server
@@ -186,9 +218,9 @@ def _compose(source: SourceFile, pos: Positions, doc: CommentedMap) -> ConfigFil
         if not isinstance(svc, CommentedMap):
             continue
         image = Value(str(svc["image"]), pos.value(svc, "image"), "image") if "image" in svc else None
-        argv = _argv(pos, svc, "entrypoint") + _argv(pos, svc, "command")
+        program = _argv(pos, svc, "entrypoint") if "entrypoint" in svc else None
         env = _env_words(pos, svc.get("environment"))
-        server = _server(pos, image, argv, env, pos.key(services, name))
+        server = _server(pos, image, program, _argv(pos, svc, "command"), env, pos.key(services, name))
         if server is None:
             continue
         server.container = _compose_container(pos, services, str(name), svc, image)
@@ -220,10 +252,14 @@ def _compose_container(pos: Positions, services: CommentedMap, name: str, svc: C
         c.gpu_span, c.gpus_all = pos.key(svc, "runtime"), True
     c.shared_memory = str(svc.get("ipc", "")) == "host" or (parse_size(str(svc.get("shm_size", "0"))) or 0) >= 1 << 30
     for i, volume in enumerate(svc.get("volumes") or ()):
-        target = volume.get("target") if isinstance(volume, CommentedMap) else \
-            (str(volume).split(":")[1] if ":" in str(volume) else str(volume))
+        if isinstance(volume, CommentedMap):
+            target, source = volume.get("target"), volume.get("source") if volume.get("type") == "bind" else None
+        else:
+            parts = str(volume).split(":")
+            target, source = (parts[1], parts[0]) if len(parts) > 1 else (parts[0], None)
         if target:
-            c.mounts.append((str(target), pos.item(svc["volumes"], i)))
+            host = str(source) if source and str(source).startswith(("/", ".", "~")) else None
+            c.mounts.append(Mount(str(target), pos.item(svc["volumes"], i), host))
     for i, port in enumerate(svc.get("ports") or ()):
         if isinstance(port, CommentedMap):
             published = port.get("published")
@@ -297,9 +333,9 @@ def _pod_servers(pos: Positions, pod: CommentedMap, replicas: int) -> Iterator[S
         if not isinstance(ctr, CommentedMap):
             continue
         image = Value(str(ctr["image"]), pos.value(ctr, "image"), "image") if "image" in ctr else None
-        argv = _argv(pos, ctr, "command") + _argv(pos, ctr, "args")
+        program = _argv(pos, ctr, "command") if "command" in ctr else None
         name_span = pos.value(ctr, "name") if "name" in ctr else pos.item(containers, i)
-        server = _server(pos, image, argv, _env_words(pos, ctr.get("env")), name_span)
+        server = _server(pos, image, program, _argv(pos, ctr, "args"), _env_words(pos, ctr.get("env")), name_span)
         if server is None:
             continue
         c = Container(name=str(ctr.get("name", "")), span=name_span, image=image, replicas=replicas)
@@ -312,7 +348,7 @@ def _pod_servers(pos: Positions, pod: CommentedMap, replicas: int) -> Iterator[S
                         c.gpus, c.gpu_span = int(block[resource]), pos.key(block, resource)
         for j, mount in enumerate(ctr.get("volumeMounts") or ()):
             if isinstance(mount, CommentedMap) and "mountPath" in mount:
-                c.mounts.append((str(mount["mountPath"]), pos.value(mount, "mountPath")))
+                c.mounts.append(Mount(str(mount["mountPath"]), pos.value(mount, "mountPath")))
                 if str(mount.get("name")) in shm_volumes and str(mount["mountPath"]) == "/dev/shm":
                     c.shared_memory = True
         c.shared_memory |= bool(pod.get("hostIPC"))

@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..catalog import Catalog, unknown_gpu
-from ..diagnostics import Diagnostic, define_code, error, has_errors
-from ..importers import ConfigFile, read_config
-from ..lower import lower
-from ..parse import parse
+from ..catalog import Catalog
+from ..diagnostics import Diagnostic, define_code, error
+from ..importers import ConfigFile, merge_servers, read_config
+from ..importers.hardware import HardwareArg
 from ..source import SourceFile
 from . import rules as _rules  # noqa: F401  (registers every rule)
 from .context import LintContext
 from .registry import RULES, Rule
 
 E_NOT_UNDERSTOOD = define_code("E836", "A file llmc does not understand", __name__)
-E_HARDWARE = define_code("E839", "Unusable --hardware", __name__)
 
 KINDS = "a shell script or command line (vllm serve, python -m sglang.launch_server, llama-server, ollama serve, " \
         "docker run), a vLLM --config YAML, an Ollama Modelfile or OLLAMA_* env file, a compose file, Kubernetes " \
@@ -36,12 +34,9 @@ class LintRun:
     unusable: bool = False            # an input could not be read or understood (exit 2)
 
 
-def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: str | None = None,
+def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: HardwareArg | None = None,
                  rules: Sequence[Rule] | None = None) -> LintRun:
     run = LintRun()
-    gpus, problems = parse_hardware(hardware, catalog) if hardware else ((), [])
-    run.diagnostics += problems
-    run.unusable = bool(problems)
     for source in sources:
         config = read_config(source)
         run.diagnostics += config.diagnostics
@@ -54,8 +49,8 @@ def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: str 
                 help="lint the file that starts the server, or name the runtime's command or image in it"))
             continue
         run.configs.append(config)
-    merge_environment(run.configs)
-    ctx = LintContext(catalog=catalog, gpus=gpus, configs=run.configs)
+    merge_servers(run.configs)
+    ctx = LintContext(catalog=catalog, hardware=hardware, configs=run.configs)
     for rule in rules if rules is not None else [RULES[code] for code in sorted(RULES)]:
         run.diagnostics += list(_apply(rule, ctx))
     unique = {(d.code, d.span, d.summary): d for d in run.diagnostics}
@@ -81,41 +76,4 @@ def _looks_like(config: ConfigFile) -> str:
             "kubernetes": "Kubernetes manifests", "modelfile": "a Modelfile"}.get(config.kind, config.kind)
 
 
-def merge_environment(configs: list[ConfigFile]) -> None:
-    """An env file beside a Modelfile configures the same server: a server started by variables alone lends
-    them to the other servers of its runtime in this run that run outside a container (a container has its own
-    environment), and is then not linted twice."""
-    donors = [s for c in configs for s in c.servers if s.container is None and "model" not in s.settings and s.env]
-    for donor in donors:
-        takers = [s for c in configs for s in c.servers
-                  if s.runtime is donor.runtime and s not in donors and s.container is None]
-        for server in takers:
-            for name, value in donor.env.items():
-                server.env.setdefault(name, value)
-            for setting, value in donor.settings.items():
-                server.settings.setdefault(setting, value)
-        if takers:
-            for config in configs:
-                config.servers[:] = [s for s in config.servers if s is not donor]
-
-
-def parse_hardware(text: str, catalog: Catalog):
-    """`--hardware '2 x "RTX 4090"'`: the value of a spec's `gpu =`, read by the spec's own front end."""
-    source = SourceFile(path="--hardware", text=f'deployment "lint" {{ hardware {{ gpu = {text} }} }}')
-    tree, diagnostics = parse(source)
-    spec, lowered = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])
-    groups = spec.deployments[0].hardware.gpu if spec is not None else None
-    if spec is None or not groups:
-        return (), [error(E_HARDWARE, f"--hardware {text!r} is not a GPU list", detail="It takes what a spec's "
-                          "`gpu =` takes.", help="write e.g. --hardware '2 x \"RTX 4090\"'")]
-    gpus, problems = [], []
-    for group in groups:
-        gpu = catalog.find_gpu(group.name)
-        if gpu is None:
-            problems.append(unknown_gpu(catalog, group.name))
-        else:
-            gpus += [gpu] * group.count
-    return tuple(gpus), problems
-
-
-__all__ = ["LintRun", "lint_sources", "merge_environment", "parse_hardware"]
+__all__ = ["E_NOT_UNDERSTOOD", "KINDS", "LintRun", "lint_sources"]

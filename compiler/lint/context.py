@@ -9,6 +9,7 @@ from ..catalog import Catalog
 from ..catalog.schema import Gpu
 from ..diagnostics import Diagnostic, Label, error, warning
 from ..importers.config import ConfigFile, Server, Value
+from ..importers.hardware import HardwareArg
 from ..importers.models import Identified, identify
 from ..source import Span
 
@@ -16,8 +17,7 @@ from ..source import Span
 @dataclass
 class LintContext:
     catalog: Catalog
-    gpus: tuple[Gpu, ...] = ()            # --hardware: the cards of one node, in order ((): not given)
-    host_memory: int = 0
+    hardware: HardwareArg | None = None   # --hardware
     configs: list[ConfigFile] = field(default_factory=list)   # every file of this run (cross-file rules)
     _models: dict[int, Identified | None] = field(default_factory=dict)
     _evaluations: dict[int, object] = field(default_factory=dict)
@@ -30,10 +30,14 @@ class LintContext:
                 else None
         return self._models[key]
 
+    @property
+    def gpus(self) -> tuple[Gpu, ...]:
+        """The cards of one node as --hardware names them; () when it is not given."""
+        return self.hardware.gpus if self.hardware else ()
+
     def hardware_text(self, count: int | None = None) -> str:
         """`--hardware` as a spec's `gpu = ...`, with the GPUs this server sees when the config says."""
-        name = self.gpus[0].name.replace('"', "")
-        return f'{count or len(self.gpus)} x "{name}"'
+        return self.hardware.block(count)[0].removeprefix("gpu = ") if self.hardware else "no GPUs given"
 
     def gpu(self) -> Gpu | None:
         """The card type, when --hardware names one (mixed cards: the first)."""

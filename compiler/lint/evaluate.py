@@ -27,7 +27,7 @@ def evaluate(ctx, server: Server) -> Verdict | None:
     if ctx.model(server) is None or not ctx.gpus:
         return None
     count, _ = ctx.visible_gpus(server)
-    text = import_spec(server, ctx.catalog, ctx.hardware_text(count))
+    text = import_spec(server, ctx.catalog, ctx.hardware, gpus=count)
     source = SourceFile(path="imported.llmspec", text=text)
     tree, diagnostics = parse(source)
     spec, _ = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])

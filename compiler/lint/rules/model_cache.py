@@ -11,7 +11,7 @@ def model_cache(server, ctx):
     c = server.container
     if c is None or not server.runtime.cache_dir:
         return
-    mounts = [path.rstrip("/") or "/" for path, _ in c.mounts]
+    mounts = [m.target.rstrip("/") or "/" for m in c.mounts]
     model = server.value("model") or server.value("hf_repo")
     path = model.text if model and model.text and model.text.startswith("/") else None
     if path is not None:
