@@ -10,6 +10,7 @@ import posixpath
 
 from ...artifacts import Artifact
 from ...plan import Plan
+from ...runtimes import profile
 from ...names import bracketed
 from ..base import Container, Target, kv_type, template_override
 from ..llamacpp import ModelFile, model_files
@@ -109,7 +110,8 @@ class OllamaTarget(Target):
         env = {name: value for name, value, _ in self.server_env(plan) if value}
         env["OLLAMA_HOST"] = "0.0.0.0:11434"
         return Container(image=plan.runtime.image, args=(), port=11434, health_cmd=("ollama", "list"),
-                         health_path="/", cache_volume="ollama", cache_path="/root/.ollama", env=env,
+                         health_path="/", cache_volume="ollama", cache_path=profile(self.runtime).cache_dir,
+                         env=env,
                          start_period_s=120, loads_at_start=False, processes=2)  # `ollama serve` and its runner
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...artifacts import Artifact
 from ...plan import Plan
+from ...runtimes import profile
 from ..base import (Container, Target, can_think, kv_type, local_model, local_mount, needs_build_dir, needs_tools,
                     shell_path, template_override)
 from ..options import Option, Raw
@@ -116,7 +117,7 @@ class SglangTarget(Target):
         return Container(image=plan.runtime.image, args=args, port=30000, local_files=(mount,) if mount else (),
                          entrypoint=("python3", "-m", "sglang.launch_server"),
                          health_cmd=("curl", "-f", "http://localhost:30000/health"), health_path="/health",
-                         cache_volume="hf-cache", cache_path="/root/.cache/huggingface",
+                         cache_volume="hf-cache", cache_path=profile(self.runtime).cache_dir,
                          env=dict(sorted(plan.settings.env.items())), ipc_host=True,
                          ulimits={"memlock": -1, "stack": 67108864}, hub_repos=repos,
                          # the tokenizer manager, a scheduler per GPU, the detokenizer, a DP controller

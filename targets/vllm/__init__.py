@@ -9,6 +9,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from ...artifacts import Artifact
 from ...plan import Plan
+from ...runtimes import profile
 from ..base import (W502, Container, Target, can_think, kv_type, local_model, local_mount, needs_build_dir,
                     needs_tools, shell_path, template_override)
 from ...text import one_line
@@ -174,7 +175,7 @@ class VllmTarget(Target):
         return Container(image=plan.runtime.image, args=args, port=8000, local_files=(mount,) if mount else (),
                          health_cmd=("python3", "-c", "import urllib.request;"
                                      "urllib.request.urlopen('http://localhost:8000/health')"),
-                         health_path="/health", cache_volume="hf-cache", cache_path="/root/.cache/huggingface",
+                         health_path="/health", cache_volume="hf-cache", cache_path=profile(self.runtime).cache_dir,
                          env={k: v for k, v in self.env(plan)}, ipc_host=True,
                          secret_env=("VLLM_API_KEY",) if plan.serving.api_key_env else (), hub_repos=repos,
                          # an API server and an engine core per DP rank, a worker per GPU, a DP coordinator
