@@ -121,10 +121,10 @@ def _choice(ctx: Ctx, item: Stmt, knob: Knob, rt) -> str | None:
     value = node.children[0].value
     table = flag_table(rt)
     flag = table.get(knob.flag) if table and knob.flag else None
-    choices = flag.choices if flag else ()
+    choices = flag.choices if flag else knob.choices
     if choices and value not in choices:
         ctx.report(error(E_UNKNOWN_WORD, f"`{value}` is not a value {rt.name} {rt.pin.version} takes for "
-                         f"{knob.flag}", span=ctx.span(node), label="not accepted",
+                         f"{knob.flag or knob.name}", span=ctx.span(node), label="not accepted",
                          detail="Accepted (the runtime's own parser): " + ", ".join(choices) + ".",
                          help=did_you_mean(value, list(choices))))
         return None

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from ..names import URL_PATH, is_repo_file, is_repo_id, is_revision
 from ..runtimes import RuntimeName, names as runtime_names
+from ..runtimes.knobs import GPU_BACKENDS
 
 LayerKind = Literal["full", "sliding", "linear", "mla"]
 
@@ -313,7 +314,7 @@ class VisibleMemory(Sourced):
 
 # The GPU programming stacks a runtime may be built on. A card lists, per runtime, those that serve it, best
 # first: vLLM serves MI300X through ROCm, an RX 9070 XT through ROCm (gfx1201), not at all on Apple GPUs.
-Backend = Literal["cuda", "rocm", "vulkan", "metal", "sycl", "xpu"]
+Backend = Literal[GPU_BACKENDS]
 
 
 class Gpu(Sourced):

@@ -225,6 +225,10 @@ def _settings(server: Server, lines: Lines, gib: float | None = None, gpu_name: 
         text = _setting_text(knob, value) if value is not None else None
         if text is not None:
             lines.add(f"{knob.name} = {text}", _from(value), "settings")
+    image = server.container.image if server.container is not None else None
+    backend = rt.pin.backend_of(image.text) if image is not None and image.text else None
+    if backend is not None:
+        lines.add(f"backend = {backend}", _where(image.span, "the image"), "settings")
     if rt.knob("tensor") is not None and server.value("tensor") is None:
         lines.add(f"{rt.knob('tensor').name} = 1", "not set: the runtime's default", "settings")
     if gib is not None and rt.max_seqs and server.value("slots") is None and rt.knob("slots"):

@@ -81,6 +81,22 @@ class Pin:
             return f"{self.image}:{self.gpu_tag or self.tag}"
         return dict(self.backend_images).get(backend)
 
+    def backend_of(self, image: str) -> str | None:
+        """The backend an image of this runtime runs on: a backend's own repository (`vllm/vllm-openai-rocm`)
+        or tag (`server-vulkan-b1234`, `0.33.0-rocm`, any release); None for the CPU or CUDA image, or an image
+        several backends share."""
+        repo, _, tag = image.split("@")[0].rpartition(":")
+        for backend, ref in self.backend_images:
+            their_repo, _, their_tag = ref.rpartition(":")
+            if their_repo != self.image:
+                if repo == their_repo or repo.endswith("/" + their_repo):
+                    return backend
+                continue
+            stem = their_tag.replace(self.version, "").strip("-")
+            if stem and f"-{stem}-" in f"-{tag}-":
+                return backend
+        return None
+
     @property
     def flags_file(self) -> str | None:
         return f"flags_{self.version}.json" if self.flag_table else None

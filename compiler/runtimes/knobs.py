@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+# The GPU programming stacks a runtime may be built on (a catalog GPU lists, per runtime, those that serve it),
+# and the CPU a host without a GPU runs on.
+GPU_BACKENDS = ("cuda", "rocm", "vulkan", "metal", "sycl", "xpu")
+BACKENDS = (*GPU_BACKENDS, "cpu")
+
 Kind = Literal["int", "fraction", "bool", "word", "text", "tokens", "duration", "flag"]
 
 # What a knob pins when it is not a `settings` entry: a field of the language (import writes it there).
@@ -31,10 +36,16 @@ class Knob:
     invert: bool = False          # the flag says the opposite of the setting (--disable-radix-cache)
     pin: bool = True              # a spec may pin it in `settings { ... }` (else it has a language field)
     source: str = ""              # where the runtime reads it, at the pinned version
+    choices: tuple[str, ...] = () # the values it takes when no flag table says (the backend)
 
     @property
     def language_field(self) -> bool:
         return self.setting in LANGUAGE_FIELDS
+
+
+def backend_knob() -> Knob:
+    """The build or image the runtime runs on: not a flag, the stack (`llmc.solve` checks the GPU has it)."""
+    return Knob("backend", "backend", "word", choices=BACKENDS)
 
 
 def knob(setting: str, name: str, kind: Kind, **kw) -> Knob:
@@ -42,4 +53,4 @@ def knob(setting: str, name: str, kind: Kind, **kw) -> Knob:
     return Knob(setting, name, kind, pin=pin, **kw)
 
 
-__all__ = ["LANGUAGE_FIELDS", "Kind", "Knob", "knob"]
+__all__ = ["BACKENDS", "GPU_BACKENDS", "LANGUAGE_FIELDS", "Kind", "Knob", "backend_knob", "knob"]

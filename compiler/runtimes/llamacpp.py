@@ -1,7 +1,7 @@
 """llama.cpp: llama-server's buffers per device, a layer split, layer/expert offload to host RAM."""
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
-from .knobs import knob
+from .knobs import backend_knob, knob
 
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
@@ -29,6 +29,7 @@ SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, source=(
 # llama.cpp b11312 common/arg.cpp: the long flags and their LLAMA_ARG_* variables (aliases such as -c, -np,
 # -ngl come from targets/llamacpp/flags_b11312.json)
 KNOBS = (
+    backend_knob(),
     knob("model", "model", "text", flag="--model", env="LLAMA_ARG_MODEL"),
     knob("hf_repo", "hf_repo", "text", flag="--hf-repo", env="LLAMA_ARG_HF_REPO", pin=False),
     knob("host", "host", "text", flag="--host", env="LLAMA_ARG_HOST"),

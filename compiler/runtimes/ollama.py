@@ -1,7 +1,7 @@
 """Ollama: llama.cpp's memory model and speed, admitted by its own share of free memory."""
 
 from .base import Pin, RuntimeProfile, Scheduler
-from .knobs import knob
+from .knobs import backend_knob, knob
 from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE
 
 VERSION = "0.33.0"
@@ -15,6 +15,7 @@ SCHEDULER = Scheduler("slots", 0.005, step_tokens=2048, ubatch=2048, source=(
 
 # Ollama 0.33 envconfig/config.go (OLLAMA_* variables) and api/types.go Options (Modelfile PARAMETERs)
 KNOBS = (
+    backend_knob(),
     knob("model", "from", "text", parameter="FROM"),
     knob("host", "host", "text", env="OLLAMA_HOST"),
     knob("context", "num_ctx", "tokens", parameter="num_ctx", env="OLLAMA_CONTEXT_LENGTH"),

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from .base import Pin, RuntimeProfile, Scheduler
-from .knobs import knob
+from .knobs import backend_knob, knob
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
 
 # SGLang 0.5.23 arg_groups/memory_hook.py handle_gpu_memory_settings: chunked_prefill_size by GPU memory
@@ -20,6 +20,7 @@ SCHEDULER = Scheduler("prefill-first", 0.010, preempts=True, source=(
 
 # SGLang 0.5.23 srt/server_args.py ServerArgs.add_cli_args (aliases from targets/sglang/flags_0.5.23.json)
 KNOBS = (
+    backend_knob(),
     knob("model", "model_path", "text", flag="--model-path"),
     knob("host", "host", "text", flag="--host"),
     knob("port", "port", "int", flag="--port"),

@@ -1,7 +1,7 @@
 """vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
-from .knobs import knob
+from .knobs import backend_knob, knob
 
 VERSION = "0.33.0"
 
@@ -26,6 +26,7 @@ SCHEDULER = Scheduler("mixed", 0.010, preempts=True, source=(
 # vLLM 0.33 engine/arg_utils.py EngineArgs.add_cli_args and entrypoints/openai/cli_args.py: the long flags
 # (their aliases, e.g. -tp, come from the generated flag table targets/vllm/flags_0.33.0.json).
 KNOBS = (
+    backend_knob(),
     knob("model", "model", "text", flag="--model"),
     knob("host", "host", "text", flag="--host"),
     knob("port", "port", "int", flag="--port"),

@@ -21,7 +21,7 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
     c = best.candidate
     objective, task = d.objective, d.task
     pin = profile(c.runtime.name).pin
-    backend = ctx.topology.backend(c.runtime.name)
+    backend = ctx.topology.backend(c.runtime.name, d.pin_value("backend"))
     return Plan(
         llmc_version=__version__,
         deployment=d.name,

@@ -152,10 +152,14 @@ def runtime_rejection(deployment: Deployment, runtime: Runtime, fmt: Format, top
         # the vision tower of a GGUF model is a second file (llama-server --mmproj), which no catalog
         # variant lists and the launchers do not fetch: without it the server answers text only
         return f"{runtime.name} serves images from a GGUF only with its mmproj file, which llmc does not fetch"
+    pinned = deployment.pin_value("backend")
+    if topology.cpu_only and pinned not in (None, "cpu"):
+        return f"the {pinned} backend needs a GPU; this host has none"
     if not topology.cpu_only:
-        backend = topology.backend(runtime.name)
+        backend = topology.backend(runtime.name, pinned)
         if backend is None:
-            return f"{runtime.name} has no backend for {_cards(topology)} ({_served_by(topology)})"
+            what = f"no {pinned} backend" if pinned else "no backend"
+            return f"{runtime.name} has {what} for {_cards(topology)} ({_served_by(topology)})"
         if deployment.emit and profile(runtime.name).pin.image_ref(backend) is None:
             return f"{runtime.name} publishes no {backend} container image, which " \
                    f"`emit = [{', '.join(deployment.emits)}]` needs (it runs natively there)"
@@ -218,13 +222,14 @@ def _tensor_sizes(model: Model, topology: Topology) -> list[int]:
     return [t for t in sizes if model.n_heads % t == 0]
 
 
-def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology) -> str | None:
+def kv_rejection(kv: KvType, runtime: Runtime, model: Model, topology: Topology, pinned_backend: str | None = None
+                 ) -> str | None:
     if runtime.name not in kv.runtimes or kv.id not in runtime.kv_types:
         return f"{runtime.name} has no {kv.id} KV cache"
     if kv.block_size > 1 and (reasons := kv_constraints(model, kv, runtime.name)):
         return reasons[0]
     if kv.min_compute_capability and not topology.cpu_only:
-        if topology.backend(runtime.name) != "cuda":
+        if topology.backend(runtime.name, pinned_backend) != "cuda":
             return f"{kv.id} KV needs compute capability {kv.min_compute_capability} kernels (CUDA)"
         cc = min(gpu.compute_capability or 0 for gpu in topology.distinct_cards)
         if cc < kv.min_compute_capability:

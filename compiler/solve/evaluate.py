@@ -171,7 +171,9 @@ def memory_violation(ctx: Context, c: Candidate, mem: MemoryEstimate) -> Violati
     if mem.kv_tokens_capacity is not None:
         need = kv_tokens_needed(ctx, c, mem)
         if mem.kv_tokens_capacity < need:
-            return Violation("memory", f"KV cache holds {mem.kv_tokens_capacity} tokens; the workload needs {need}",
+            why = f"one {c.context}-token sequence (the context) does not fit, and the runtime refuses to start" \
+                if need == c.context else f"the workload needs {need}"
+            return Violation("memory", f"KV cache holds {mem.kv_tokens_capacity} tokens; {why}",
                              (need - mem.kv_tokens_capacity) / need)
     return None
 

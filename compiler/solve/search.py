@@ -144,7 +144,7 @@ def _search_model(ctx: Context, model: Model, catalog, local, result: SearchResu
                 reasons.append(("runtime support", why))
                 continue
             for kv in _kv_types(ctx, catalog):
-                why = kv_rejection(kv, runtime, model, ctx.topology)
+                why = kv_rejection(kv, runtime, model, ctx.topology, d.pin_value("backend"))
                 if why:
                     reasons.append(("runtime support", why))
                     continue

@@ -78,13 +78,16 @@ class Topology:
         """The distinct cards of a node, in device order of first appearance."""
         return tuple(dict.fromkeys(d.gpu for d in self.node))
 
-    def backend(self, runtime: str) -> str | None:
-        """The backend `runtime` serves every card of the node through ("cpu" on a CPU-only host): the first
-        that each card lists for it; None when the cards share none."""
+    def backend(self, runtime: str, pinned: str | None = None) -> str | None:
+        """The backend `runtime` serves every card of the node through ("cpu" on a CPU-only host): the pinned
+        one (`settings { backend = ... }`) or else the first that each card lists for it; None when the cards
+        share none (or not the pinned one)."""
         if not self.distinct_cards:
-            return "cpu"
+            return "cpu" if pinned in (None, "cpu") else None
         shared = [b for b in self.distinct_cards[0].backends_for(runtime)
                   if all(b in card.backends_for(runtime) for card in self.distinct_cards[1:])]
+        if pinned is not None:
+            return pinned if pinned in shared else None
         return shared[0] if shared else None
 
     @property
