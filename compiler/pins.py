@@ -81,7 +81,7 @@ def _value(ctx: Ctx, item: Stmt, knob: Knob, rt) -> bool | int | float | str | N
     kind = knob.kind
     if kind == "bool":
         b = lower_bool(ctx, item)
-        return None if b is None else b.value
+        return None if b is None else b.value != knob.invert   # `disable_radix_cache = true`: no prefix caching
     if kind == "text":
         t = lower_text(ctx, item)
         return None if t is None else t.value

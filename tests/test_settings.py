@@ -101,3 +101,10 @@ def test_the_language_reference_lists_every_setting():
     rows = set(re.findall(r"^\| (vllm|llama\.cpp|ollama|sglang) \| `([a-z_]+)` \|", text, re.M))
     knobs = {(rt.name, k.name) for rt in PROFILES.values() for k in rt.knobs if k.pin}
     assert rows == knobs
+
+
+def test_an_inverted_flag_pins_the_setting_it_negates():
+    plan = _plan(_spec("sglang", "    tp_size = 2\n    disable_radix_cache = true"))
+    assert plan.settings.enable_prefix_caching is False
+    script = {a.path: a.content for a in emit_all(plan)[0]}["sglang/launch.sh"]
+    assert "--disable-radix-cache" in script

@@ -92,6 +92,7 @@ class Server:
     env: dict[str, Value] = field(default_factory=dict)
     unknown: list[Value] = field(default_factory=list)  # flags the pinned release does not have
     flags: list[tuple[tuple[str, ...], Value]] = field(default_factory=list)   # every known flag: (its choices, value)
+    dropped: list[Value] = field(default_factory=list)  # what the runtime reads and ignores without a word
     container: Container | None = None
     version: Value | None = None                        # the image tag
     template: bool = False                              # a Modelfile TEMPLATE

@@ -19,9 +19,18 @@ class Identified:
     how: str                   # what matched, for the spec's comment
 
 
+# An Ollama library reference: `qwen3:8b`, `llama3.1:8b-instruct-q8_0` (no namespace, a tag).
+LIBRARY = re.compile(r"(?P<name>[a-z0-9][a-z0-9._-]*):(?P<tag>[A-Za-z0-9._-]+)")
+# The library's size tags point at Q4_K_M builds (ollama.com/library: `8b` = `8b-q4_K_M`); assumed per model.
+LIBRARY_DEFAULT_QUANT = "q4_k_m"
+
+
 def identify(catalog: Catalog, text: str, quant: str | None = None) -> Identified | None:
     """The model `text` names, or None. `quant` is a `-hf repo:QUANT` suffix."""
-    text = text.strip().strip("'\"")
+    text = re.sub(r"^(https?://)?(hf\.co|huggingface\.co)/", "", text.strip().strip("'\""))
+    library = LIBRARY.fullmatch(text)
+    if library is not None:
+        return _library(catalog, library.group("name"), library.group("tag"))
     if ":" in text and "/" in text and not text.startswith(("/", ".")) and quant is None:
         text, _, quant = text.partition(":")
     base = posixpath.basename(text.rstrip("/"))
@@ -42,6 +51,25 @@ def identify(catalog: Catalog, text: str, quant: str | None = None) -> Identifie
             if not variant.file and posixpath.basename(variant.repo).lower() == base.lower():
                 return Identified(model, variant, variant.format, f"folder named like {variant.repo}")
     return None
+
+
+def _library(catalog: Catalog, name: str, tag: str) -> Identified | None:
+    size, *rest = tag.split("-")
+    # the library names the chat model of a family plainly: `llama3.1:8b` is Llama-3.1-8B-Instruct
+    model = next(filter(None, (catalog.find_model(f"{name}-{size}{suffix}") for suffix in ("", "-instruct", "-it"))),
+                 None)
+    rest = [w for w in rest if w.lower() not in ("instruct", "it")]
+    if model is None:
+        return None
+    words = [w.lower() for w in rest]
+    fmt = next((w for w in words if w in catalog.formats), None) or next(
+        ("_".join(words[i:]) for i in range(len(words)) if "_".join(words[i:]) in catalog.formats),
+        LIBRARY_DEFAULT_QUANT)
+    variant = next((v for v in model.variants if v.file and v.format == fmt), None)
+    if variant is None:
+        return None
+    return Identified(model, variant, fmt, f"Ollama library tag {name}:{tag} (a {fmt} GGUF; the library's default "
+                                           "quantization is Q4_K_M)")
 
 
 def _quant_matches(variant: Variant, quant: str | None) -> bool:

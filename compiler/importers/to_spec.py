@@ -240,7 +240,7 @@ def _setting_text(knob, value: Value) -> str | None:
     if value.symbolic:
         return None
     if knob.kind == "bool":
-        return "true" if value.flag_on() != knob.invert else "false"
+        return "true" if value.flag_on() else "false"   # the runtime's own name: --disable-x is `disable_x = true`
     if value.text is None:
         return None
     if knob.kind in ("int", "tokens"):

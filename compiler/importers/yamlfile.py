@@ -364,8 +364,8 @@ def _pod_servers(pos: Positions, pod: CommentedMap, replicas: int) -> Iterator[S
 # ---------------------------------------------------------------------------
 
 def _vllm_config(source: SourceFile, pos: Positions, doc: CommentedMap) -> ConfigFile | None:
-    """A `vllm serve --config` file: long option names without `--` (utils/argparse_utils.py
-    load_config_file); `true` is the bare flag, `false` its `--no-` form."""
+    """A `vllm serve --config` file: long option names without `--` (vLLM 0.33 utils/argparse_utils.py
+    load_config_file); `true` is the bare flag, `false` the `--no-KEY` option when it exists, else dropped."""
     from ..runtimes import PROFILES
     from ..runtimes.flags import flag_table
 
@@ -375,21 +375,29 @@ def _vllm_config(source: SourceFile, pos: Positions, doc: CommentedMap) -> Confi
     if table is None or not keys or not any(table.get("--" + k.replace("_", "-")) for k in keys):
         return None
     words: list[Word] = []
+    dropped: list[Value] = []
     for key in doc:
         value = doc[key]
         line, col = doc.lc.key(key)
         start = pos.offset(line, col)
         flag = "--" + str(key).replace("_", "-")
-        if value is True or value is False:
-            flag = flag if value else "--no-" + flag[2:]
+        if value is False:
+            # `false` becomes `--no-KEY` only when that exact option exists; otherwise vLLM drops it
+            if table.get(f"--no-{key}") is None:
+                dropped.append(Value("false", pos.key(doc, key), str(key)))
+                continue
+            words.append(Word(f"--no-{key}", start, start + len(str(key))))
+            continue
+        if value is True:
             words.append(Word(flag, start, start + len(str(key))))
             continue
         words.append(Word(flag, start, start + len(str(key))))
         if not isinstance(value, (dict, list)):
             words.append(pos.word(doc, key))
     config = ConfigFile(source=source, kind="vllm-config")
-    span = pos.span(0, 0, 1)
-    config.servers.append(server_from_args(runtime, words, {}, span, _span_of(pos)))
+    server = server_from_args(runtime, words, {}, pos.span(0, 0, 1), _span_of(pos))
+    server.dropped = dropped
+    config.servers.append(server)
     return config
 
 

@@ -1,4 +1,5 @@
-"""Whether a container reserves a GPU, and whether its image runs on one (E823, W824 read it)."""
+"""A container's GPU reservation and image: whether it reserves a GPU, runs on one, names a release (E823, W824,
+W837, W840 read it)."""
 
 HELP = ("compose: `deploy.resources.reservations.devices: [{driver: nvidia, count: 1, capabilities: [gpu]}]` "
         "(or `gpus: all`); Kubernetes: `resources.limits: {nvidia.com/gpu: 1}`; docker run: `--gpus all`")
@@ -21,4 +22,11 @@ def gpu_image(server) -> bool:
     return any(tag.startswith(t.rpartition("-")[0]) for t in gpu_tags)
 
 
-__all__ = ["HELP", "gpu_image", "unreserved"]
+def moving(image: str) -> bool:
+    """A tag that names no release (`latest`, `nightly`, `server-cuda`, none at all): it moves on every pull."""
+    last = image.split("@")[0].rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else ""
+    return "@sha256:" not in image and not any(ch.isdigit() for ch in tag)
+
+
+__all__ = ["HELP", "gpu_image", "moving", "unreserved"]

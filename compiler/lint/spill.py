@@ -18,9 +18,10 @@ def over(server, ctx):
 
 
 def parts(device) -> str:
+    rest = device.total_bytes - device.weights_bytes - device.kv_cache_bytes - device.compute_bytes
     return (f"weights {format_bytes(device.weights_bytes)} + KV cache {format_bytes(device.kv_cache_bytes)} + "
-            f"compute {format_bytes(device.compute_bytes)} = {format_bytes(device.total_bytes)} of "
-            f"{format_bytes(device.capacity_bytes)}")
+            f"compute {format_bytes(device.compute_bytes)} + runtime and margin {format_bytes(rest)} = "
+            f"{format_bytes(device.total_bytes)} of {format_bytes(device.capacity_bytes)}")
 
 
 def consequence(server) -> str:

@@ -8,7 +8,8 @@ from ..spill import consequence, over, parts
       "(-c 0 = the trained context)")
 def huge_context(server, ctx):
     found = over(server, ctx)
-    if found is None or found[2] <= found[1].capacity_bytes and found[0].candidate.slots > 1:
+    shared = server.runtime.slots_split_context   # -c holds every slot's context: the total is what to lower
+    if found is None or (found[2] <= found[1].capacity_bytes and found[0].candidate.slots > 1 and not shared):
         return
     ev, device, _ = found
     value = server.value("context")

@@ -1,3 +1,4 @@
+from ..container_gpu import moving
 from ..context import finding
 from ..registry import rule
 
@@ -9,9 +10,7 @@ def image_tag(server, ctx):
     image = c.image if c is not None else None
     if image is None or not image.text or image.symbolic or "@sha256:" in image.text:
         return
-    last = image.text.rsplit("/", 1)[-1]
-    tag = last.rsplit(":", 1)[1] if ":" in last else None
-    if tag not in (None, "latest", "main", "nightly"):
+    if not moving(image.text):
         return
     pin = server.runtime.pin
     yield finding("W840", f"`{image.text}` is not pinned: every pull may bring another {server.runtime.name} release",

@@ -21,7 +21,7 @@ def memory_headroom(server, ctx):
     free = gpu.visible_memory_bytes - DESKTOP_BYTES
     if wanted <= free:
         return
-    yield finding("W826", f"{fraction:g} of the {gpu.name} is {format_bytes(wanted)}, more than is free while a "
+    yield finding("W826", f"{fraction:g} of the {gpu.name} is {format_bytes(wanted)}, more than is free if a "
                   f"desktop holds ~{format_bytes(DESKTOP_BYTES)} of it", value or server.span,
                   label="needs to be free at start",
                   detail=f"{rt.name} takes the fraction of the card's whole memory and checks at start that it is "
