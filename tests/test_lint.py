@@ -241,3 +241,20 @@ def test_yaml_styles_do_not_change_the_findings(tmp_path, command_style, env_as_
     path = _write(tmp_path, "compose.yaml", text)
     codes = sorted(d.code for d in lint_paths([path], '2 x "RTX 4090"').diagnostics)
     assert codes == sorted(["E804", "E809", "E821", "W806", "W820", "W825", "W827"]), text
+
+
+def test_the_readme_commands_work_on_the_example_configs(tmp_path):
+    configs = REPO / "examples" / "configs"
+    done = _llmc("lint", str(configs / "compose.yaml"), "--hardware", '2 x "RTX 4090"', "--format", "json")
+    assert done.returncode == 1
+    assert {d["code"] for d in json.loads(done.stdout)} == {"E804", "E809", "W820", "W825", "W827", "W840"}
+    assert _llmc("lint", str(configs / "serve.sh"), "--hardware", '2 x "RTX 4090"').returncode == 0
+    spec = tmp_path / "serve.llmspec"
+    done = _llmc("import", str(configs / "serve.sh"), "--hardware", '2 x "RTX 4090"', "-o", str(spec))
+    assert done.returncode == 0, done.stderr
+    built = _llmc("build", str(spec), "-o", str(tmp_path / "build"))
+    assert built.returncode == 0, built.stderr
+    script = (tmp_path / "build" / "serve" / "vllm" / "serve.sh").read_text()
+    for flag in ("--tensor-parallel-size 2", "--max-model-len 32768", "--max-num-seqs 32",
+                 "--gpu-memory-utilization 0.9", "--tool-call-parser hermes", "--reasoning-parser qwen3"):
+        assert flag in script

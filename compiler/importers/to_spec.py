@@ -7,6 +7,7 @@ diagnostics then report. The text goes through `llmc fmt`, so it is canonical.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -71,7 +72,7 @@ def import_spec(server: Server, catalog: Catalog, hardware: HardwareArg | None =
     _kv(server, catalog, lines)
     _serve(server, lines)
     _settings(server, lines, card.visible_memory_bytes / 2**30 if card else None, card.name if card else "")
-    _workload(server, lines)
+    _workload(server, found, lines)
     _hardware(lines, hardware, gpus)
     title = _name(server, name)
     text = _render(title, lines, server)
@@ -79,7 +80,14 @@ def import_spec(server: Server, catalog: Catalog, hardware: HardwareArg | None =
     return formatted or text
 
 
-def _workload(server: Server, lines: Lines) -> None:
+def _workload(server: Server, found: Identified | None, lines: Lines) -> None:
+    tools = server.value("auto_tool_choice") or (server.runtime.knob("auto_tool_choice") is None
+                                                 and server.value("tool_call_parser"))
+    if tools:
+        lines.add("task = agent", _from(tools) + ": clients call tools", "workload")
+    thinking = _thinking(server, found)
+    if thinking is not None:
+        lines.add(f"thinking = {thinking[0]}", thinking[1], "workload")
     slots = server.integer("slots")
     replicas = server.integer("replicas") or 1
     if slots:
@@ -87,6 +95,22 @@ def _workload(server: Server, lines: Lines) -> None:
                   "workload")
     else:
         lines.add("concurrency = 1", "assumed: the config does not say how many users; write yours", "workload")
+
+
+def _thinking(server: Server, found: Identified | None) -> tuple[str, str] | None:
+    """Whether the model thinks as configured: the chat-template switch the server sets by default, else the
+    model's own default (what the runtime does when the config says nothing)."""
+    thinking = found.model.thinking if found else None
+    if thinking is None:
+        return None
+    value = server.value("chat_template_kwargs")
+    try:
+        kwargs = json.loads(value.text) if value is not None and value.text and not value.symbolic else {}
+    except ValueError:
+        kwargs = {}
+    if thinking.switch and isinstance(kwargs, dict) and thinking.switch in kwargs:
+        return ("on" if kwargs[thinking.switch] else "off"), f"{_from(value)} {thinking.switch}"
+    return ("off" if thinking.default == "off" else "on"), "not set: the model's own default"
 
 
 def _where(span: Span, what: str) -> str:

@@ -43,6 +43,8 @@ KNOBS = (
     knob("tool_call_parser", "tool_call_parser", "word", flag="--tool-call-parser", pin=False),
     knob("reasoning_parser", "reasoning_parser", "word", flag="--reasoning-parser", pin=False),
     knob("chat_template", "chat_template", "text", flag="--chat-template", pin=False),
+    knob("chat_template_kwargs", "default_chat_template_kwargs", "text", flag="--default-chat-template-kwargs",
+         pin=False),
     knob("trust_remote_code", "trust_remote_code", "bool", flag="--trust-remote-code", pin=False),
     knob("revision", "revision", "text", flag="--revision", pin=False),
 )

@@ -51,6 +51,8 @@ KNOBS = (
     knob("auto_tool_choice", "enable_auto_tool_choice", "bool", flag="--enable-auto-tool-choice", pin=False),
     knob("reasoning_parser", "reasoning_parser", "word", flag="--reasoning-parser", pin=False),
     knob("chat_template", "chat_template", "text", flag="--chat-template", pin=False),
+    knob("chat_template_kwargs", "default_chat_template_kwargs", "text", flag="--default-chat-template-kwargs",
+         pin=False),
     knob("trust_remote_code", "trust_remote_code", "bool", flag="--trust-remote-code", pin=False),
     knob("revision", "revision", "text", flag="--revision", pin=False),
     knob("code_revision", "code_revision", "text", flag="--code-revision", pin=False),
