@@ -166,7 +166,7 @@ def test_compose_and_kubernetes_readers_find_the_server_behind_a_shell_entrypoin
 def test_an_unknown_flag_and_a_flag_value_keep_the_runtime_release_in_view():
     [server] = read_config(SourceFile(path="r.sh", text="vllm serve m --max-modle-len 4096 --dtype bf16\n")).servers
     assert [u.written for u in server.unknown] == ["--max-modle-len"]
-    assert ("bfloat16" in server.flags[-1][0]) and server.flags[-1][1].text == "bf16"
+    assert "bfloat16" in server.flags[-1][0].choices and server.flags[-1][1].text == "bf16"
 
 
 # ---------------------------------------------------------------------------

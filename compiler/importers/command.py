@@ -76,6 +76,8 @@ def server_from_args(runtime: RuntimeProfile, args: Sequence[Word], env: dict[st
 def _read_env(server: Server, env: dict[str, Word], span_of: SpanOf) -> None:
     by_env = {k.env: k for k in server.runtime.knobs if k.env}
     for name, word in env.items():
+        if not name.isidentifier():   # $0, the script's own path
+            continue
         value = Value(word.text.partition("=")[2], span_of(word), name, word.symbolic)
         server.env[name] = value
         if name in by_env:
@@ -83,13 +85,15 @@ def _read_env(server: Server, env: dict[str, Word], span_of: SpanOf) -> None:
 
 
 def _read_flags(server: Server, args: list[Word], span_of: SpanOf) -> None:
-    table = flag_table(server.runtime)
+    rt = server.runtime
+    table = flag_table(rt)
     by_key = {table.key_of(k.flag): k for k in server.runtime.knobs if k.flag and table and table.key_of(k.flag)}
     i = 0
     while i < len(args):
         word = args[i]
         written, eq, inline = word.text.partition("=")
-        flag = table.get(written) if table and written.startswith("-") else None
+        flag = table.lookup(written, rt.flag_prefixes, rt.flag_underscores) if table and written.startswith("-") \
+            else None
         if not word.text.startswith("-"):
             if server.runtime.model_positional and "model" not in server.settings:
                 server.settings["model"] = Value(word.text, span_of(word), "the model argument", word.symbolic)
@@ -108,14 +112,27 @@ def _read_flags(server: Server, args: list[Word], span_of: SpanOf) -> None:
                 values.append(args[i])
                 if not flag.many:
                     break
+        knob = by_key.get(flag.key)
         text = " ".join(v.text for v in values) if values else None
+        if text and knob is not None and knob.kind == "tokens" and rt.human_readable_ints:
+            text = human_readable_int(text)
         value = Value(text, span_of(word).to(span_of(values[-1] if values else word)), written,
                       any(v.symbolic for v in values))
-        server.flags.append((flag.choices, value))
-        knob = by_key.get(flag.key)
+        server.flags.append((flag, value))
         if knob is not None:
             server.settings[knob.setting] = value
         i += 1
+
+
+def human_readable_int(text: str) -> str:
+    """vLLM's human_readable_int (utils/argparse_utils.py): `32k` is 32,000 and `32K` is 32,768."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmMgGtT])", text.strip())
+    if not m:
+        return text
+    number, suffix = m.groups()
+    scale = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}.get(suffix) or {"K": 2**10, "M": 2**20, "G": 2**30,
+                                                                             "T": 2**40}[suffix]
+    return str(int(float(number) * scale))
 
 
 def _skip_value(args: list[Word], i: int, eq: str) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
 from ..runtimes import RuntimeProfile
+from ..runtimes.flags import Flag
 from ..source import SourceFile, Span
 
 
@@ -78,8 +79,23 @@ class Container:
     liveness: Span | None = None
     startup: Span | None = None
     service_links: bool = True          # Kubernetes injects <SERVICE>_PORT variables
-    pod_span: Span | None = None        # the pod spec, for findings about it
-    replicas: int = 1
+    host_network: Span | None = None    # shares the host's network (where it says so): its bind address is the host's
+    labels: dict[str, str] = field(default_factory=dict)   # the pod's labels (what a Service selects)
+    group: int = 1                      # pods that run one server together (a LeaderWorkerSet's size)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A Kubernetes Service: its name (it injects <NAME>_PORT variables) and how far it exposes its pods."""
+
+    name: str
+    span: Span
+    type: str                           # ClusterIP, NodePort, LoadBalancer
+    selector: dict[str, str]
+    type_span: Span
+
+    def selects(self, container: Container) -> bool:
+        return bool(self.selector) and all(container.labels.get(k) == v for k, v in self.selector.items())
 
 
 @dataclass
@@ -91,7 +107,7 @@ class Server:
     settings: dict[str, Value] = field(default_factory=dict)   # llmc's setting name (Knob.setting) -> value
     env: dict[str, Value] = field(default_factory=dict)
     unknown: list[Value] = field(default_factory=list)  # flags the pinned release does not have
-    flags: list[tuple[tuple[str, ...], Value]] = field(default_factory=list)   # every known flag: (its choices, value)
+    flags: list[tuple[Flag, Value]] = field(default_factory=list)   # every flag the release has, as written
     dropped: list[Value] = field(default_factory=list)  # what the runtime reads and ignores without a word
     container: Container | None = None
     version: Value | None = None                        # the image tag
@@ -106,11 +122,16 @@ class Server:
                 return len([d for d in value.text.split(",") if d.strip()]), value.span
         c = self.container
         if c is not None and c.gpus is not None:
-            return c.gpus, c.gpu_span
+            return c.gpus * c.group, c.gpu_span
         return None, c.gpu_span if c is not None and c.gpus_all else None
 
     def value(self, setting: str) -> Value | None:
         return self.settings.get(setting)
+
+    @property
+    def api_key(self) -> Value | None:
+        """The key as set: on the command line or in a variable, or a file of keys (llama-server)."""
+        return self.settings.get("api_key") or self.settings.get("api_key_file")
 
     def flag(self, setting: str) -> bool | None:
         """A boolean setting, None when not written; an inverted flag (--disable-x) reads as its setting."""
@@ -130,8 +151,8 @@ class ConfigFile:
     source: SourceFile
     kind: str                                   # shell, compose, kubernetes, modelfile, vllm-config
     servers: list[Server] = field(default_factory=list)
-    services: list[tuple[str, Span]] = field(default_factory=list)   # Kubernetes Service names
+    services: list[Service] = field(default_factory=list)    # Kubernetes Services
     diagnostics: list[Diagnostic] = field(default_factory=list)      # what reading it found wrong
 
 
-__all__ = ["ConfigFile", "Container", "Mount", "Port", "Server", "Value"]
+__all__ = ["ConfigFile", "Container", "Mount", "Port", "Server", "Service", "Value"]

@@ -88,8 +88,11 @@ def _docker_option(container: Container, env: dict[str, Word], name: str, value:
     if value is None:
         return
     text = value.text
-    if name in ("-e", "--env") and "=" in text:
-        env[text.partition("=")[0]] = value
+    if name in ("-e", "--env"):
+        # `-e NAME` passes the host's value on
+        env[text.partition("=")[0]] = value if "=" in text else Word(f"{text}=${{{text}}}", value.start, value.end, True)
+    elif name in ("--network", "--net") and text == "host":
+        container.host_network = span_of(word)
     elif name == "--gpus":
         container.gpu_span = span_of(value)
         count = text.removeprefix("count=")

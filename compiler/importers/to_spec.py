@@ -23,7 +23,6 @@ from .config import ConfigFile, Server, Value
 from .hardware import HardwareArg
 from .models import Identified, identify
 
-NOT_A_SETTING = {"model", "hf_repo"}
 
 
 @dataclass

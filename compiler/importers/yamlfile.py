@@ -15,7 +15,7 @@ from ruamel.yaml.error import YAMLError
 from ..source import SourceFile, Span
 from ..units import parse_size
 from .command import image_tag, recognise, runtime_of_image, server_from_args
-from .config import ConfigFile, Container, Mount, Port, Server, Value
+from .config import ConfigFile, Container, Mount, Port, Server, Service, Value
 from .script import parse_port
 from .shell import Word, commands, resolve, split_words
 
@@ -42,21 +42,21 @@ class Positions:
         return Span(file=self.source.path, line=line0 + 1, col=col0 + 1, end_line=end.line, end_col=end.col + 1)
 
     def key(self, node: CommentedMap, key: str) -> Span:
-        line, col = node.lc.key(key)
+        line, col = where(node, key, "key")
         return self.span(line, col, len(str(key)))
 
     def value(self, node: CommentedMap, key: str) -> Span:
-        line, col = node.lc.value(key)
+        line, col = where(node, key, "value")
         return self.span(line, col, len(str(node[key])) if not isinstance(node[key], (dict, list)) else 1)
 
     def item(self, node: CommentedSeq, index: int) -> Span:
-        line, col = node.lc.item(index)
+        line, col = where(node, index, "item")
         value = node[index]
         return self.span(line, col, len(str(value)) if not isinstance(value, (dict, list)) else 1)
 
     def words(self, node, key_or_index) -> list[Word]:
         """Shell words of a string value, each at the offset where it is written (found again in the file)."""
-        line, col = node.lc.value(key_or_index) if isinstance(node, CommentedMap) else node.lc.item(key_or_index)
+        line, col = where(node, key_or_index, "value" if isinstance(node, CommentedMap) else "item")
         text = str(node[key_or_index])
         cursor = self.offset(line, col)
         out = []
@@ -70,11 +70,28 @@ class Positions:
         return out
 
     def word(self, node, key_or_index) -> Word:
-        line, col = node.lc.value(key_or_index) if isinstance(node, CommentedMap) else node.lc.item(key_or_index)
+        line, col = where(node, key_or_index, "value" if isinstance(node, CommentedMap) else "item")
         text = str(node[key_or_index])
         start = self.offset(line, col)
         quoted = self.source.text[start:start + 1] in ("'", '"')
         return Word(text, start + quoted, start + quoted + len(text), "$" in text)
+
+
+def _int(value) -> int | None:
+    """A count as YAML holds it; None for a template placeholder (`"${TP_SIZE}"`) or anything else."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def where(node, key, part: str) -> tuple[int, int]:
+    """(line, column), 0-based, of a key, a value or a list item; a key merged in from an anchor (`<<: *base`)
+    has no position of its own here, so it is the mapping's."""
+    try:
+        return getattr(node.lc, part)(key)
+    except (KeyError, IndexError, TypeError):
+        return node.lc.line, node.lc.col
 
 
 def load_documents(source: SourceFile) -> list:
@@ -186,22 +203,24 @@ def _env_words(pos: Positions, env) -> dict[str, Word]:
     out: dict[str, Word] = {}
     if isinstance(env, CommentedMap):
         for name in env:
-            line, col = env.lc.key(name)
-            value = "" if env[name] is None else str(env[name])
+            line, col = where(env, name, "key")
+            value = f"${{{name}}}" if env[name] is None else str(env[name])   # `NAME:` passes the host's value
             start = pos.offset(line, col)
             out[str(name)] = Word(f"{name}={value}", start, start + len(str(name)), "$" in value)
     elif isinstance(env, CommentedSeq):
         for i, item in enumerate(env):
             if isinstance(item, CommentedMap) and "name" in item:
-                line, col = item.lc.value("name")
+                line, col = where(item, "name", "value")
                 start = pos.offset(line, col)
                 value = item.get("value")
                 symbolic = value is None or "$" in str(value)
                 text = "" if value is None else str(value)
                 out[str(item["name"])] = Word(f"{item['name']}={text}", start, start + len(str(item["name"])),
                                               symbolic)
-            elif isinstance(item, str) and "=" in item:
+            elif isinstance(item, str):
                 word = pos.word(env, i)
+                if "=" not in item:   # `- NAME` passes the host's value
+                    word = Word(f"{item}=${{{item}}}", word.start, word.end, True)
                 out[item.partition("=")[0]] = word
     return out
 
@@ -250,6 +269,7 @@ def _compose_container(pos: Positions, services: CommentedMap, name: str, svc: C
         c.gpus_all = str(svc["gpus"]) == "all"
     if str(svc.get("runtime", "")) == "nvidia":
         c.gpu_span, c.gpus_all = pos.key(svc, "runtime"), True
+    c.host_network = pos.key(svc, "network_mode") if str(svc.get("network_mode", "")) == "host" else None
     c.shared_memory = str(svc.get("ipc", "")) == "host" or (parse_size(str(svc.get("shm_size", "0"))) or 0) >= 1 << 30
     for i, volume in enumerate(svc.get("volumes") or ()):
         if isinstance(volume, CommentedMap):
@@ -263,14 +283,12 @@ def _compose_container(pos: Positions, services: CommentedMap, name: str, svc: C
     for i, port in enumerate(svc.get("ports") or ()):
         if isinstance(port, CommentedMap):
             published = port.get("published")
-            parsed = Port(port.get("host_ip"), int(str(published).split("-")[0]) if published else None,
-                          int(port.get("target", 0)), pos.item(svc["ports"], i))
+            parsed = Port(port.get("host_ip"), _int(str(published).split("-")[0]) if published else None,
+                          _int(port.get("target")) or 0, pos.item(svc["ports"], i))
         else:
             parsed = parse_port(str(port), pos.item(svc["ports"], i))
         if parsed:
             c.ports.append(parsed)
-    if isinstance(svc.get("deploy"), CommentedMap) and isinstance(svc["deploy"].get("replicas"), int):
-        c.replicas = svc["deploy"]["replicas"]
     return c
 
 
@@ -296,36 +314,45 @@ def _kubernetes(source: SourceFile, pos: Positions, documents: list) -> ConfigFi
             continue
         kind = str(doc.get("kind", ""))
         meta = doc.get("metadata") if isinstance(doc.get("metadata"), CommentedMap) else CommentedMap()
+        spec = doc.get("spec") if isinstance(doc.get("spec"), CommentedMap) else CommentedMap()
         if kind == "Service" and "name" in meta:
-            config.services.append((str(meta["name"]), pos.value(meta, "name")))
+            selector = spec.get("selector") if isinstance(spec.get("selector"), CommentedMap) else {}
+            kind_span = pos.value(spec, "type") if "type" in spec else pos.value(meta, "name")
+            config.services.append(Service(str(meta["name"]), pos.value(meta, "name"), str(spec.get("type", "ClusterIP")),
+                                           {str(k): str(v) for k, v in selector.items()}, kind_span))
         if kind in WORKLOADS:
-            replicas = (doc.get("spec") or {}).get("replicas", 1) if isinstance(doc.get("spec"), CommentedMap) else 1
-            for pod in _pod_specs(doc, kind):
-                for server in _pod_servers(pos, pod, replicas if isinstance(replicas, int) else 1):
+            group = _int((spec.get("leaderWorkerTemplate") or {}).get("size")) if kind == "LeaderWorkerSet" else None
+            for pod, labels in _pod_specs(doc, kind):
+                for server in _pod_servers(pos, pod, group or 1):
+                    server.container.labels = labels
                     config.servers.append(server)
     return config
 
 
-def _pod_specs(doc: CommentedMap, kind: str) -> Iterator[CommentedMap]:
+def _pod_specs(doc: CommentedMap, kind: str) -> Iterator[tuple[CommentedMap, dict[str, str]]]:
+    """Each pod spec of a workload, with its pod labels (what a Service selects)."""
     spec = doc.get("spec")
     if not isinstance(spec, CommentedMap):
         return
     if kind == "Pod":
-        yield spec
+        yield spec, _labels(doc)
         return
+    templates = [spec.get("template")]
     if kind == "LeaderWorkerSet":
-        lwt = spec.get("leaderWorkerTemplate") or {}
-        for key in ("leaderTemplate", "workerTemplate"):
-            template = lwt.get(key) if isinstance(lwt, CommentedMap) else None
-            if isinstance(template, CommentedMap) and isinstance(template.get("spec"), CommentedMap):
-                yield template["spec"]
-        return
-    template = spec.get("template")
-    if isinstance(template, CommentedMap) and isinstance(template.get("spec"), CommentedMap):
-        yield template["spec"]
+        lwt = spec.get("leaderWorkerTemplate") if isinstance(spec.get("leaderWorkerTemplate"), CommentedMap) else {}
+        templates = [lwt.get("leaderTemplate"), lwt.get("workerTemplate")]
+    for template in templates:
+        if isinstance(template, CommentedMap) and isinstance(template.get("spec"), CommentedMap):
+            yield template["spec"], _labels(template)
 
 
-def _pod_servers(pos: Positions, pod: CommentedMap, replicas: int) -> Iterator[Server]:
+def _labels(node: CommentedMap) -> dict[str, str]:
+    meta = node.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, CommentedMap) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, CommentedMap) else {}
+
+
+def _pod_servers(pos: Positions, pod: CommentedMap, group: int) -> Iterator[Server]:
     shm_volumes = {str(v.get("name")) for v in pod.get("volumes") or () if isinstance(v, CommentedMap)
                    and isinstance(v.get("emptyDir"), CommentedMap) and v["emptyDir"].get("medium") == "Memory"}
     containers = pod.get("containers") or ()
@@ -338,14 +365,16 @@ def _pod_servers(pos: Positions, pod: CommentedMap, replicas: int) -> Iterator[S
         server = _server(pos, image, program, _argv(pos, ctr, "args"), _env_words(pos, ctr.get("env")), name_span)
         if server is None:
             continue
-        c = Container(name=str(ctr.get("name", "")), span=name_span, image=image, replicas=replicas)
+        c = Container(name=str(ctr.get("name", "")), span=name_span, image=image, group=group,
+                      host_network=pos.key(pod, "hostNetwork") if pod.get("hostNetwork") is True else None)
         resources = ctr.get("resources") if isinstance(ctr.get("resources"), CommentedMap) else CommentedMap()
         for section in ("limits", "requests"):
             block = resources.get(section)
             if isinstance(block, CommentedMap):
                 for resource in GPU_RESOURCES:
                     if resource in block and c.gpus is None:
-                        c.gpus, c.gpu_span = int(block[resource]), pos.key(block, resource)
+                        c.gpus, c.gpu_span = _int(block[resource]), pos.key(block, resource)
+                        c.gpus_all = c.gpus is None   # a template's "${GPUS}": reserved, how many unknown
         for j, mount in enumerate(ctr.get("volumeMounts") or ()):
             if isinstance(mount, CommentedMap) and "mountPath" in mount:
                 c.mounts.append(Mount(str(mount["mountPath"]), pos.value(mount, "mountPath")))
@@ -378,7 +407,7 @@ def _vllm_config(source: SourceFile, pos: Positions, doc: CommentedMap) -> Confi
     dropped: list[Value] = []
     for key in doc:
         value = doc[key]
-        line, col = doc.lc.key(key)
+        line, col = where(doc, key, "key")
         start = pos.offset(line, col)
         flag = "--" + str(key).replace("_", "-")
         if value is False:

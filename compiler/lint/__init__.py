@@ -37,18 +37,20 @@ class LintRun:
 def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: HardwareArg | None = None,
                  rules: Sequence[Rule] | None = None) -> LintRun:
     run = LintRun()
-    for source in sources:
-        config = read_config(source)
+    configs = [read_config(source) for source in sources]
+    serving = any(c.servers for c in configs)
+    for config in configs:
         run.diagnostics += config.diagnostics
-        if not config.servers:
-            run.unusable = True
-            run.diagnostics.append(error(
-                E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{source.path}`", span=source.span_at(0),
-                detail=f"It reads {KINDS}; this file looks like {_looks_like(config)}, and none of what it starts "
-                       "is a runtime llmc knows.",
-                help="lint the file that starts the server, or name the runtime's command or image in it"))
+        # manifests without a server (a Service, a PVC) belong to the servers of the run's other files
+        if config.servers or (serving and config.kind == "kubernetes"):
+            run.configs.append(config)
             continue
-        run.configs.append(config)
+        run.unusable = True
+        run.diagnostics.append(error(
+            E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{config.source.path}`", span=config.source.span_at(0),
+            detail=f"It reads {KINDS}; this file looks like {_looks_like(config)}, and none of what it starts "
+                   "is a runtime llmc knows.",
+            help="lint the file that starts the server, or name the runtime's command or image in it"))
     merge_servers(run.configs)
     ctx = LintContext(catalog=catalog, hardware=hardware, configs=run.configs)
     for rule in rules if rules is not None else [RULES[code] for code in sorted(RULES)]:

@@ -31,6 +31,11 @@ class LintContext:
         return self._models[key]
 
     @property
+    def services(self) -> list:
+        """Every Kubernetes Service of the run (a Service and its Deployment are often separate files)."""
+        return [s for c in self.configs for s in c.services]
+
+    @property
     def gpus(self) -> tuple[Gpu, ...]:
         """The cards of one node as --hardware names them; () when it is not given."""
         return self.hardware.gpus if self.hardware else ()

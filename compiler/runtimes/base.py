@@ -162,6 +162,11 @@ class RuntimeProfile:
     commands: tuple[tuple[str, ...], ...] = ()  # argv beginnings that start this server ("vllm", "serve")
     images: tuple[str, ...] = ()                # image repositories (without registry) that run it
     model_positional: bool = False              # the first positional argument names the model
+    # how its command line is parsed: Python argparse takes any unique prefix of a long option (`--tp` for
+    # `--tp-size`); vLLM's FlexibleArgumentParser also reads `_` as `-` in names and `32K` / `32k` as numbers
+    flag_prefixes: bool = False
+    flag_underscores: bool = False
+    human_readable_ints: bool = False
     knobs: tuple[Knob, ...] = ()                # its settings, as flags, variables and Modelfile parameters
     listens_on_all: bool = False                # with no host setting it binds every interface
     # no context setting: by the GPUs' total memory ((at least GiB, tokens), ...); empty: the model's window

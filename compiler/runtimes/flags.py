@@ -33,6 +33,19 @@ class FlagTable:
     def get(self, written: str) -> Flag | None:
         return self._flags.get(written)
 
+    def lookup(self, written: str, prefixes: bool = False, underscores: bool = False) -> Flag | None:
+        """The flag a parser takes `written` for: itself; with `_` read as `-` (vLLM); or the one long option
+        it is a prefix of (argparse's abbreviations; several make it ambiguous, which the parser rejects)."""
+        found = self._flags.get(written)
+        if found is None and underscores and written.startswith("--"):
+            written = "--" + written[2:].replace("_", "-")
+            found = self._flags.get(written)
+        if found is None and prefixes and written.startswith("--") and len(written) > 2:
+            options = {name: flag for name, flag in self._flags.items() if name.startswith(written)}
+            keys = {flag.key for flag in options.values()}
+            found = next(iter(options.values())) if len(keys) == 1 else None
+        return found
+
     def key_of(self, long_flag: str) -> str | None:
         found = self._flags.get(long_flag)
         return found.key if found else None

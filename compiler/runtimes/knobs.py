@@ -35,7 +35,6 @@ class Knob:
     parameter: str | None = None  # an Ollama Modelfile PARAMETER
     invert: bool = False          # the flag says the opposite of the setting (--disable-radix-cache)
     pin: bool = True              # a spec may pin it in `settings { ... }` (else it has a language field)
-    source: str = ""              # where the runtime reads it, at the pinned version
     choices: tuple[str, ...] = () # the values it takes when no flag table says (the backend)
 
     @property

@@ -35,6 +35,7 @@ KNOBS = (
     knob("host", "host", "text", flag="--host", env="LLAMA_ARG_HOST"),
     knob("port", "port", "int", flag="--port", env="LLAMA_ARG_PORT"),
     knob("api_key", "api_key", "text", flag="--api-key", env="LLAMA_API_KEY"),
+    knob("api_key_file", "api_key_file", "text", flag="--api-key-file", pin=False),
     knob("served_name", "alias", "text", flag="--alias"),
     knob("context", "ctx_size", "tokens", flag="--ctx-size", env="LLAMA_ARG_CTX_SIZE"),
     knob("kv_cache", "cache_type_k", "word", flag="--cache-type-k", env="LLAMA_ARG_CACHE_TYPE_K"),

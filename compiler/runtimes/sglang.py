@@ -47,6 +47,7 @@ KNOBS = (
          pin=False),
     knob("trust_remote_code", "trust_remote_code", "bool", flag="--trust-remote-code", pin=False),
     knob("revision", "revision", "text", flag="--revision", pin=False),
+    knob("model_overrides", "json_model_override_args", "text", flag="--json-model-override-args", pin=False),
 )
 
 PROFILE = RuntimeProfile(
@@ -69,6 +70,7 @@ PROFILE = RuntimeProfile(
     target_package="sglang", commands=(("python", "-m", "sglang.launch_server"),
                                        ("python3", "-m", "sglang.launch_server"), ("sglang", "serve")),
     images=("lmsysorg/sglang",), knobs=KNOBS,
+    flag_prefixes=True,   # launch_server's argparse.ArgumentParser keeps allow_abbrev: `--tp` is `--tp-size`
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME",
     source_knobs="SGLang 0.5.23 srt/server_args.py (host 127.0.0.1)",
 )

@@ -57,6 +57,7 @@ KNOBS = (
     knob("revision", "revision", "text", flag="--revision", pin=False),
     knob("code_revision", "code_revision", "text", flag="--code-revision", pin=False),
     knob("generation_config", "generation_config", "text", flag="--generation-config", pin=False),
+    knob("model_overrides", "hf_overrides", "text", flag="--hf-overrides", pin=False),
     knob("distributed_timeout", "distributed_timeout_seconds", "int", flag="--distributed-timeout-seconds",
          pin=False),
 )
@@ -86,6 +87,9 @@ PROFILE = RuntimeProfile(
     target_package="vllm", commands=(("vllm", "serve"), ("python", "-m", "vllm.entrypoints.openai.api_server"),
                                      ("python3", "-m", "vllm.entrypoints.openai.api_server")),
     images=("vllm/vllm-openai", "vllm/vllm-openai-rocm", "vllm/vllm-openai-xpu"), model_positional=True,
+    # utils/argparse_utils.py: FlexibleArgumentParser (argparse, allow_abbrev left on) turns `_` into `-`
+    # (parse_args), human_readable_int: 1k = 1000, 1K = 1024 (max_model_len, max_num_batched_tokens)
+    flag_prefixes=True, flag_underscores=True, human_readable_ints=True,
     knobs=KNOBS, listens_on_all=True,
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME", port_env="VLLM_PORT",
     unguarded_routes="/invocations, /tokenize, /detokenize, /pooling, /classify, /score, /rerank, /metrics, "

@@ -4,10 +4,11 @@ from ..registry import rule
 
 @rule("E815", "GMU-COLOCATE", "Servers on the same GPUs whose memory fractions add up to more than all of it",
       "vllm#17979, #10533, #20305; vLLM 0.33 v1/worker/utils.py:724 (requested_memory = total x "
-      "gpu_memory_utilization, which must be free at start)", scope="file")
-def memory_share(config, ctx):
+      "gpu_memory_utilization, which must be free at start)", scope="run")
+def memory_share(configs, ctx):
+    """Across the files of one run: they are linted together because they run together."""
     placed = []
-    for server in config.servers:
+    for server in (s for c in configs for s in c.servers):
         fraction = _fraction(server)
         if fraction is None:
             continue

@@ -9,7 +9,7 @@ from ..registry import rule
 def ollama_open(server, ctx):
     if server.runtime.knob("api_key") is not None or server.runtime.knob("origins") is None:
         return
-    exposed = exposure(server)
+    exposed = exposure(server, ctx.services)
     if exposed is not None:
         yield finding("E803", f"Ollama {exposed.how}: anyone who reaches it can pull, create and delete models",
                       exposed.span, label="unauthenticated",

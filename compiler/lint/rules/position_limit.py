@@ -1,3 +1,5 @@
+import json
+
 from ..context import finding
 from ..registry import rule
 
@@ -8,17 +10,35 @@ from ..registry import rule
 def position_limit(server, ctx):
     context = server.integer("context")
     found = ctx.model(server)
-    if context is None or found is None or context <= found.model.max_context or server.runtime.engine != "paged":
+    limit = window(server, found.model) if found else None
+    if context is None or limit is None or server.runtime.engine != "paged" or context <= limit:
         return
     forced = server.env.get("VLLM_ALLOW_LONG_MAX_MODEL_LEN")
-    window = found.model.max_context
     if forced is not None and forced.flag_on():
-        summary = f"{context} tokens past {found.model.name}'s {window}-token window, forced with " \
+        summary = f"{context} tokens past {found.model.name}'s {limit}-token window, forced with " \
                   "VLLM_ALLOW_LONG_MAX_MODEL_LEN: positions beyond it give NaNs or illegal memory accesses"
     else:
-        summary = f"{context} tokens is past {found.model.name}'s {window}-token window: the engine refuses to start"
-    yield finding("E821", summary, server.value("context"), label=f"window {window}",
+        summary = f"{context} tokens is past {found.model.name}'s {limit}-token window: the engine refuses to start"
+    yield finding("E821", summary, server.value("context"), label=f"window {limit}",
                   also=((forced.span, "overrides the check"),) if forced is not None else (),
                   detail="The model was trained with positions up to its window (config.json max_position_"
                          "embeddings, with its RoPE scaling); beyond it attention reads positions it never saw.",
-                  help=f"set the context to at most {window}, or serve a variant with RoPE scaling (YaRN) for more")
+                  help=f"set the context to at most {limit}, or serve a variant with RoPE scaling (YaRN) for more")
+
+
+def window(server, model) -> int:
+    """The model's window, or what a config override makes it: `max_position_embeddings`, or a RoPE
+    scaling (YaRN) `factor` times its original window (`--hf-overrides`, SGLang `--json-model-override-args`)."""
+    value = server.value("model_overrides")
+    try:
+        overrides = json.loads(value.text) if value is not None and value.text and not value.symbolic else {}
+    except ValueError:
+        return model.max_context
+    if not isinstance(overrides, dict):
+        return model.max_context
+    rope = overrides.get("rope_scaling") or overrides.get("rope_parameters") or {}
+    if "max_position_embeddings" in overrides:
+        return int(overrides["max_position_embeddings"])
+    if isinstance(rope, dict) and rope.get("factor"):
+        return int(float(rope["factor"]) * int(rope.get("original_max_position_embeddings") or model.max_context))
+    return model.max_context

@@ -6,9 +6,9 @@ from ..registry import rule
 @rule("E804", "NET-VLLM-OPEN", "Server reachable from the network without an API key",
       "vllm#18892, PR#51999; llama.cpp PR#5837; vLLM 0.33 launchers/launcher.py:378 (no --host: every interface)")
 def server_open(server, ctx):
-    if server.runtime.knob("api_key") is None or server.value("api_key") is not None:
+    if server.runtime.knob("api_key") is None or server.api_key is not None:
         return
-    exposed = exposure(server)
+    exposed = exposure(server, ctx.services)
     if exposed is None:
         return
     knob = server.runtime.knob("api_key")
