@@ -9,7 +9,6 @@ Converting one value (a token count, a GPU list, `any [...]`) lives in values.py
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ from pydantic import ValidationError
 
 from .catalog import format_ids, kv_type_ids
 from .diagnostics import Diagnostic, Label, define_code, error, has_errors, warning
-from .names import DNS_LABEL, INTERFACE, RESOURCE
+from .names import DNS_LABEL, INTERFACE, RESOURCE, as_dns_label
 from .pins import lower_settings
 from .runtimes import PROFILES
 from .runtimes import names as runtime_names
@@ -146,7 +145,7 @@ def _deployment_name(ctx: Ctx, stmt: Stmt, seen: dict[str, Span]) -> str | None:
         return None
     name, span = unquote(stmt.label.value), ctx.span(stmt.label)
     if not DNS_LABEL.fullmatch(name):
-        fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower()).lstrip("0123456789-")[:63].rstrip("-") or "my-service"
+        fixed = as_dns_label(name) or "my-service"
         ctx.report(error(E_BAD_NAME, f"`{name}` is not a valid deployment name", span=span,
                          label="invalid name", detail="Deployment names are lower-case letters, digits and `-`, "
                          "starting with a letter, ending with a letter or digit, at most 63 characters (an RFC "

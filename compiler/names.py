@@ -50,6 +50,13 @@ _SECRET = re.compile(r"(?:sk|pk|rk)[-_]\w|hf_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}
 
 
+def as_dns_label(text: str) -> str:
+    """`text` made a deployment name (an RFC 1035 label): lower case, other characters as `-`, starting with a
+    letter, at most 63 characters; "" when nothing of it is left."""
+    fixed = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-").lstrip("0123456789-")[:63].rstrip("-")
+    return fixed if DNS_LABEL.fullmatch(fixed) else ""
+
+
 def is_loopback(host: str) -> bool:
     """`localhost`, 127.0.0.0/8 or ::1 (a host name other than localhost is not assumed to be loopback)."""
     host = host.strip().strip("[]")

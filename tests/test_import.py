@@ -55,7 +55,9 @@ def _server_files(files: dict[str, str]) -> list[list[str]]:
     return groups
 
 
-def _reimported(build: Path, files: dict[str, str], group: list[str], plan, spec_dir: Path):
+def _reimported(build: Path, files: dict[str, str], group: list[str], plan):
+    """The plan of the spec `llmc import` writes for these files, solved where it is written (beside them: a
+    bind mount's relative host path is relative to the compose file)."""
     configs = []
     for rel in group:
         path = build / rel
@@ -70,7 +72,7 @@ def _reimported(build: Path, files: dict[str, str], group: list[str], plan, spec
     text, _ = import_specs(configs, CATALOG, machine)
     spec, diagnostics, malformed = load_source(SourceFile(path=str(build / "imported.llmspec"), text=text))
     assert not malformed, (text, [d.summary for d in diagnostics])
-    again, diagnostics = solve(spec.deployments[0], CATALOG, spec_dir)
+    again, diagnostics = solve(spec.deployments[0], CATALOG, build)
     assert again is not None, (text, [d.summary + d.detail for d in diagnostics])
     return again
 
@@ -86,7 +88,7 @@ def test_every_target_of_every_example_imports_to_the_same_plan(spec, tmp_path):
         for group in _server_files(files):
             if plan.model.source == "local" and group[0].startswith("kubernetes/"):
                 continue   # the pod reads the file from its volume: the manifest cannot say where it came from
-            again = _reimported(tmp_path / "build" / item.deployment.name, files, group, plan, spec.parent)
+            again = _reimported(tmp_path / "build" / item.deployment.name, files, group, plan)
             if again is None:
                 continue   # a Service, a PVC, the download Job
             assert choices(again) == choices(plan), f"{item.deployment.name} {group}"
@@ -105,7 +107,7 @@ def test_hand_built_plans_of_the_other_runtimes_import_to_the_same_plan(name, tm
     assert native
     modelfile = ["ollama/Modelfile"] if "ollama/Modelfile" in files else []
     for group in native + [["compose.yaml", *modelfile]]:
-        again = _reimported(tmp_path / group[0].replace("/", "-"), files, group, plan, tmp_path)
+        again = _reimported(tmp_path / group[0].replace("/", "-"), files, group, plan)
         mine = choices(plan)
         theirs = choices(again)
         # a hand-built plan's settings are not all a solver's: compare what the config pins

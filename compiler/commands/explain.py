@@ -24,7 +24,11 @@ def run(args) -> int:
     code = args.code.strip().upper()
     page = docs_page(code)
     if page is None:
-        hints = [c.upper() for c in closest(code.lower(), [c.lower() for c in documented_codes()])]
+        codes = documented_codes()
+        # a letter typed for the digit it looks like (E2O4, W8l0) is the code itself
+        typed = code[:1] + code[1:].translate(str.maketrans("OILS", "0115"))
+        hints = [typed] if typed in codes else []
+        hints += [c.upper() for c in closest(code.lower(), [c.lower() for c in codes]) if c.upper() not in hints]
         quoted = [f"'{h}'" for h in hints]
         hint = f"; did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?" if len(quoted) > 1 else \
             (f"; did you mean {quoted[0]}?" if quoted else "")

@@ -129,6 +129,11 @@ class Server:
         return self.settings.get(setting)
 
     @property
+    def model(self) -> Value | None:
+        """What names the model: the model argument or file, or a repository to download (-hf)."""
+        return self.settings.get("model") or self.settings.get("hf_repo")
+
+    @property
     def api_key(self) -> Value | None:
         """The key as set: on the command line or in a variable, or a file of keys (llama-server)."""
         return self.settings.get("api_key") or self.settings.get("api_key_file")

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from ..catalog import Catalog
 from ..diagnostics import Diagnostic, define_code, warning
 from ..format import format_source
-from ..names import DNS_LABEL, is_host, is_served_name, split_host_port
+from ..names import as_dns_label, is_host, is_served_name, split_host_port
 from ..runtimes import by_memory
 from ..source import SourceFile, Span
 from .config import ConfigFile, Server, Value
 from .hardware import HardwareArg
 from .models import Identified, identify
 
+W_NO_GPU = define_code("W841", "Imported spec without the GPU type", __name__)
 
 
 @dataclass
@@ -36,9 +37,6 @@ class Lines:
         (self.blocks.setdefault(block, []) if block else self.top).append((statement, why))
 
 
-W_NO_GPU = define_code("W841", "Imported spec without the GPU type", __name__)
-
-
 def import_specs(configs: list[ConfigFile], catalog: Catalog, hardware: HardwareArg | None = None
                  ) -> tuple[str, list[Diagnostic]]:
     """A deployment per server the files start (llmc.importers.merge_servers joined first), with unique names,
@@ -46,9 +44,11 @@ def import_specs(configs: list[ConfigFile], catalog: Catalog, hardware: Hardware
     texts, notes, names = [], [], set()
     for server in (s for c in configs for s in c.servers):
         count, span = server.visible_gpus()
-        name = _name(server, None)
-        unique = next(f"{name}-{i}" if i > 1 else name for i in range(1, len(names) + 2)
-                      if (f"{name}-{i}" if i > 1 else name) not in names)
+        name = unique = _name(server, None)
+        n = 1
+        while unique in names:
+            n += 1
+            unique = f"{name}-{n}"
         names.add(unique)
         texts.append(import_spec(server, catalog, hardware, unique, count))
         if not hardware:
@@ -125,7 +125,7 @@ def _command(server: Server) -> str:
 
 
 def _model(server: Server, catalog: Catalog, lines: Lines) -> Identified | None:
-    value = server.value("model") or server.value("hf_repo")
+    value = server.model
     if value is None or not value.text:
         lines.add("# TODO: the config names no model; pin one: model = \"org/name\"", "")
         return None
@@ -299,11 +299,7 @@ def _name(server: Server, name: str | None) -> str:
     candidates = [name, server.container.name if server.container else None,
                   (server.value("served_name").text or "").split(" ")[0] if server.value("served_name") else None,
                   os.path.splitext(os.path.basename(server.span.file))[0]]
-    for raw in filter(None, candidates):
-        fixed = re.sub(r"[^a-z0-9-]+", "-", raw.lower()).strip("-").lstrip("0123456789-")[:63].rstrip("-")
-        if DNS_LABEL.fullmatch(fixed):
-            return fixed
-    return "imported"
+    return next(filter(None, map(as_dns_label, filter(None, candidates))), "imported")
 
 
 BLOCK_ORDER = ("workload", "serve", "settings", "hardware")

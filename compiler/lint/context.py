@@ -11,7 +11,9 @@ from ..diagnostics import Diagnostic, Label, error, warning
 from ..importers.config import ConfigFile, Server, Value
 from ..importers.hardware import HardwareArg
 from ..importers.models import Identified, identify
+from ..solve.evaluate import Evaluation
 from ..source import Span
+from .evaluate import evaluate
 
 
 @dataclass
@@ -20,12 +22,12 @@ class LintContext:
     hardware: HardwareArg | None = None   # --hardware
     configs: list[ConfigFile] = field(default_factory=list)   # every file of this run (cross-file rules)
     _models: dict[int, Identified | None] = field(default_factory=dict)
-    _evaluations: dict[int, object] = field(default_factory=dict)
+    _evaluations: dict[int, Evaluation | None] = field(default_factory=dict)
 
     def model(self, server: Server) -> Identified | None:
         key = id(server)
         if key not in self._models:
-            value = server.value("model") or server.value("hf_repo")
+            value = server.model
             self._models[key] = identify(self.catalog, value.text) if value and value.text and not value.symbolic \
                 else None
         return self._models[key]
@@ -55,10 +57,8 @@ class LintContext:
             return count, span
         return (len(self.gpus), span) if self.gpus else (None, None)
 
-    def evaluation(self, server: Server):
+    def evaluation(self, server: Server) -> Evaluation | None:
         """The memory model's estimate of this server as configured (llmc.lint.evaluate), cached."""
-        from .evaluate import evaluate
-
         key = id(server)
         if key not in self._evaluations:
             self._evaluations[key] = evaluate(self, server)

@@ -5,8 +5,7 @@ from ..units import format_bytes
 
 def over(server, ctx):
     """(the evaluation, the first GPU over its capacity, that GPU at one slot) or None."""
-    verdict = ctx.evaluation(server)
-    ev = verdict.evaluation if verdict else None
+    ev = ctx.evaluation(server)
     if ev is None or ev.memory.kv_tokens_capacity is not None or ev.candidate.layout.gpu_layers is not None:
         return None
     device = next((d for d in ev.memory.devices if d.kind == "gpu" and d.total_bytes > d.capacity_bytes), None)

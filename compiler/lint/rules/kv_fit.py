@@ -7,8 +7,7 @@ from ..registry import rule
       "vllm#2418, #10517, #5976; Qwen3#295; vLLM 0.33 v1/core/kv_cache_planning.py:76 (\"To serve at least one "
       "request with the model's max seq len ...\")")
 def kv_fit(server, ctx):
-    verdict = ctx.evaluation(server)
-    ev = verdict.evaluation if verdict else None
+    ev = ctx.evaluation(server)
     mem = ev.memory if ev else None
     if mem is None or mem.kv_tokens_capacity is None:
         return

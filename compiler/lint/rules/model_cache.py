@@ -12,7 +12,7 @@ def model_cache(server, ctx):
     if c is None or not server.runtime.cache_dir:
         return
     mounts = [m.target.rstrip("/") or "/" for m in c.mounts]
-    model = server.value("model") or server.value("hf_repo")
+    model = server.model
     path = model.text if model and model.text and model.text.startswith("/") else None
     if path is not None:
         if not any(_under(path, m) for m in mounts):
