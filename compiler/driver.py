@@ -289,6 +289,8 @@ def import_config(paths: list[str], hardware: str | None = None, catalog_dirs=()
             return Imported(None, diagnostics + problems, sources)
         sources[source.path] = source
         config = read_config(source)
+        if config.diagnostics:
+            return Imported(None, diagnostics + config.diagnostics, sources)
         if not config.servers:
             return Imported(None, diagnostics + [error(
                 E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{path}`", span=source.span_at(0),

@@ -24,8 +24,11 @@ def read_config(source: SourceFile) -> ConfigFile:
     if name.startswith("modelfile") or name.endswith(".modelfile") or looks_like_modelfile(source.text):
         return read_modelfile(source)
     if name.endswith(YAML_SUFFIXES):
-        found = read_yaml(source, load_documents(source))
-        return found if found is not None else ConfigFile(source=source, kind="yaml")
+        documents, problem = load_documents(source)
+        found = read_yaml(source, documents)
+        config = found if found is not None else ConfigFile(source=source, kind="yaml")
+        config.diagnostics += [problem] if problem else []
+        return config
     return read_script(source)
 
 

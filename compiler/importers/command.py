@@ -64,12 +64,13 @@ def image_tag(image: str) -> str | None:
 
 
 def server_from_args(runtime: RuntimeProfile, args: Sequence[Word], env: dict[str, Word], span: Span,
-                     span_of: SpanOf) -> Server:
+                     span_of: SpanOf, variables: dict[str, Word] | None = None) -> Server:
     """The settings a runtime's arguments and environment give; the flag wins over the variable, as it
-    does in llama.cpp (common/arg.cpp: "the command line takes precedence") and in vLLM."""
+    does in llama.cpp (common/arg.cpp: "the command line takes precedence") and in vLLM. `variables` are
+    what the words may expand (the script's own, exported or not); `env` is what the process inherits."""
     server = Server(runtime=runtime, span=span)
     _read_env(server, env, span_of)
-    _read_flags(server, [resolve(w, env) for w in args], span_of)
+    _read_flags(server, [resolve(w, variables if variables is not None else env) for w in args], span_of)
     return server
 
 

@@ -82,6 +82,7 @@ class Container:
     host_network: Span | None = None    # shares the host's network (where it says so): its bind address is the host's
     labels: dict[str, str] = field(default_factory=dict)   # the pod's labels (what a Service selects)
     group: int = 1                      # pods that run one server together (a LeaderWorkerSet's size)
+    exclusive_gpus: bool = False        # its counted GPUs are its own (a Kubernetes device plugin's)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class Server:
 @dataclass
 class ConfigFile:
     source: SourceFile
-    kind: str                                   # shell, compose, kubernetes, modelfile, vllm-config
+    kind: str                                   # shell, compose, kubernetes, modelfile, config-yaml (a runtime's --config)
     servers: list[Server] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)    # Kubernetes Services
     diagnostics: list[Diagnostic] = field(default_factory=list)      # what reading it found wrong

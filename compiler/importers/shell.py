@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 OPERATORS = ("&&", "||", ";;", ";", "|", "&")
 # Words that run the rest of the line as another command.
-WRAPPERS = {"exec", "nohup", "sudo", "time", "command", "env"}
+WRAPPERS = {"exec", "nohup", "sudo", "command", "env", "nice", "taskset", "numactl", "stdbuf"}
 
 
 @dataclass(frozen=True)
@@ -33,47 +33,94 @@ class Word:
 @dataclass
 class Command:
     words: list[Word] = field(default_factory=list)
-    env: dict[str, Word] = field(default_factory=dict)   # NAME -> the whole NAME=value word
+    env: dict[str, Word] = field(default_factory=dict)        # what the process inherits: NAME -> NAME=value
+    variables: dict[str, Word] = field(default_factory=dict)  # what its words may expand (every assignment)
 
     def env_value(self, name: str) -> str | None:
         word = self.env.get(name)
         return word.text.partition("=")[2] if word else None
 
 
+# Words that run the rest of the line as another command, and reserved words that start a compound one.
+RESERVED = {"if", "then", "else", "elif", "do", "while", "until", "!", "{", "(", "time"}
+
+
 def commands(text: str, base: int = 0, script: str | None = None) -> list[Command]:
-    """Every simple command of `text`; offsets are `base` + the offset in `text`. `export` lines and
-    assignments alone on a line add to the environment of the commands after them. With the script's path,
-    `$0` and the `"$(cd "$(dirname "$0")/.." && pwd)"` idiom resolve to where it is."""
-    return _commands(text, base, {"0": Word(f"0={script}", 0, 0)} if script else {})
+    """Every simple command of `text`; offsets are `base` + the offset in `text`. `export` lines add to the
+    environment of the commands after them; an assignment alone on a line is a shell variable (expanded in
+    later words, not inherited). With the script's path, `$0` and the `"$(cd "$(dirname "$0")/.." && pwd)"`
+    idiom resolve to where it is."""
+    variables = {"0": Word(f"0={script}", 0, 0)} if script else {}
+    return _commands(text, base, {}, variables)
 
 
 def assignments(text: str) -> dict[str, Word]:
     """The variables a script (or an env file of NAME=value lines) leaves set."""
-    exported: dict[str, Word] = {}
-    _commands(text, 0, exported)
-    return exported
+    variables: dict[str, Word] = {}
+    _commands(text, 0, {}, variables)
+    return variables
 
 
-def _commands(text: str, base: int, exported: dict[str, Word]) -> list[Command]:
+def _commands(text: str, base: int, exported: dict[str, Word], variables: dict[str, Word]) -> list[Command]:
     out: list[Command] = []
+    # CRLF files: `\\\r\n` continues a line and `\r\n` ends one; same length, so offsets hold
+    text = text.replace("\\\r\n", " \\\n").replace("\r\n", " \n")
     for words in _split(text, base):
-        command = Command(env=dict(exported))
+        command = Command(env=dict(exported), variables=variables)
+        words = _unwrap(words)
         i = 0
-        while i < len(words) and (ASSIGNMENT.match(words[i].text) or words[i].text in WRAPPERS):
-            if words[i].text not in WRAPPERS:
-                command.env[words[i].text.partition("=")[0]] = resolve(words[i], command.env)
+        while i < len(words) and ASSIGNMENT.match(words[i].text):
+            word = resolve(words[i], {**variables, **command.env})
+            command.env[word.text.partition("=")[0]] = word
             i += 1
         if i < len(words) and words[i].text == "export":
             for word in words[i + 1:]:
                 if ASSIGNMENT.match(word.text):
-                    exported[word.text.partition("=")[0]] = resolve(word, exported)
+                    word = resolve(word, variables)
+                    exported[word.text.partition("=")[0]] = variables[word.text.partition("=")[0]] = word
             continue
         if i == len(words):
-            exported.update(command.env)
+            variables.update({k: v for k, v in command.env.items() if k not in exported})
             continue
-        command.words = words[i:]
-        out.append(command)
+        command.variables = {**variables, **command.env}
+        command.words = _without_redirections(words[i:])
+        if command.words:
+            out.append(command)
     return out
+
+
+def _unwrap(words: list[Word]) -> list[Word]:
+    """The command behind reserved words (`then vllm serve`) and wrappers with their options (`sudo -E`,
+    `nohup`, `env -u X`)."""
+    i = 0
+    while i < len(words):
+        if words[i].text in RESERVED:
+            i += 1
+        elif words[i].text in WRAPPERS:
+            i += 1
+            while i < len(words) and words[i].text.startswith("-") and words[i].text != "--":
+                i += 1 + (words[i].text in ("-u", "-g", "-C", "-D"))   # the options that take a value
+        else:
+            break
+    return words[i:]
+
+
+def _without_redirections(words: list[Word]) -> list[Word]:
+    """`> log 2>&1`, `&>/dev/null`, `< input`: the shell's, not the command's."""
+    out, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif REDIRECT.fullmatch(word.text):
+            skip = True                 # the target is the next word
+        elif REDIRECT.match(word.text):
+            continue                    # the target is in the word
+        else:
+            out.append(word)
+    return out
+
+
+REDIRECT = re.compile(r"[0-9]*(>>|>&|&>|<|>)(?:&?[0-9-]*)?")
 
 
 def _split(text: str, base: int) -> list[list[Word]]:
@@ -92,7 +139,8 @@ def _split(text: str, base: int) -> list[list[Word]]:
         elif c == "#":
             while i < n and text[i] != "\n":
                 i += 1
-        elif (op := next((o for o in OPERATORS if text.startswith(o, i)), None)) is not None:
+        elif (op := next((o for o in OPERATORS if text.startswith(o, i)), None)) is not None and \
+                not (op == "&" and (text[i - 1:i] in ("<", ">") or text[i + 1:i + 2] == ">")):
             groups.append([])
             i += len(op)
         else:
@@ -103,7 +151,8 @@ def _split(text: str, base: int) -> list[list[Word]]:
 
 def _word(text: str, i: int) -> tuple[tuple[str, int, bool], int]:
     start, out, symbolic, n = i, [], False, len(text)
-    while i < n and text[i] not in " \t\r\n;&|":
+    while i < n and (text[i] not in " \t\r\n;&|" or (text[i] == "&" and (text[i - 1:i] in ("<", ">")
+                                                                             or text[i + 1:i + 2] == ">"))):
         c = text[i]
         if text.startswith("\\\n", i):
             i += 2
@@ -172,7 +221,11 @@ def resolve(word: Word, env: dict[str, Word]) -> Word:
         if m.group("default") is not None:
             return m.group("default")
         raise KeyError(name)
-    text = SCRIPT_DIR.sub(lambda m: _script_dir(env, m.group("rel")), word.text) if "dirname" in word.text else word.text
+    try:
+        text = SCRIPT_DIR.sub(lambda m: _script_dir(env, m.group("rel")), word.text) if "dirname" in word.text \
+            else word.text
+    except KeyError:
+        return word
     for _ in range(4):   # a default may name another variable: ${LLMC_MODEL:-$MODEL}
         try:
             expanded = VARIABLE.sub(value, text)
@@ -197,7 +250,7 @@ def _script_dir(env: dict[str, Word], rel: str | None) -> str:
 
 
 def split_words(text: str, base: int = 0) -> list[Word]:
-    """One command line's words (a compose `command:` string), operators included as words."""
+    """One command line's words (a compose `command:` string), the operators between commands dropped."""
     return [w for group in _split(text, base) for w in group]
 
 

@@ -6,12 +6,16 @@ string is split into shell words and each word is found again in the file, so a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from ..diagnostics import Diagnostic, define_code, error
+from ..runtimes import PROFILES
+from ..runtimes.flags import flag_table
 from ..source import SourceFile, Span
 from ..units import parse_size
 from .command import image_tag, recognise, runtime_of_image, server_from_args
@@ -19,6 +23,7 @@ from .config import ConfigFile, Container, Mount, Port, Server, Service, Value
 from .script import parse_port
 from .shell import Word, commands, resolve, split_words
 
+E_YAML = define_code("E842", "YAML that does not parse", __name__)
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "ReplicaSet", "LeaderWorkerSet")
 
@@ -77,6 +82,17 @@ class Positions:
         return Word(text, start + quoted, start + quoted + len(text), "$" in text)
 
 
+def _seq(node, key: str) -> CommentedSeq | tuple:
+    """The list under `key`, or () when it is missing or not a list (`ports: "8000:8000"`)."""
+    value = node.get(key) if isinstance(node, CommentedMap) else None
+    return value if isinstance(value, CommentedSeq) else ()
+
+
+def _map(node, key: str) -> CommentedMap:
+    value = node.get(key) if isinstance(node, CommentedMap) else None
+    return value if isinstance(value, CommentedMap) else CommentedMap()
+
+
 def _int(value) -> int | None:
     """A count as YAML holds it; None for a template placeholder (`"${TP_SIZE}"`) or anything else."""
     try:
@@ -90,16 +106,21 @@ def where(node, key, part: str) -> tuple[int, int]:
     has no position of its own here, so it is the mapping's."""
     try:
         return getattr(node.lc, part)(key)
-    except (KeyError, IndexError, TypeError):
+    except (KeyError, IndexError, TypeError, AttributeError):
         return node.lc.line, node.lc.col
 
 
-def load_documents(source: SourceFile) -> list:
+def load_documents(source: SourceFile) -> tuple[list, Diagnostic | None]:
+    """The file's YAML documents, or the parser's own error at its line (a tab, a duplicate key ...)."""
     yaml = YAML(typ="rt")
     try:
-        return [d for d in yaml.load_all(source.text) if d is not None]
-    except YAMLError:
-        return []
+        return [d for d in yaml.load_all(source.text) if d is not None], None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        span = source.span_at(mark.index) if mark is not None else source.span_at(0)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return [], error(E_YAML, f"`{source.path}` is not valid YAML: {problem}", span=span,
+                         label="here", help="fix the YAML (a tab for indentation, a key set twice, an unclosed quote)")
 
 
 def read_yaml(source: SourceFile, documents: list) -> ConfigFile | None:
@@ -111,7 +132,7 @@ def read_yaml(source: SourceFile, documents: list) -> ConfigFile | None:
     if any(isinstance(d, CommentedMap) and "apiVersion" in d and "kind" in d for d in documents):
         return _kubernetes(source, pos, documents)
     if isinstance(first, CommentedMap) and len(documents) == 1:
-        return _vllm_config(source, pos, first)
+        return _config_yaml(source, pos, first)
     return None
 
 
@@ -271,7 +292,7 @@ def _compose_container(pos: Positions, services: CommentedMap, name: str, svc: C
         c.gpu_span, c.gpus_all = pos.key(svc, "runtime"), True
     c.host_network = pos.key(svc, "network_mode") if str(svc.get("network_mode", "")) == "host" else None
     c.shared_memory = str(svc.get("ipc", "")) == "host" or (parse_size(str(svc.get("shm_size", "0"))) or 0) >= 1 << 30
-    for i, volume in enumerate(svc.get("volumes") or ()):
+    for i, volume in enumerate(_seq(svc, "volumes")):
         if isinstance(volume, CommentedMap):
             target, source = volume.get("target"), volume.get("source") if volume.get("type") == "bind" else None
         else:
@@ -280,7 +301,7 @@ def _compose_container(pos: Positions, services: CommentedMap, name: str, svc: C
         if target:
             host = str(source) if source and str(source).startswith(("/", ".", "~")) else None
             c.mounts.append(Mount(str(target), pos.item(svc["volumes"], i), host))
-    for i, port in enumerate(svc.get("ports") or ()):
+    for i, port in enumerate(_seq(svc, "ports")):
         if isinstance(port, CommentedMap):
             published = port.get("published")
             parsed = Port(port.get("host_ip"), _int(str(published).split("-")[0]) if published else None,
@@ -339,7 +360,7 @@ def _pod_specs(doc: CommentedMap, kind: str) -> Iterator[tuple[CommentedMap, dic
         return
     templates = [spec.get("template")]
     if kind == "LeaderWorkerSet":
-        lwt = spec.get("leaderWorkerTemplate") if isinstance(spec.get("leaderWorkerTemplate"), CommentedMap) else {}
+        lwt = _map(spec, "leaderWorkerTemplate")
         templates = [lwt.get("leaderTemplate"), lwt.get("workerTemplate")]
     for template in templates:
         if isinstance(template, CommentedMap) and isinstance(template.get("spec"), CommentedMap):
@@ -353,9 +374,9 @@ def _labels(node: CommentedMap) -> dict[str, str]:
 
 
 def _pod_servers(pos: Positions, pod: CommentedMap, group: int) -> Iterator[Server]:
-    shm_volumes = {str(v.get("name")) for v in pod.get("volumes") or () if isinstance(v, CommentedMap)
+    shm_volumes = {str(v.get("name")) for v in _seq(pod, "volumes") if isinstance(v, CommentedMap)
                    and isinstance(v.get("emptyDir"), CommentedMap) and v["emptyDir"].get("medium") == "Memory"}
-    containers = pod.get("containers") or ()
+    containers = _seq(pod, "containers")
     for i, ctr in enumerate(containers):
         if not isinstance(ctr, CommentedMap):
             continue
@@ -375,7 +396,8 @@ def _pod_servers(pos: Positions, pod: CommentedMap, group: int) -> Iterator[Serv
                     if resource in block and c.gpus is None:
                         c.gpus, c.gpu_span = _int(block[resource]), pos.key(block, resource)
                         c.gpus_all = c.gpus is None   # a template's "${GPUS}": reserved, how many unknown
-        for j, mount in enumerate(ctr.get("volumeMounts") or ()):
+                        c.exclusive_gpus = True       # the device plugin gives each pod its own
+        for mount in _seq(ctr, "volumeMounts"):
             if isinstance(mount, CommentedMap) and "mountPath" in mount:
                 c.mounts.append(Mount(str(mount["mountPath"]), pos.value(mount, "mountPath")))
                 if str(mount.get("name")) in shm_volumes and str(mount["mountPath"]) == "/dev/shm":
@@ -392,42 +414,58 @@ def _pod_servers(pos: Positions, pod: CommentedMap, group: int) -> Iterator[Serv
 # vLLM --config YAML
 # ---------------------------------------------------------------------------
 
-def _vllm_config(source: SourceFile, pos: Positions, doc: CommentedMap) -> ConfigFile | None:
-    """A `vllm serve --config` file: long option names without `--` (vLLM 0.33 utils/argparse_utils.py
-    load_config_file); `true` is the bare flag, `false` the `--no-KEY` option when it exists, else dropped."""
-    from ..runtimes import PROFILES
-    from ..runtimes.flags import flag_table
-
-    runtime = next((r for r in PROFILES.values() if r.config_file and flag_table(r)), None)
-    table = flag_table(runtime) if runtime else None
+def _config_yaml(source: SourceFile, pos: Positions, doc: CommentedMap) -> ConfigFile | None:
+    """A runtime's `--config` file (long option names without `--`), read for the runtime whose flag table
+    knows most of its keys: `true` is the bare flag, a list its items, a mapping its JSON; `false` as the
+    runtime reads it (Runtime.config_drops_false)."""
     keys = [str(k) for k in doc]
-    if table is None or not keys or not any(table.get("--" + k.replace("_", "-")) for k in keys):
+    scored = [(sum(bool(table.lookup("--" + k, underscores=True)) for k in keys), r.name, r)
+              for r in PROFILES.values() if r.config_yaml and (table := flag_table(r))]
+    hits, _, runtime = max(scored, default=(0, "", None))
+    if runtime is None or not hits:
         return None
+    table = flag_table(runtime)
     words: list[Word] = []
     dropped: list[Value] = []
     for key in doc:
         value = doc[key]
         line, col = where(doc, key, "key")
         start = pos.offset(line, col)
-        flag = "--" + str(key).replace("_", "-")
+        flag = Word("--" + str(key).replace("_", "-"), start, start + len(str(key)))
         if value is False:
-            # `false` becomes `--no-KEY` only when that exact option exists; otherwise vLLM drops it
-            if table.get(f"--no-{key}") is None:
+            if table.get(f"--no-{key}") is not None:
+                words.append(Word(f"--no-{key}", start, start + len(str(key))))
+            elif runtime.config_drops_false:
                 dropped.append(Value("false", pos.key(doc, key), str(key)))
-                continue
-            words.append(Word(f"--no-{key}", start, start + len(str(key))))
             continue
-        if value is True:
-            words.append(Word(flag, start, start + len(str(key))))
+        if isinstance(value, CommentedSeq):
+            if value:
+                words += [flag] + [pos.word(value, i) for i in range(len(value)) if not isinstance(value[i], (dict, list))]
             continue
-        words.append(Word(flag, start, start + len(str(key))))
-        if not isinstance(value, (dict, list)):
+        words.append(flag)
+        if isinstance(value, CommentedMap):
+            words.append(Word(json.dumps(_plain(value)), *_value_offsets(pos, doc, key)))
+        elif value is not True:
             words.append(pos.word(doc, key))
-    config = ConfigFile(source=source, kind="vllm-config")
+    config = ConfigFile(source=source, kind="config-yaml")
     server = server_from_args(runtime, words, {}, pos.span(0, 0, 1), _span_of(pos))
     server.dropped = dropped
     config.servers.append(server)
     return config
+
+
+def _plain(node):
+    if isinstance(node, CommentedMap):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, CommentedSeq):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _value_offsets(pos: Positions, node: CommentedMap, key) -> tuple[int, int]:
+    line, col = where(node, key, "value")
+    start = pos.offset(line, col)
+    return start, start + 1
 
 
 __all__ = ["load_documents", "read_yaml"]

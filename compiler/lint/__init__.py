@@ -46,6 +46,8 @@ def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: Hard
             run.configs.append(config)
             continue
         run.unusable = True
+        if config.diagnostics:   # it does not parse: that is what to say
+            continue
         run.diagnostics.append(error(
             E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{config.source.path}`", span=config.source.span_at(0),
             detail=f"It reads {KINDS}; this file looks like {_looks_like(config)}, and none of what it starts "

@@ -167,6 +167,11 @@ class RuntimeProfile:
     flag_prefixes: bool = False
     flag_underscores: bool = False
     human_readable_ints: bool = False
+    # `--config FILE` YAML (long option names as keys): vLLM makes `false` its `--no-KEY` option only where one
+    # exists and drops it otherwise (utils/argparse_utils.py load_config_file); SGLang skips a false store_true
+    # flag, whose default is off anyway (srt/utils/server_args_config_parser.py _add_boolean_arg)
+    config_yaml: bool = False
+    config_drops_false: bool = False
     knobs: tuple[Knob, ...] = ()                # its settings, as flags, variables and Modelfile parameters
     listens_on_all: bool = False                # with no host setting it binds every interface
     # no context setting: by the GPUs' total memory ((at least GiB, tokens), ...); empty: the model's window

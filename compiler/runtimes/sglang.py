@@ -71,6 +71,7 @@ PROFILE = RuntimeProfile(
                                        ("python3", "-m", "sglang.launch_server"), ("sglang", "serve")),
     images=("lmsysorg/sglang",), knobs=KNOBS,
     flag_prefixes=True,   # launch_server's argparse.ArgumentParser keeps allow_abbrev: `--tp` is `--tp-size`
+    config_yaml=True,
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME",
     source_knobs="SGLang 0.5.23 srt/server_args.py (host 127.0.0.1)",
 )

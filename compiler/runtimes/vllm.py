@@ -89,7 +89,7 @@ PROFILE = RuntimeProfile(
     images=("vllm/vllm-openai", "vllm/vllm-openai-rocm", "vllm/vllm-openai-xpu"), model_positional=True,
     # utils/argparse_utils.py: FlexibleArgumentParser (argparse, allow_abbrev left on) turns `_` into `-`
     # (parse_args), human_readable_int: 1k = 1000, 1K = 1024 (max_model_len, max_num_batched_tokens)
-    flag_prefixes=True, flag_underscores=True, human_readable_ints=True,
+    flag_prefixes=True, flag_underscores=True, human_readable_ints=True, config_yaml=True, config_drops_false=True,
     knobs=KNOBS, listens_on_all=True,
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME", port_env="VLLM_PORT",
     unguarded_routes="/invocations, /tokenize, /detokenize, /pooling, /classify, /score, /rerank, /metrics, "
