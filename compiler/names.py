@@ -57,6 +57,19 @@ def as_dns_label(text: str) -> str:
     return fixed if DNS_LABEL.fullmatch(fixed) else ""
 
 
+def split_image(ref: str) -> tuple[str, str | None]:
+    """`ghcr.io/ggml-org/llama.cpp:server-cuda-b1` → ("ggml-org/llama.cpp", "server-cuda-b1"): the repository
+    without its registry (a first part with a `.` or `:`, or `localhost`), and the tag (None: none, or a digest)."""
+    name = ref.split("@")[0]
+    last = name.rsplit("/", 1)[-1]
+    tag = last.rsplit(":", 1)[1] if ":" in last else None
+    repo = name[: len(name) - len(tag) - 1] if tag is not None else name
+    first, _, rest = repo.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        repo = rest
+    return repo, tag
+
+
 def is_loopback(host: str) -> bool:
     """`localhost`, 127.0.0.0/8 or ::1 (a host name other than localhost is not assumed to be loopback)."""
     host = host.strip().strip("[]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .diagnostics import define_code, error
-from .runtimes import PROFILES, profile
+from .runtimes import PROFILES, names, profile
 from .runtimes.flags import flag_table
 from .runtimes.knobs import Knob
 from .spec import Choice, Setting, Text
@@ -36,7 +36,7 @@ def lower_settings(ctx: Ctx, stmt: Stmt, items: list[Stmt],
                          label="settings of which runtime?",
                          detail="Settings use the runtime's own names (vLLM's max_num_seqs is SGLang's "
                                 "max_running_requests), so the spec must pin one runtime.",
-                         help="add `runtime = vllm` (or llama.cpp, ollama, sglang)"))
+                         help=f"add `runtime = {names()[0]}` (or {', '.join(names()[1:])})"))
         return None
     rt = profile(runtime.values[0].value)
     knobs = {k.name: k for k in rt.knobs if k.pin}

@@ -21,7 +21,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 def read_config(source: SourceFile) -> ConfigFile:
     name = os.path.basename(source.path).lower()
-    if name.startswith("modelfile") or name.endswith(".modelfile") or looks_like_modelfile(source.text):
+    if name.startswith("modelfile") or name.endswith(".modelfile") or \
+            (not name.startswith(("dockerfile", "containerfile")) and looks_like_modelfile(source.text)):
         return read_modelfile(source)
     if name.endswith(YAML_SUFFIXES):
         documents, problem = load_documents(source)

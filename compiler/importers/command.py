@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
+from ..names import split_image
 from ..runtimes import PROFILES, RuntimeProfile
 from ..source import SourceFile, Span
 from .config import Server, Value
@@ -49,18 +50,17 @@ def _program(word: str) -> str:
 
 def runtime_of_image(image: str) -> RuntimeProfile | None:
     """`docker.io/vllm/vllm-openai:v0.33.0` → vLLM: the repository without registry and tag."""
-    repo = image.split("@")[0]
-    repo = repo.rsplit(":", 1)[0] if ":" in repo.rsplit("/", 1)[-1] else repo
-    parts = repo.split("/")
-    if len(parts) > 2 or (len(parts) == 2 and ("." in parts[0] or ":" in parts[0])):
-        parts = parts[1:] if "." in parts[0] or ":" in parts[0] else parts
-    path = "/".join(parts)
-    return next((r for r in PROFILES.values() if path in r.images), None)
+    repo = split_image(image)[0]
+    return next((r for r in PROFILES.values() if repo in r.images), None)
 
 
 def image_tag(image: str) -> str | None:
-    last = image.split("@")[0].rsplit("/", 1)[-1]
-    return last.rsplit(":", 1)[1] if ":" in last else None
+    return split_image(image)[1]
+
+
+def image_defaults(runtime: RuntimeProfile, env: dict[str, Word], at: Word) -> dict[str, Word]:
+    """A container's environment: its image's own (Runtime.image_env) under what the config sets."""
+    return {**{name: Word(f"{name}={value}", at.start, at.end) for name, value in runtime.image_env}, **env}
 
 
 def server_from_args(runtime: RuntimeProfile, args: Sequence[Word], env: dict[str, Word], span: Span,
@@ -137,14 +137,15 @@ def human_readable_int(text: str) -> str:
 
 
 def _skip_value(args: list[Word], i: int, eq: str) -> int:
-    """An unknown flag: skip a following word that cannot be a flag or the model."""
+    """An unknown flag: the word after it is taken for its value (most flags take one), not for the model."""
     if eq or i + 1 >= len(args):
         return 0
-    return 1 if _is_number(args[i + 1].text) else 0
+    nxt = args[i + 1].text
+    return 1 if not nxt.startswith("-") or _is_number(nxt) else 0
 
 
 def _is_number(text: str) -> bool:
     return re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text) is not None
 
 
-__all__ = ["image_tag", "offset_span", "recognise", "runtime_of_image", "server_from_args"]
+__all__ = ["image_defaults", "image_tag", "offset_span", "recognise", "runtime_of_image", "server_from_args"]

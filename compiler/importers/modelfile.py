@@ -21,9 +21,20 @@ def modelfile_runtime() -> RuntimeProfile | None:
     return next((r for r in PROFILES.values() if any(k.parameter for k in r.knobs)), None)
 
 
+DOCKERFILE = re.compile(r"^[ \t]*(RUN|CMD|ENTRYPOINT|COPY|WORKDIR|EXPOSE|ENV)\b", re.IGNORECASE | re.MULTILINE)
+
+
 def looks_like_modelfile(text: str) -> bool:
+    """A `FROM` line and none of a Dockerfile's instructions (a Dockerfile starts `FROM image` too)."""
+    text = _outside_quotes(text)
     return re.search(r"^[ \t]*FROM[ \t]+\S", text, re.IGNORECASE | re.MULTILINE) is not None and \
-        not re.search(r"^[ \t]*(services|apiVersion)\s*:", text, re.MULTILINE)
+        not re.search(r"^[ \t]*(services|apiVersion)\s*:", text, re.MULTILINE) and not DOCKERFILE.search(text)
+
+
+def _outside_quotes(text: str) -> str:
+    """The text with triple-quoted bodies (TEMPLATE, SYSTEM, MESSAGE) blanked, offsets kept: a line inside
+    them that starts "From now on ..." is no instruction."""
+    return re.sub(r'"""(.*?)"""', lambda m: '"""' + re.sub(r"[^\n]", " ", m.group(1)) + '"""', text, flags=re.S)
 
 
 def read_modelfile(source: SourceFile) -> ConfigFile:
@@ -33,8 +44,8 @@ def read_modelfile(source: SourceFile) -> ConfigFile:
         return config
     by_parameter = {k.parameter.lower(): k for k in runtime.knobs if k.parameter}
     server: Server | None = None
-    for m in INSTRUCTION.finditer(source.text):
-        word, rest = m.group(1).upper(), m.group(2).strip()
+    for m in INSTRUCTION.finditer(_outside_quotes(source.text)):
+        word, rest = m.group(1).upper(), source.text[m.start(2):m.end(2)].strip()
         span = _span(source, m.start(1), len(m.group(1)))
         if word == "FROM":
             server = Server(runtime=runtime, span=span)

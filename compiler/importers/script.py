@@ -6,7 +6,7 @@ import re
 
 from ..source import SourceFile
 from ..units import parse_size
-from .command import image_tag, offset_span, recognise, runtime_of_image, server_from_args
+from .command import image_defaults, image_tag, offset_span, recognise, runtime_of_image, server_from_args
 from .config import ConfigFile, Container, Mount, Port, Value
 from ..runtimes import PROFILES
 from ..runtimes.flags import flag_table
@@ -38,7 +38,8 @@ def read_script(source: SourceFile) -> ConfigFile:
             runtime, n = found
             span = span_of(words[0]).to(span_of(words[n - 1]))
             config.servers.append(server_from_args(runtime, words[n:], command.env, span, span_of, command.variables))
-    if not config.servers:
+    if not config.servers and not commands(source.text) and assignments(source.text):
+        config.kind = "env"
         _environment_only(config, span_of)
     return config
 
@@ -84,7 +85,8 @@ def _docker_run(config: ConfigFile, command: Command, words: list[Word], span_of
     container = Container(name=image.text, span=span_of(image), image=Value(image.text, span_of(image), "image"))
     for name, value, word in opts:
         _docker_option(container, env, command.variables, name, value, word, span_of)
-    server = server_from_args(runtime, args, env, span_of(image), span_of, command.variables)
+    server = server_from_args(runtime, args, image_defaults(runtime, env, image), span_of(image), span_of,
+                              command.variables)
     server.container = container
     tag = image_tag(image.text)
     server.version = Value(tag, span_of(image), "image") if tag else None

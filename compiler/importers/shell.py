@@ -67,12 +67,16 @@ def _commands(text: str, base: int, exported: dict[str, Word], variables: dict[s
     text = text.replace("\\\r\n", " \\\n").replace("\r\n", " \n")
     for words in _split(text, base):
         command = Command(env=dict(exported), variables=variables)
-        words = _unwrap(words)
         i = 0
-        while i < len(words) and ASSIGNMENT.match(words[i].text):
-            word = resolve(words[i], {**variables, **command.env})
-            command.env[word.text.partition("=")[0]] = word
-            i += 1
+        while i < len(words):   # `CUDA_VISIBLE_DEVICES=0 exec env A=b vllm ...`: assignments around wrappers
+            rest = unwrap(words[i:])
+            i = len(words) - len(rest)
+            if i < len(words) and ASSIGNMENT.match(words[i].text):
+                word = resolve(words[i], {**variables, **command.env})
+                command.env[word.text.partition("=")[0]] = word
+                i += 1
+            else:
+                break
         if i < len(words) and words[i].text == "export":
             for word in words[i + 1:]:
                 if ASSIGNMENT.match(word.text):
@@ -89,7 +93,7 @@ def _commands(text: str, base: int, exported: dict[str, Word], variables: dict[s
     return out
 
 
-def _unwrap(words: list[Word]) -> list[Word]:
+def unwrap(words: list[Word]) -> list[Word]:
     """The command behind reserved words (`then vllm serve`) and wrappers with their options (`sudo -E`,
     `nohup`, `env -u X`)."""
     i = 0
@@ -254,4 +258,4 @@ def split_words(text: str, base: int = 0) -> list[Word]:
     return [w for group in _split(text, base) for w in group]
 
 
-__all__ = ["Command", "Word", "assignments", "commands", "resolve", "split_words"]
+__all__ = ["Command", "Word", "assignments", "commands", "resolve", "split_words", "unwrap"]

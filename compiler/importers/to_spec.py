@@ -217,7 +217,7 @@ def _serve(server: Server, lines: Lines) -> None:
 def _address(server: Server) -> list[tuple[str, str]]:
     """The bind address and port clients reach: a container's published port, else the server's own."""
     c = server.container
-    if c is not None:
+    if c is not None and c.host_network is None:   # on the host's network its own address is the host's
         published = next((p for p in c.ports if p.host_port is not None), None)
         if published is None:
             return []

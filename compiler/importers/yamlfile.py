@@ -18,10 +18,10 @@ from ..runtimes import PROFILES
 from ..runtimes.flags import flag_table
 from ..source import SourceFile, Span
 from ..units import parse_size
-from .command import image_tag, recognise, runtime_of_image, server_from_args
+from .command import image_defaults, image_tag, recognise, runtime_of_image, server_from_args
 from .config import ConfigFile, Container, Mount, Port, Server, Service, Value
 from .script import parse_port
-from .shell import Word, commands, resolve, split_words
+from .shell import Word, commands, resolve, split_words, unwrap
 
 E_YAML = define_code("E842", "YAML that does not parse", __name__)
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe")
@@ -63,16 +63,7 @@ class Positions:
         """Shell words of a string value, each at the offset where it is written (found again in the file)."""
         line, col = where(node, key_or_index, "value" if isinstance(node, CommentedMap) else "item")
         text = str(node[key_or_index])
-        cursor = self.offset(line, col)
-        out = []
-        for word in split_words(text):
-            raw = text[word.start:word.end]
-            found = self.source.text.find(raw, cursor)
-            if found < 0:
-                found = cursor
-            out.append(Word(word.text, found, found + len(raw), word.symbolic))
-            cursor = found + len(raw)
-        return out
+        return _locate(self, text, split_words(text), self.offset(line, col))
 
     def word(self, node, key_or_index) -> Word:
         line, col = where(node, key_or_index, "value" if isinstance(node, CommentedMap) else "item")
@@ -161,11 +152,13 @@ def _shell_script(pos: Positions, words: list[Word]) -> tuple[list[Word], dict[s
     script, extra = words[2], words[4:]
     text = script.text.replace("$$", "$")    # compose's escape for a literal $
     for command in commands(text):
-        found = [resolve(w, command.env) for w in command.words]
+        found = _locate(pos, text, [resolve(w, command.variables) for w in command.words], script.start)
+        inner = _shell_script(pos, found)     # `bash -c 'sh -c "vllm serve ..."'`
+        if inner is not None and inner[0]:
+            return inner
         if recognise(found) is None:
             continue
-        located = _locate(pos, text, found, script.start)
-        expanded = [w for word in located for w in (extra if word.text in ("$@", "${@}") else [word])]
+        expanded = [w for word in found for w in (extra if word.text in ("$@", "${@}") else [word])]
         return expanded, command.env
     return [], {}
 
@@ -194,15 +187,16 @@ def _server(pos: Positions, image: Value | None, program: list[Word] | None, arg
     if script is not None:
         argv, more = script
         env.update(more)
-    while argv and argv[0].text in ("exec", "env"):
-        argv = argv[1:]
+    argv = unwrap(argv)
     found = recognise(argv)
     if found is None and (program or script is not None):
         return None
     runtime = found[0] if found else (runtime_of_image(image.text) if image and image.text else None)
     if runtime is None:
         return None
-    server = server_from_args(runtime, argv[found[1]:] if found else argv, env, span, span_of)
+    at = argv[0] if argv else Word("", 0, 0)
+    server = server_from_args(runtime, argv[found[1]:] if found else argv, image_defaults(runtime, env, at), span,
+                              span_of)
     tag = image_tag(image.text) if image and image.text else None
     server.version = Value(tag, image.span, "image") if tag and image else None
     return server

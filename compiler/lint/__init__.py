@@ -15,6 +15,7 @@ from ..catalog import Catalog
 from ..diagnostics import Diagnostic, define_code, error
 from ..importers import ConfigFile, merge_servers, read_config
 from ..importers.hardware import HardwareArg
+from ..runtimes import PROFILES
 from ..source import SourceFile
 from . import rules as _rules  # noqa: F401  (registers every rule)
 from .context import LintContext
@@ -22,9 +23,9 @@ from .registry import RULES, Rule
 
 E_NOT_UNDERSTOOD = define_code("E836", "A file llmc does not understand", __name__)
 
-KINDS = "a shell script or command line (vllm serve, python -m sglang.launch_server, llama-server, ollama serve, " \
-        "docker run), a vLLM --config YAML, an Ollama Modelfile or OLLAMA_* env file, a compose file, Kubernetes " \
-        "manifests"
+KINDS = ("a shell script or command line (" + ", ".join(" ".join(r.commands[0]) for r in PROFILES.values() if r.commands)
+         + ", docker run), a runtime's --config YAML, an Ollama Modelfile or env file, a compose file, Kubernetes "
+           "manifests")
 
 
 @dataclass
@@ -41,8 +42,8 @@ def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: Hard
     serving = any(c.servers for c in configs)
     for config in configs:
         run.diagnostics += config.diagnostics
-        # manifests without a server (a Service, a PVC) belong to the servers of the run's other files
-        if config.servers or (serving and config.kind == "kubernetes"):
+        # manifests without a server (a Service, a PVC) and env files belong to the servers of the run's others
+        if config.servers or (serving and config.kind in ("kubernetes", "env")):
             run.configs.append(config)
             continue
         run.unusable = True
@@ -77,7 +78,8 @@ def _apply(rule: Rule, ctx: LintContext):
 
 def _looks_like(config: ConfigFile) -> str:
     return {"yaml": "YAML of another kind", "shell": "a script or text", "compose": "a compose file",
-            "kubernetes": "Kubernetes manifests", "modelfile": "a Modelfile"}.get(config.kind, config.kind)
+            "kubernetes": "Kubernetes manifests", "modelfile": "a Modelfile", "env": "an env file"
+            }.get(config.kind, config.kind)
 
 
 __all__ = ["E_NOT_UNDERSTOOD", "KINDS", "LintRun", "lint_sources"]

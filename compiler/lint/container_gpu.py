@@ -1,6 +1,10 @@
 """A container's GPU reservation and image: whether it reserves a GPU, runs on one, names a release (E823, W824,
 W837, W840 read it)."""
 
+from __future__ import annotations
+
+from ..names import split_image
+
 HELP = ("compose: `deploy.resources.reservations.devices: [{driver: nvidia, count: 1, capabilities: [gpu]}]` "
         "(or `gpus: all`); Kubernetes: `resources.limits: {nvidia.com/gpu: 1}`; docker run: `--gpus all`")
 
@@ -16,16 +20,15 @@ def gpu_image(server) -> bool:
     pin = server.runtime.pin
     if pin.gpu_tag is None:
         return True
-    image = server.container.image.text if server.container.image else ""
-    tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
+    image = server.container.image
+    tag = (split_image(image.text)[1] or "") if image is not None and image.text else ""
     gpu_tags = [pin.gpu_tag, *(ref.rpartition(":")[2] for _, ref in pin.backend_images)]
     return any(tag.startswith(t.rpartition("-")[0]) for t in gpu_tags)
 
 
 def moving(image: str) -> bool:
     """A tag that names no release (`latest`, `nightly`, `server-cuda`, none at all): it moves on every pull."""
-    last = image.split("@")[0].rsplit("/", 1)[-1]
-    tag = last.rsplit(":", 1)[1] if ":" in last else ""
+    tag = split_image(image)[1] or ""
     return "@sha256:" not in image and not any(ch.isdigit() for ch in tag)
 
 

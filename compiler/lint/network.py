@@ -21,8 +21,12 @@ def exposure(server: Server, services: Sequence[Service] = ()) -> Exposure | Non
     container's own (0.0.0.0 is needed there): what the host publishes decides, a port without a host port
     being published on a random one; a Kubernetes Service of type LoadBalancer or NodePort that selects the
     pod exposes it; on the host's network the bind address is the host's."""
+    if server.value("uds") is not None:
+        return None   # a Unix socket only (vLLM --uds: launchers/launcher.py)
     c = server.container
     if c is not None and c.host_network is None:
+        if not _binds_beyond_loopback(server):
+            return None   # the published port reaches nothing (it is unreachable, not exposed)
         for port in c.ports:
             if port.host_ip is None or not is_loopback(port.host_ip):
                 where = port.host_ip or "every host interface"
@@ -44,6 +48,13 @@ def exposure(server: Server, services: Sequence[Service] = ()) -> Exposure | Non
     if is_loopback(address) or address.endswith(".sock"):
         return None
     return Exposure(host.span, f"binds {address or 'every interface'}")
+
+
+def _binds_beyond_loopback(server: Server) -> bool:
+    host = server.value("host")
+    if host is None:
+        return server.runtime.listens_on_all
+    return host.symbolic or not host.text or not is_loopback(split_host_port(host.text)[0])
 
 
 __all__ = ["Exposure", "exposure"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..names import IMAGE, TAG
+from ..names import IMAGE, TAG, split_image
 from .knobs import Knob
 
 CALIBRATION = "docs/accuracy.md (published llama.cpp / vLLM measurements; benchmarks/accuracy.py)"
@@ -85,11 +85,12 @@ class Pin:
         """The backend an image of this runtime runs on: a backend's own repository (`vllm/vllm-openai-rocm`)
         or tag (`server-vulkan-b1234`, `0.33.0-rocm`, any release); None for the CPU or CUDA image, or an image
         several backends share."""
-        repo, _, tag = image.split("@")[0].rpartition(":")
+        repo, tag = split_image(image)
+        tag = tag or ""
         for backend, ref in self.backend_images:
-            their_repo, _, their_tag = ref.rpartition(":")
-            if their_repo != self.image:
-                if repo == their_repo or repo.endswith("/" + their_repo):
+            their_repo, their_tag = split_image(ref)
+            if their_repo != split_image(self.image)[0]:
+                if repo == their_repo:
                     return backend
                 continue
             stem = their_tag.replace(self.version, "").strip("-")
@@ -159,8 +160,9 @@ class RuntimeProfile:
     #                                                   or {"model", "prompt"}
     # ---- hand-written configs (llmc import / lint)
     target_package: str = ""                    # llmc.targets.<package>: its flag table
-    commands: tuple[tuple[str, ...], ...] = ()  # argv beginnings that start this server ("vllm", "serve")
-    images: tuple[str, ...] = ()                # image repositories (without registry) that run it
+    commands: tuple[tuple[str, ...], ...] = ()  # argv beginnings that start this server ("vllm", "serve");
+    #                                             "python" stands for any python3.x
+    former_images: tuple[str, ...] = ()         # repositories it was published under before (ggerganov/llama.cpp)
     model_positional: bool = False              # the first positional argument names the model
     # how its command line is parsed: Python argparse takes any unique prefix of a long option (`--tp` for
     # `--tp-size`); vLLM's FlexibleArgumentParser also reads `_` as `-` in names and `32K` / `32k` as numbers
@@ -182,8 +184,16 @@ class RuntimeProfile:
     cache_dir: str = ""                         # where it keeps downloaded models in its image
     cache_env: str = ""                         # the variable that moves it (HF_HOME, OLLAMA_MODELS)
     port_env: str | None = None                 # a variable it parses as its port at start (VLLM_PORT)
+    long_context_env: str | None = None         # the variable that lets a context exceed the model's window
+    image_env: tuple[tuple[str, str], ...] = () # what its images set (ENV): their defaults inside a container
     unguarded_routes: str = ""                  # what its API key leaves open (besides health checks)
     source_knobs: str = ""                      # where the defaults above were read
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """The image repositories (without registry) that run it: the pin's, its backends', its former ones."""
+        refs = [self.pin.image, *(ref for _, ref in self.pin.backend_images)]
+        return tuple(dict.fromkeys([*(split_image(r)[0] for r in refs), *self.former_images]))
 
     def knob(self, setting: str) -> Knob | None:
         return next((k for k in self.knobs if k.setting == setting), None)

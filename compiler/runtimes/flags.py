@@ -17,6 +17,7 @@ class Flag:
     takes_value: bool
     many: bool = False             # nargs '+': every word up to the next flag
     choices: tuple[str, ...] = ()
+    optional: bool = False         # nargs '?': the value may be left out (vLLM --hf-token)
 
 
 class FlagTable:
@@ -28,7 +29,8 @@ class FlagTable:
                 for alias in entry["aliases"]:
                     self._flags[alias] = Flag(name, entry["takes_value"], False, choices)
             else:
-                self._flags[name] = Flag(entry["dest"], entry["takes_value"], entry.get("nargs") == "+", choices)
+                self._flags[name] = Flag(entry["dest"], entry["takes_value"], entry.get("nargs") == "+", choices,
+                                         entry.get("nargs") == "?")
 
     def get(self, written: str) -> Flag | None:
         return self._flags.get(written)

@@ -82,9 +82,11 @@ PROFILE = RuntimeProfile(
     memory_log="llama-buffers", memory_source=LLAMA_MEMORY_SOURCE,
     llama_log_verbosity=True, compose_log_override=True, tokenize="content",
     target_package="llamacpp", commands=(("llama-server",), ("/app/llama-server",)),
-    images=("ggml-org/llama.cpp", "ggerganov/llama.cpp"), knobs=KNOBS,
+    former_images=("ggerganov/llama.cpp",), knobs=KNOBS,
     default_slots=4, slots_split_context=True,
-    cache_dir="/root/.cache/llama.cpp", cache_env="LLAMA_CACHE",
+    # -hf downloads into LLAMA_CACHE, else the Hugging Face hub cache (common/hf-cache.cpp:38, b11312)
+    cache_dir="/root/.cache/huggingface", cache_env="LLAMA_CACHE",
+    image_env=(("LLAMA_ARG_HOST", "0.0.0.0"),),   # .devops/cuda.Dockerfile:125 (every server image)
     source_knobs=f"llama.cpp {BUILD} common/common.h (host 127.0.0.1, n_ctx 0 = the trained context), "
                  "tools/server/server.cpp:156 (no -np: 4 slots with kv_unified), src/llama-context.cpp:290 "
                  "(n_ctx_seq = n_ctx / n_seq_max unless kv_unified), tools/server/server-http.cpp:241 (the "

@@ -45,9 +45,10 @@ PROFILE = RuntimeProfile(
     override_hint="Override the executable with `OLLAMA=/path/to/ollama`.", smoke_path="/",
     gguf_download=True,
     memory_log="llama-buffers", memory_source=LLAMA_MEMORY_SOURCE, llama_log_verbosity=True,
-    target_package="ollama", commands=(("ollama", "serve"),), images=("ollama/ollama",), knobs=KNOBS,
+    target_package="ollama", commands=(("ollama", "serve"),), knobs=KNOBS,
     default_context=((47, 262144), (23, 32768), (0, 4096)), default_slots=1, default_keep_alive_s=300,
     cache_dir="/root/.ollama", cache_env="OLLAMA_MODELS",
+    image_env=(("OLLAMA_HOST", "0.0.0.0:11434"),),   # Dockerfile:317 (v0.33.0-rc2)
     source_knobs=f"Ollama {VERSION}-rc2 envconfig/config.go (OLLAMA_HOST 127.0.0.1:11434, OLLAMA_KEEP_ALIVE 5m, "
                  "OLLAMA_NUM_PARALLEL 1), server/routes.go:2043 (OLLAMA_CONTEXT_LENGTH 0: 4k / 32k / 256k by "
                  "total VRAM), server/routes.go GenerateRoutes (no authentication)",

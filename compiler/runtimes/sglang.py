@@ -48,6 +48,8 @@ KNOBS = (
     knob("trust_remote_code", "trust_remote_code", "bool", flag="--trust-remote-code", pin=False),
     knob("revision", "revision", "text", flag="--revision", pin=False),
     knob("model_overrides", "json_model_override_args", "text", flag="--json-model-override-args", pin=False),
+    knob("download_dir", "download_dir", "text", flag="--download-dir", pin=False),
+    knob("nodes", "nnodes", "int", flag="--nnodes", pin=False),
 )
 
 PROFILE = RuntimeProfile(
@@ -67,11 +69,11 @@ PROFILE = RuntimeProfile(
     service_name="sglang", launcher="sglang/launch.sh",
     override_hint="Override the interpreter with `PYTHON=/path/to/python3`; extra arguments are passed on.",
     memory_log="vllm-lines",
-    target_package="sglang", commands=(("python", "-m", "sglang.launch_server"),
-                                       ("python3", "-m", "sglang.launch_server"), ("sglang", "serve")),
-    images=("lmsysorg/sglang",), knobs=KNOBS,
+    target_package="sglang", commands=(("python", "-m", "sglang.launch_server"), ("sglang", "serve")),
+    knobs=KNOBS,
     flag_prefixes=True,   # launch_server's argparse.ArgumentParser keeps allow_abbrev: `--tp` is `--tp-size`
     config_yaml=True,
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME",
+    long_context_env="SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN",   # srt/configs/model_config.py:1303
     source_knobs="SGLang 0.5.23 srt/server_args.py (host 127.0.0.1)",
 )

@@ -29,6 +29,7 @@ KNOBS = (
     backend_knob(),
     knob("model", "model", "text", flag="--model"),
     knob("host", "host", "text", flag="--host"),
+    knob("uds", "uds", "text", flag="--uds", pin=False),
     knob("port", "port", "int", flag="--port"),
     knob("api_key", "api_key", "text", flag="--api-key", env="VLLM_API_KEY"),
     knob("served_name", "served_model_name", "text", flag="--served-model-name"),
@@ -58,6 +59,8 @@ KNOBS = (
     knob("code_revision", "code_revision", "text", flag="--code-revision", pin=False),
     knob("generation_config", "generation_config", "text", flag="--generation-config", pin=False),
     knob("model_overrides", "hf_overrides", "text", flag="--hf-overrides", pin=False),
+    knob("download_dir", "download_dir", "text", flag="--download-dir", pin=False),
+    knob("nodes", "nnodes", "int", flag="--nnodes", pin=False),
     knob("distributed_timeout", "distributed_timeout_seconds", "int", flag="--distributed-timeout-seconds",
          pin=False),
 )
@@ -84,14 +87,14 @@ PROFILE = RuntimeProfile(
     metrics=("vllm:num_requests_running", "vllm:kv_cache_usage_perc", "vllm:prompt_tokens_total",
              "vllm:generation_tokens_total"),
     memory_log="vllm-lines", metrics_figures=True,
-    target_package="vllm", commands=(("vllm", "serve"), ("python", "-m", "vllm.entrypoints.openai.api_server"),
-                                     ("python3", "-m", "vllm.entrypoints.openai.api_server")),
-    images=("vllm/vllm-openai", "vllm/vllm-openai-rocm", "vllm/vllm-openai-xpu"), model_positional=True,
+    target_package="vllm", commands=(("vllm", "serve"), ("python", "-m", "vllm.entrypoints.openai.api_server")),
+    model_positional=True,
     # utils/argparse_utils.py: FlexibleArgumentParser (argparse, allow_abbrev left on) turns `_` into `-`
     # (parse_args), human_readable_int: 1k = 1000, 1K = 1024 (max_model_len, max_num_batched_tokens)
     flag_prefixes=True, flag_underscores=True, human_readable_ints=True, config_yaml=True, config_drops_false=True,
     knobs=KNOBS, listens_on_all=True,
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME", port_env="VLLM_PORT",
+    long_context_env="VLLM_ALLOW_LONG_MAX_MODEL_LEN",
     unguarded_routes="/invocations, /tokenize, /detokenize, /pooling, /classify, /score, /rerank, /metrics, "
                      "/start_profile (the key guards only /v1, /v2, /inference and /cohere)",
     source_knobs="vLLM 0.33.0 entrypoints/common/cli_args.py:293 and launchers/launcher.py:378 (host None binds \"\": "

@@ -9,7 +9,9 @@ def gpu_count(server, ctx):
     tp, pp, dp = (server.integer(s) or 1 for s in ("tensor", "pipeline", "replicas"))
     need = tp * pp * dp
     have, where = ctx.visible_gpus(server)
-    if have is None or need <= have or (server.integer("nodes") or 1) > 1:
+    if have is not None:
+        have *= server.integer("nodes") or 1   # --nnodes: the same GPUs on each node
+    if have is None or need <= have:
         return
     sizes = " x ".join(f"{name} {n}" for name, n in (("TP", tp), ("PP", pp), ("DP", dp)) if n > 1)
     at = server.value("tensor") or server.value("pipeline") or server.value("replicas")

@@ -20,7 +20,7 @@ def model_cache(server, ctx):
                           detail="Unless the image itself contains the model, the server finds no file there.",
                           help=f"mount the model's directory, e.g. a volume at {posixpath.dirname(path) or path}")
         return
-    moved = server.env.get(server.runtime.cache_env)
+    moved = server.value("download_dir") or server.env.get(server.runtime.cache_env)
     cache = moved.text if moved and moved.text and not moved.symbolic else server.runtime.cache_dir
     if any(_under(cache, m) or _under(m, cache) for m in mounts):
         return

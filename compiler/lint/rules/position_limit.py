@@ -6,17 +6,18 @@ from ..registry import rule
 
 @rule("E821", "POS-EMB", "Context longer than the model's window",
       "vllm#3676, PR#44286; vLLM 0.33 config/model.py:2663 (\"User-specified max_model_len (...) is greater than "
-      "the derived max_model_len\"), envs.py:1115 (VLLM_ALLOW_LONG_MAX_MODEL_LEN)")
+      "the derived max_model_len\"), envs.py:1115 (VLLM_ALLOW_LONG_MAX_MODEL_LEN); SGLang 0.5.23 "
+      "srt/configs/model_config.py:1303 (SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN)")
 def position_limit(server, ctx):
     context = server.integer("context")
     found = ctx.model(server)
     limit = window(server, found.model) if found else None
     if context is None or limit is None or server.runtime.engine != "paged" or context <= limit:
         return
-    forced = server.env.get("VLLM_ALLOW_LONG_MAX_MODEL_LEN")
+    forced = server.env.get(server.runtime.long_context_env or "")
     if forced is not None and forced.flag_on():
         summary = f"{context} tokens past {found.model.name}'s {limit}-token window, forced with " \
-                  "VLLM_ALLOW_LONG_MAX_MODEL_LEN: positions beyond it give NaNs or illegal memory accesses"
+                  f"{forced.written}: positions beyond it give NaNs or illegal memory accesses"
     else:
         summary = f"{context} tokens is past {found.model.name}'s {limit}-token window: the engine refuses to start"
     yield finding("E821", summary, server.value("context"), label=f"window {limit}",

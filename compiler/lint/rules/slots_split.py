@@ -13,10 +13,16 @@ def slots_split(server, ctx):
     n = slots.integer() if slots else None
     if not n or n <= 1 or not context:
         return
-    per_slot = context // n // 256 * 256
+    per_slot = _pad(_pad(context) // n)
     yield finding("W810", f"-c {context} over {n} slots gives each request {format_tokens(per_slot)} tokens",
                   slots, label=f"{n} slots share -c",
-                  detail="Without --kv-unified llama-server divides the context between the slots (rounded "
-                         "down to 256): a request longer than its share fails with \"context size exceeded\".",
+                  detail="Without --kv-unified llama-server divides the context between the slots (each share "
+                         "padded up to 256 tokens): a request longer than its share fails with \"context size "
+                         "exceeded\".",
                   help=f"write -c {context * n} for {format_tokens(context)} per request, or add --kv-unified "
                        "to share one pool")
+
+
+def _pad(n: int) -> int:
+    """GGML_PAD(n, 256), as src/llama-context.cpp pads n_ctx and each slot's n_ctx_seq."""
+    return -(-n // 256) * 256
