@@ -49,7 +49,8 @@ def exposed_without_key(d: Deployment) -> Iterator[Diagnostic]:
 
 @rule("E221", "Count below one")
 def count_below_one(d: Deployment) -> Iterator[Diagnostic]:
-    counts = [("workload.concurrency", d.workload.concurrency), ("hardware.nodes", d.hardware.nodes)]
+    counts = [("workload.concurrency", d.workload.concurrency), ("hardware.nodes", d.hardware.nodes),
+              ("hardware.cores", d.hardware.cores)]
     for name, value in counts:
         if value is not None and value.value < 1:
             yield error("E221", f"`{name}` must be at least 1, not {value.value}", span=value.span,
@@ -84,6 +85,8 @@ LIMITS: dict[str, tuple[float, Callable[[float], str]]] = {
     "context": (MAX_TOKENS, format_tokens),
     "hardware.memory": (64 * 1024**4, lambda b: f"{b / 1024**4:g} TiB"),
     "hardware.nodes": (1024, str),
+    "hardware.cores": (4096, str),
+    "hardware.memory_bandwidth": (100e12, lambda b: f"{b / 1e9:g} GB/s"),
     "min_quality": (100, str),
     "hardware.gpu": (256, lambda n: f"{n:g} GPUs per node"),
     "latency.ttft": (86_400.0, _hours),
@@ -97,9 +100,11 @@ def _amounts(d: Deployment) -> Iterator[tuple[str, float, Span]]:
     w, h, lat = d.workload, d.hardware, d.latency
     for name, node in (("workload.concurrency", w.concurrency), ("workload.prompt", w.prompt),
                        ("workload.output", w.output), ("context", d.context), ("hardware.memory", h.memory),
-                       ("hardware.nodes", h.nodes), ("min_quality", d.min_quality)):
+                       ("hardware.nodes", h.nodes), ("hardware.cores", h.cores), ("min_quality", d.min_quality)):
         if node is not None:
             yield name, node.value, node.span
+    if h.memory_bandwidth is not None:
+        yield "hardware.memory_bandwidth", h.memory_bandwidth.bytes_per_s, h.memory_bandwidth.span
     if w.rate is not None:
         yield "workload.rate", w.rate.per_s, w.rate.span
     if h.gpu:

@@ -23,6 +23,7 @@ from .runtimes import PROFILES
 from .runtimes import names as runtime_names
 from .source import SourceFile, Span
 from .spec import (
+    CPU_ISA,
     LINKS,
     PREFERENCES,
     TASKS,
@@ -48,6 +49,7 @@ from .values import (
     grammar_text,
     closed_word,
     lower_api_key,
+    lower_bandwidth,
     lower_bool,
     lower_bytes,
     lower_emit,
@@ -60,6 +62,7 @@ from .values import (
     lower_request_rate,
     lower_tokens,
     unquote,
+    word_list_of,
 )
 
 __all__ = ["lower"]
@@ -288,11 +291,14 @@ LATENCY_LOWERERS = {"ttft": bound_of(UPPER_BOUND, Kind.DURATION, percentiles=Tru
                     "tpot": bound_of(UPPER_BOUND, Kind.DURATION, percentiles=True),
                     "decode": bound_of(LOWER_BOUND, Kind.RATE), "throughput": bound_of(LOWER_BOUND, Kind.RATE)}
 HARDWARE_SCHEMA = {"gpu": "attribute", "memory": "attribute", "nodes": "attribute", "link": "attribute",
-                   "p2p": "attribute", "headless": "attribute", "interface": "attribute", "rdma": "attribute"}
+                   "p2p": "attribute", "headless": "attribute", "interface": "attribute", "rdma": "attribute",
+                   "cores": "attribute", "memory_bandwidth": "attribute", "isa": "attribute"}
 HARDWARE_LOWERERS = {"gpu": lower_gpu, "memory": lower_bytes, "nodes": lower_int,
                      "link": closed_word(LINKS, "link"), "p2p": lower_bool, "headless": lower_bool,
                      "interface": grammar_text(INTERFACE, "a network interface name", "eth0"),
-                     "rdma": grammar_text(RESOURCE, "a Kubernetes resource name", "rdma/hca")}
+                     "rdma": grammar_text(RESOURCE, "a Kubernetes resource name", "rdma/hca"),
+                     "cores": lower_int, "memory_bandwidth": lower_bandwidth,
+                     "isa": word_list_of(CPU_ISA, "instruction set", "avx2, avx512")}
 SERVE_SCHEMA = {"port": "attribute", "host": "attribute", "api_key": "attribute", "name": "attribute"}
 SERVE_LOWERERS = {"port": lower_int, "host": lower_host, "api_key": lower_api_key, "name": lower_served_name}
 

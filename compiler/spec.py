@@ -20,6 +20,9 @@ EMITS = ("compose", "kubernetes")
 RUNTIMES = runtime_names()  # the registered profiles (llmc.runtimes); lower reads the registry at call time
 LICENSE_CLASSES = ("any", "permissive", "commercial")
 LINKS = ("pcie", "nvlink")
+# The vector instructions llama.cpp's CPU backend is built for (ggml-cpu: AVX2, AVX-512, AMX on x86; NEON, SVE
+# on Arm): what a CPU host's `isa` lists.
+CPU_ISA = ("avx2", "avx512", "amx", "neon", "sve")
 THINKING = ("auto", "on", "off")
 # `thinking = auto`: models that can think do so for these tasks, and answer at once for the others.
 THINKING_TASKS = ("reasoning", "agent")
@@ -66,6 +69,11 @@ class Tokens(Node):
 
 class Bytes(Node):
     value: int
+    span: Span
+
+
+class Bandwidth(Node):
+    bytes_per_s: float
     span: Span
 
 
@@ -127,6 +135,10 @@ class Hardware(Node):
     link: Word | None = None
     p2p: Bool | None = None
     headless: Bool | None = None  # None: unknown (a consumer card may drive a display)
+    # a CPU-only host as it is (gpu = none): its physical cores, memory bandwidth, vector instructions
+    cores: Int | None = None
+    memory_bandwidth: Bandwidth | None = None
+    isa: tuple[Word, ...] = ()
     interface: Text | None = None  # the NIC multi-node traffic uses (NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME)
     rdma: Text | None = None      # the Kubernetes resource of an RDMA device, one per pod
     span: Span | None = None

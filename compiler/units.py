@@ -12,6 +12,7 @@ class Kind(str, Enum):
     DURATION = "duration"
     RATE = "rate"
     REQUEST_RATE = "request rate"
+    BANDWIDTH = "bandwidth"
     NUMBER = "number"
 
 
@@ -21,6 +22,7 @@ BYTE_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
 DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0}
 RATE_UNITS = {"tok/s": 1.0}
 REQUEST_RATE_UNITS = {"req/s": 1.0}
+BANDWIDTH_UNITS = {f"{unit}/s": size for unit, size in BYTE_UNITS.items() if unit != "B"}   # bytes per second
 TOKEN_UNITS = {"tokens": 1, "token": 1}
 
 UNIT_KIND: dict[str, Kind] = {
@@ -28,6 +30,7 @@ UNIT_KIND: dict[str, Kind] = {
     **{u: Kind.DURATION for u in DURATION_UNITS},
     **{u: Kind.RATE for u in RATE_UNITS},
     **{u: Kind.REQUEST_RATE for u in REQUEST_RATE_UNITS},
+    **{u: Kind.BANDWIDTH for u in BANDWIDTH_UNITS},
     **{u: Kind.TOKENS for u in TOKEN_UNITS},
 }
 

@@ -19,6 +19,7 @@ from .names import is_env_name, is_host, is_served_name, looks_like_secret
 from .parse import node_span, split_number, token_span
 from .source import SourceFile, Span
 from .spec import (
+    Bandwidth,
     EMITS,
     LICENSE_CLASSES,
     Bool,
@@ -37,7 +38,8 @@ from .spec import (
     Word,
 )
 from .suggest import did_you_mean
-from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, REQUEST_RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS, Kind
+from .units import (BANDWIDTH_UNITS, BYTE_UNITS, DURATION_UNITS, RATE_UNITS, REQUEST_RATE_UNITS, TOKEN_SCALE,
+                    TOKEN_UNITS, Kind)
 
 E_WRONG_KIND = define_code("E205", "Value of the wrong kind", __name__)
 E_UNKNOWN_WORD = define_code("E206", "Unknown value", __name__)
@@ -55,7 +57,8 @@ MAX_PATH = 4096   # PATH_MAX on Linux, for local("...")
 UPPER_BOUND, LOWER_BOUND = ("<=", "<"), (">=", ">")
 
 KIND_WORDS = {Kind.TOKENS: "a token count", Kind.BYTES: "a size in bytes", Kind.DURATION: "a duration",
-              Kind.RATE: "a rate", Kind.REQUEST_RATE: "a request rate", Kind.NUMBER: "a plain number"}
+              Kind.RATE: "a rate", Kind.REQUEST_RATE: "a request rate", Kind.BANDWIDTH: "a bandwidth",
+              Kind.NUMBER: "a plain number"}
 VALUE_WORDS = {"word": "a name", "string": "a quoted string", "list": "a list", "qualified_list": "an `any [...]` list",
                "call": "a function call", "gpu_count": "a GPU count"}
 
@@ -124,7 +127,8 @@ def _quantity(node: Tree) -> tuple[Kind | None, Decimal]:
     if not written:
         return Kind.NUMBER, value
     for kind, table in ((Kind.TOKENS, TOKEN_UNITS), (Kind.BYTES, BYTE_UNITS), (Kind.DURATION, DURATION_UNITS),
-                        (Kind.RATE, RATE_UNITS), (Kind.REQUEST_RATE, REQUEST_RATE_UNITS)):
+                        (Kind.RATE, RATE_UNITS), (Kind.REQUEST_RATE, REQUEST_RATE_UNITS),
+                        (Kind.BANDWIDTH, BANDWIDTH_UNITS)):
         if written in table:
             return kind, value * Decimal(str(table[written]))
     return None, value
@@ -171,6 +175,11 @@ def lower_request_rate(ctx: Ctx, stmt: Stmt) -> RequestRate | None:
     if value is None:
         return None
     return RequestRate(per_s=float(value), span=ctx.span(stmt.value))
+
+
+def lower_bandwidth(ctx: Ctx, stmt: Stmt) -> Bandwidth | None:
+    value = _number(ctx, stmt, (Kind.BANDWIDTH,), "a bandwidth", help="write bytes per second such as `89.6 GB/s`")
+    return None if value is None else Bandwidth(bytes_per_s=float(value), span=ctx.span(stmt.value))
 
 
 def lower_bytes(ctx: Ctx, stmt: Stmt) -> Bytes | None:
@@ -273,15 +282,21 @@ def closed_word(allowed: tuple[str, ...], what: str) -> Callable[[Ctx, Stmt], Wo
     return lambda ctx, stmt: _word(ctx, stmt, stmt.value, allowed, what)
 
 
-def lower_emit(ctx: Ctx, stmt: Stmt) -> tuple[Word, ...] | None:
-    node = stmt.value
-    if node.data == "word":
-        word = _word(ctx, stmt, node, EMITS, "emit target")
-        return None if word is None else (word,)
-    if node.data != "list":
-        _wrong_kind(ctx, stmt, "a list of packagings", help="write `emit = [compose]`")
-        return None
-    return _word_list(ctx, stmt, node, EMITS, "emit target")
+def word_list_of(allowed: tuple[str, ...], what: str, example: str) -> Callable[[Ctx, Stmt], tuple[Word, ...] | None]:
+    """A word from `allowed`, or a list of them (`emit = [compose]`, `isa = [avx2, avx512]`)."""
+    def lower_list(ctx: Ctx, stmt: Stmt) -> tuple[Word, ...] | None:
+        node = stmt.value
+        if node.data == "word":
+            word = _word(ctx, stmt, node, allowed, what)
+            return None if word is None else (word,)
+        if node.data != "list":
+            _wrong_kind(ctx, stmt, f"a list of {what}s", help=f"write `{stmt.name.value} = [{example}]`")
+            return None
+        return _word_list(ctx, stmt, node, allowed, what)
+    return lower_list
+
+
+lower_emit = word_list_of(EMITS, "emit target", "compose")
 
 
 def lower_license(ctx: Ctx, stmt: Stmt) -> Licenses | None:

@@ -269,11 +269,11 @@ def test_small_draft_and_test_models_exist(catalog):
 
 def test_every_catalog_code_has_a_docs_page():
     import llmc.catalog.local  # noqa: F401  (defines E305-E307)
-    import llmc.commands.detect  # noqa: F401  (defines E308)
+    import llmc.commands.detect  # noqa: F401  (defines W308)
     from llmc.diagnostics import CODES
 
     docs = Path(__file__).resolve().parents[1] / "docs" / "diagnostics"
-    for code in ("E301", "E302", "E303", "E304", "E305", "E306", "E307", "E308"):
+    for code in ("E301", "E302", "E303", "E304", "E305", "E306", "E307", "W308"):
         assert code in CODES
         text = (docs / f"{code}.md").read_text()
         assert text.startswith(f"# {code}: {CODES[code].title}\n")

@@ -1,20 +1,22 @@
-"""`llmc detect [--json]`: this machine's NVIDIA GPUs (through NVML), printed as a `hardware { ... }` block.
-
-With no NVIDIA driver or GPU it says so plainly and exits 1.
+"""`llmc detect [--json]`: this machine as a `hardware { ... }` block: its NVIDIA GPUs (through NVML), or on a
+machine without one the CPU host: cores and vector instructions read from /proc/cpuinfo, memory from the OS,
+memory bandwidth from a short measurement, each labelled read or measured. Exit 0 either way.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 
 from ..catalog import Catalog
-from ..diagnostics import define_code, error
+from ..diagnostics import define_code, warning
 from ._catalog_args import add_catalog_options, open_catalog, print_json
 from ._report import emit, out
 
-E308 = define_code("E308", "No GPU detected", "commands.detect")
+W308 = define_code("W308", "No GPU detected", "commands.detect")
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class DetectedGpu:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("detect", help="print this machine's GPUs as a hardware { ... } block (needs the NVIDIA driver)")
+    p = sub.add_parser("detect", help="print this machine as a hardware { ... } block: its NVIDIA GPUs, else its CPU "
+                                      "host (cores, instructions, memory, measured bandwidth)")
     add_catalog_options(p)
     p.set_defaults(func=run)
 
@@ -38,16 +41,83 @@ def run(args) -> int:
     try:
         gpus = probe(catalog)
     except RuntimeError as exc:
-        emit([error(E308, "no NVIDIA GPU found on this machine", detail=str(exc),
-                    help='write the hardware block by hand (gpu = 1 x "RTX 4090", or gpu = none for CPU only)')],
-             {}, "full")
-        return 1
+        emit([warning(W308, "no NVIDIA GPU found on this machine: describing its CPU host", detail=str(exc),
+                      help='on a GPU machine install the NVIDIA driver; AMD and Apple GPUs are not probed: write '
+                           '`gpu = 1 x "NAME"` from `llmc gpus` by hand')], {}, "full")
+        host = probe_cpu()
+        block = cpu_block(host)
+        if args.json:
+            print_json({"gpus": [], "cpu": asdict(host), "hardware": block})
+        else:
+            out(block)
+        return 0
     block = hardware_block(gpus, host_memory_bytes())
     if args.json:
         print_json({"gpus": [asdict(g) for g in gpus], "hardware": block})
     else:
         out(block)
     return 0
+
+
+@dataclass(frozen=True)
+class DetectedCpu:
+    cores: int | None              # physical cores (llama.cpp's -t default counts them too)
+    isa: tuple[str, ...]           # the vector instructions llama.cpp's CPU backend uses (llmc.spec.CPU_ISA)
+    memory_bytes: int | None
+    bandwidth_bytes_per_s: float   # one thread copying a buffer: a lower bound on what all cores reach
+    model: str | None              # /proc/cpuinfo "model name"
+
+
+# /proc/cpuinfo flags → the spec's `isa` words
+CPU_FLAGS = {"avx2": "avx2", "avx512f": "avx512", "amx_tile": "amx", "asimd": "neon", "sve": "sve"}
+
+
+def probe_cpu(copy_bytes: int = 256 << 20) -> DetectedCpu:
+    cores, flags, model = None, set(), None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        pairs = set(re.findall(r"physical id\s*:\s*(\d+)[\s\S]*?core id\s*:\s*(\d+)", text))
+        cores = len(pairs) or None
+        flags = set(" ".join(re.findall(r"^(?:flags|Features)\s*:(.*)$", text, re.M)).split())
+        found = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+        model = found.group(1).strip() if found else None
+    except OSError:
+        pass
+    isa = tuple(word for flag, word in CPU_FLAGS.items() if flag in flags)
+    return DetectedCpu(cores=cores or os.cpu_count(), isa=isa, memory_bytes=host_memory_bytes(),
+                       bandwidth_bytes_per_s=copy_bandwidth(copy_bytes), model=model)
+
+
+def copy_bandwidth(size: int, rounds: int = 4) -> float:
+    """Bytes per second one thread moves copying `size` bytes (read + write), best of a few rounds."""
+    src, dst = bytearray(size), bytearray(size)
+    view = memoryview(dst)
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        view[:] = src
+        best = min(best, time.perf_counter() - start)
+    return 2 * size / best
+
+
+def cpu_block(host: DetectedCpu) -> str:
+    """`hardware { gpu = none ... }` with where each figure came from."""
+    fields = [("gpu", "none", "no NVIDIA GPU (NVML)")]
+    if host.memory_bytes:
+        fields.append(("memory", f"{host.memory_bytes // 2**30} GiB", "read: the OS's total RAM"))
+    if host.cores:
+        fields.append(("cores", str(host.cores), "read: /proc/cpuinfo physical cores" +
+                       (f" ({host.model})" if host.model else "")))
+    if host.isa:
+        fields.append(("isa", "[" + ", ".join(host.isa) + "]", "read: /proc/cpuinfo flags"))
+    fields.append(("memory_bandwidth", f"{host.bandwidth_bytes_per_s / 1e9:.1f} GB/s",
+                   "measured: one thread copying 256 MiB, a lower bound; all cores reach more"))
+    width = max(len(k) for k, _, _ in fields)
+    shown = [f"  {key.ljust(width)} = {value}" for key, value, _ in fields]
+    pad = max(len(s) for s in shown)
+    lines = ["hardware {", *(f"{s.ljust(pad)}  # {why}" for s, (_, _, why) in zip(shown, fields)), "}"]
+    return "\n".join(lines) + "\n"
 
 
 def probe(catalog: Catalog) -> list[DetectedGpu]:

@@ -47,6 +47,17 @@ EXPERT_TILE_ROWS = 64
 MMVQ_MAX_BATCH = 8
 CPU_DEFAULT_BANDWIDTH_GBPS = 50.0
 CPU_DEFAULT_TFLOPS = 1.0
+# Dense FP32 FLOPs per cycle per core of the vector units ggml-cpu uses (two FMA pipes x lanes x 2): AVX2 32,
+# AVX-512 64 (Intel optimization manual, 2 x 512-bit FMA on server cores), NEON 16, SVE (256-bit) 32. AMX tiles
+# are not counted (ggml uses them for a few quantized types only). The all-core clock is assumed, not read.
+CPU_FLOPS_PER_CYCLE = {"avx512": 64, "avx2": 32, "sve": 32, "neon": 16}
+CPU_ASSUMED_GHZ = 3.0
+
+
+def cpu_tflops(cores: int, isa: tuple[str, ...]) -> float:
+    """A CPU host's dense rate from its cores and widest vector unit (AVX2 when the spec names none)."""
+    per_cycle = max((CPU_FLOPS_PER_CYCLE[i] for i in isa if i in CPU_FLOPS_PER_CYCLE), default=32)
+    return round(cores * per_cycle * CPU_ASSUMED_GHZ / 1e3, 3)
 CPU_DEFAULT_SOURCE = "no CPU record: dual-channel DDR5 (~50 GB/s) and ~1 TFLOPS assumed"
 # A GPU record without its dense FP16/BF16 rate (a user's card): this many TFLOPS per GB/s of bandwidth, about
 # the lowest ratio among the built-in records that state both (Apple GPUs: an M4 Max's 18.4 at 546 GB/s is

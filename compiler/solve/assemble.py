@@ -116,8 +116,9 @@ def _chosen_settings(ctx: Context, c: Candidate) -> Settings:
     runtime = profile(c.runtime.name)
     if runtime.engine == "llama":
         sched = runtime.scheduler
+        cores = ctx.deployment.hardware.cores   # -t: llama.cpp's default is its own count of physical cores
         return Settings(flash_attention="on", kv_unified=False, batch_size=sched.step_tokens, ubatch_size=sched.ubatch,
-                        env=env)
+                        threads=cores.value if cores else None, env=env)
     if runtime.memory_budget == "utilization":
         return Settings(gpu_memory_utilization=runtime.memory_fraction,
                         enable_prefix_caching=_prefix_caching_pays(ctx, c), enable_chunked_prefill=True,

@@ -12,6 +12,7 @@ import posixpath
 from pathlib import Path
 
 from ..catalog.schema import Gpu, Model
+from ..estimate.speed import cpu_tflops
 from ..catalog import license_allows, license_words, unknown_gpu
 from ..catalog.hf_cache import import_cached
 from ..diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error
@@ -72,7 +73,7 @@ def _resolve_hardware(deployment: Deployment, catalog, diags: list[Diagnostic]) 
                                "not guess one (the host that compiles is rarely the one that serves).",
                                help="add `memory = 32 GiB` (the RAM the server may use) to `hardware`"))
             return None
-        return build_topology([], 1, cpu_host=catalog.cpu_host)
+        return build_topology([], 1, cpu_host=described_host(catalog.cpu_host, hw))
     gpus: list[Gpu] = []
     for group in hw.gpu:
         gpu = catalog.find_gpu(group.name)
@@ -88,7 +89,25 @@ def _resolve_hardware(deployment: Deployment, catalog, diags: list[Diagnostic]) 
     return build_topology(gpus, deployment.nodes,
                           link=hw.link.value if hw.link else None,
                           p2p=hw.p2p.value if hw.p2p else None,
-                          cpu_host=catalog.cpu_host)
+                          cpu_host=described_host(catalog.cpu_host, hw) if _describes_host(hw) else None)
+
+
+def _describes_host(hw) -> bool:
+    return bool(hw.cores or hw.memory_bandwidth or hw.isa)
+
+
+def described_host(default: Gpu, hw) -> Gpu:
+    """The host's CPU as the spec states it (`cores`, `memory_bandwidth`, `isa`), over the catalog's default
+    host: its bandwidth as written, its dense rate from the cores and their vectors (estimate.speed)."""
+    if not _describes_host(hw):
+        return default
+    update: dict = {"name": "CPU host (as the spec states it)", "source": (f"{hw.span.file}: hardware",
+                                                                           *default.source)}
+    if hw.memory_bandwidth:
+        update["bandwidth_gbps"] = hw.memory_bandwidth.bytes_per_s / 1e9
+    if hw.cores:
+        update["bf16_tflops"] = cpu_tflops(hw.cores.value, tuple(w.value for w in hw.isa))
+    return default.model_copy(update=update)
 
 
 def _resolve_models(deployment: Deployment, catalog, base_dir: Path, diags: list[Diagnostic]):

@@ -52,7 +52,7 @@ class Topology:
     node: tuple[Device, ...]      # the devices of node 0, in device order; every node has the same cards
     nodes: int
     graph: "nx.Graph | None"      # None when no node has two GPUs: there are no links to describe
-    cpu_host: Gpu | None = None   # set on a CPU-only host
+    cpu_host: Gpu | None = None   # the host's CPU: on a CPU-only host, or where the spec describes it
 
     @property
     def cpu_only(self) -> bool:
@@ -122,7 +122,7 @@ def build_topology(gpus: list[Gpu], nodes: int, *, link: str | None = None, p2p:
     """`gpus` are the cards of one node in device order; every node has the same cards."""
     node = tuple(Device(index=local, node=0, local=local, gpu=gpu) for local, gpu in enumerate(gpus))
     graph = _link_graph(Counter(gpus), link, p2p) if len(gpus) > 1 else None
-    return Topology(node=node, nodes=nodes, graph=graph, cpu_host=None if gpus else cpu_host)
+    return Topology(node=node, nodes=nodes, graph=graph, cpu_host=cpu_host)
 
 
 def _link_graph(counts: Counter[Gpu], link: str | None, p2p: bool | None) -> "nx.Graph":
