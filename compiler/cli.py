@@ -14,6 +14,7 @@ import os
 import sys
 
 from . import __version__
+from .suggest import did_you_mean
 
 COMMANDS = ("check", "lint", "import", "fmt", "build", "explain", "estimate", "smoke", "models", "gpus", "formats", "detect")
 
@@ -36,6 +37,11 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    unknown = _unknown_command(argv)
+    if unknown is not None:
+        print(unknown, file=sys.stderr)
+        return EXIT_INPUT
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -53,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("LLMC_TRACEBACK"):
             raise
         return 3
+
+
+def _unknown_command(argv: list[str]) -> str | None:
+    """`llmc biuld x.llmspec`: the one-line error with the nearest command, instead of argparse's list."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None or first in COMMANDS or argv[0].startswith("-"):
+        return None
+    hint = did_you_mean(first, COMMANDS)
+    return f"llmc: unknown command `{first}`" + (f"; {hint}" if hint else f"; commands: {', '.join(COMMANDS)}")
 
 
 if __name__ == "__main__":

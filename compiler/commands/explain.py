@@ -9,18 +9,20 @@ from ..driver import EXIT_INPUT, EXIT_OK, compile_file
 from ..explain import explain_text
 from ..render import docs_page, documented_codes
 from ..suggest import closest
+from ._catalog_args import add_catalog_option
 from ._report import emit, out
 
 
 def register(sub) -> None:
     p = sub.add_parser("explain", help="explain a plan (`llmc explain FILE`) or a diagnostic code (`llmc explain E201`)")
     p.add_argument("code", metavar="CODE|FILE", help="a diagnostic code such as E201, or a .llmspec file")
+    add_catalog_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     if os.path.isfile(args.code) or args.code.endswith(".llmspec"):
-        return _explain_plan(args.code)
+        return _explain_plan(args.code, args.catalog)
     code = args.code.strip().upper()
     page = docs_page(code)
     if page is None:
@@ -38,8 +40,8 @@ def run(args) -> int:
     return EXIT_OK
 
 
-def _explain_plan(path: str) -> int:
-    result = compile_file(path)
+def _explain_plan(path: str, catalog_dirs=()) -> int:
+    result = compile_file(path, catalog_dirs)
     emit(result.diagnostics, result.sources)
     for item in result.deployments:
         if item.plan is not None:

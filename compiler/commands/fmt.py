@@ -1,7 +1,9 @@
-"""`llmc fmt [--check] FILE...`: rewrite specs in canonical form (atomically), or report which are not."""
+"""`llmc fmt [--check] [--diff] FILE...`: rewrite specs in canonical form (atomically), or report which are not
+(and with --diff, how)."""
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
@@ -16,17 +18,18 @@ def register(sub) -> None:
     p = sub.add_parser("fmt", help="format .llmspec files in place (--check: exit 1 if any is not canonical)")
     p.add_argument("files", nargs="+", metavar="FILE", help=".llmspec files to format")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file is not canonical")
+    p.add_argument("--diff", action="store_true", help="print what formatting changes, as a unified diff (stdout)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     status = EXIT_OK
     for path in args.files:
-        status = max(status, _one(path, args.check))
+        status = max(status, _one(path, args.check, args.diff))
     return status
 
 
-def _one(path: str, check_only: bool) -> int:
+def _one(path: str, check_only: bool, diff: bool = False) -> int:
     source, diagnostics = read(path)
     formatted = None
     if source is not None:
@@ -36,6 +39,9 @@ def _one(path: str, check_only: bool) -> int:
         return EXIT_INPUT
     if formatted == source.text:
         return EXIT_OK
+    if diff:
+        out("".join(difflib.unified_diff(source.text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                                         f"{path} (as written)", f"{path} (formatted)")))
     if check_only:
         out(f"would reformat {path}\n", sys.stderr)
         return EXIT_FAILED

@@ -1,0 +1,58 @@
+"""The command line behaves the same everywhere (issue 17): a misspelt command gets the nearest one,
+`fmt --diff` shows what formatting changes, `explain` takes --catalog, builds follow the user's umask."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _llmc(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "llmc.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, "NO_COLOR": "1"}, timeout=120, **kw)
+
+
+def test_a_misspelt_command_gets_the_nearest_one():
+    done = _llmc("biuld", "examples/chat-16gb.llmspec", cwd=REPO)
+    assert done.returncode == 2 and "unknown command `biuld`" in done.stderr and "'build'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert _llmc("--version").returncode == 0
+
+
+def test_fmt_diff_shows_the_change_and_check_still_fails(tmp_path):
+    spec = tmp_path / "s.llmspec"
+    spec.write_text('deployment "s" {\n hardware {\n gpu=1 x "RTX 4090"\n }\n}\n')
+    done = _llmc("fmt", "--check", "--diff", str(spec))
+    assert done.returncode == 1
+    assert '-gpu=1 x "RTX 4090"' in done.stdout.replace(" ", "") or '-gpu=1x"RTX4090"' in done.stdout.replace(" ", "")
+    assert '+    gpu = 1 x "RTX 4090"' in done.stdout
+    assert spec.read_text().startswith('deployment "s" {\n hardware')   # --check changes nothing
+
+
+def test_explain_takes_a_catalog(tmp_path):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "gpus.yaml").write_text(
+        "gpus:\n- name: Lab Card 48GB\n  vendor: nvidia\n  kind: gpu\n  device_class: datacenter\n"
+        "  memory_bytes: 51539607552\n  bandwidth_gbps: 864\n  bf16_tflops: 181\n  compute_capability: 8.9\n  arch: ada\n"
+        "  source: [test]\n")
+    spec = tmp_path / "s.llmspec"
+    spec.write_text('deployment "s" {\n  hardware {\n    gpu = 1 x "Lab Card 48GB"\n  }\n}\n')
+    done = _llmc("explain", str(spec), "--catalog", str(catalog))
+    assert done.returncode == 0, done.stderr
+    assert "Lab Card 48GB" in done.stdout
+
+
+def test_a_build_follows_the_users_umask(tmp_path):
+    out = tmp_path / "out"
+    done = subprocess.run(f"umask 022 && {sys.executable} -m llmc.cli build examples/chat-16gb.llmspec -o {out}",
+                          shell=True, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    build = next(out.iterdir())
+    assert stat.S_IMODE(build.stat().st_mode) == 0o755
+    assert stat.S_IMODE((build / "plan.json").stat().st_mode) == 0o644
