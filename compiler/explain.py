@@ -9,7 +9,7 @@ from __future__ import annotations
 from .estimate.report import LEGEND, memory_bar, memory_table
 from .plan import Estimate, Plan
 from .runtimes import profile
-from .text import md_fence, md_text
+from .text import count, md_fence, md_text
 from .units import format_bytes, format_duration, format_tokens
 
 
@@ -100,7 +100,7 @@ def speed_lines(plan: Plan) -> list[str]:
         ("throughput", _band(perf.throughput_tok_s, _rate),
          t.throughput_tok_s and f"≥ {_rate(t.throughput_tok_s)}"),
     ]
-    arrivals = f"Poisson arrivals at {w.rate:g} req/s" if w.rate else f"{w.concurrency} users in a closed loop"
+    arrivals = f"Poisson arrivals at {w.rate:g} req/s" if w.rate else f"{count(w.concurrency, 'user')} in a closed loop"
     lines = [f"Speed under load ({arrivals}), {format_tokens(w.prompt_tokens)} prompt, "
              f"{w.output_tokens} output tokens ({perf.bound} bound); means, with their band:"]
     for name, value, target in rows:

@@ -21,6 +21,11 @@ def _escape(match: re.Match) -> str:
         f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 user`, `2 users` (`plural` for the irregular ones)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def printable(text: str, keep: str = "\n\t") -> str:
     """`text` with every control character outside `keep` written as a visible escape."""
     return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)

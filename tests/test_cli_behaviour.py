@@ -56,3 +56,10 @@ def test_a_build_follows_the_users_umask(tmp_path):
     build = next(out.iterdir())
     assert stat.S_IMODE(build.stat().st_mode) == 0o755
     assert stat.S_IMODE((build / "plan.json").stat().st_mode) == 0o644
+
+
+def test_one_user_is_singular_in_the_plan(tmp_path):
+    done = _llmc("build", "examples/cpu-local-gguf.llmspec", "-o", str(tmp_path / "b"), cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    text = next((tmp_path / "b").iterdir()).joinpath("PLAN.md").read_text()
+    assert "(1 user in a closed loop)" in text and "1 users" not in text
