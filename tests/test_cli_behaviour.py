@@ -63,3 +63,15 @@ def test_one_user_is_singular_in_the_plan(tmp_path):
     assert done.returncode == 0, done.stderr
     text = next((tmp_path / "b").iterdir()).joinpath("PLAN.md").read_text()
     assert "(1 user in a closed loop)" in text and "1 users" not in text
+
+
+def test_estimate_and_explain_print_json_and_nothing_else():
+    import json
+
+    for args in (("estimate", "examples/chat-16gb.llmspec", "--format", "json"),
+                 ("explain", "examples/chat-16gb.llmspec", "--json"),
+                 ("estimate", "examples/chat-16gb.llmspec", "--json")):
+        done = _llmc(*args, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)   # the whole of stdout is one document
+        assert data["diagnostics"] == [] and data["results"][0]["deployment"] == "home-chat"

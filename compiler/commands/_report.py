@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -18,9 +19,20 @@ def out(text: str, stream=None) -> None:
     (stream or sys.stdout).write(printable(text))
 
 
-def add_format_option(parser) -> None:
+def add_format_option(parser, json_alias: bool = False) -> None:
     parser.add_argument("--format", choices=FORMATS, default="full",
                         help="how to print diagnostics: full (default), concise, json, sarif, github")
+    if json_alias:   # the catalog commands' spelling, for the commands that print a result as well
+        parser.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
+
+
+def print_result(diagnostics: Sequence[Diagnostic], results: list[dict]) -> None:
+    """A command's result and its diagnostics as one JSON document on stdout (`--format json`)."""
+    from ..render import as_dict
+
+    json.dump({"diagnostics": [as_dict(d) for d in diagnostics], "results": results}, sys.stdout, indent=2,
+              sort_keys=True, default=str)
+    sys.stdout.write("\n")
 
 
 def emit(diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], fmt: str = "full") -> None:
