@@ -17,7 +17,7 @@ from pathlib import Path
 from .artifacts import Artifact, ensure_replaceable, write_atomically
 from .catalog import Catalog, load_catalog
 from .checks import check as check_spec
-from .diagnostics import Diagnostic, DiagnosticsError, define_code, error, has_errors
+from .diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error, has_errors
 from .drift import drift, lock_violations
 from .files import read_bounded
 from .explain import plan_markdown
@@ -195,6 +195,50 @@ def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked
     if _each_directory(result, out, lambda directory, _: ensure_replaceable(directory)):
         _each_directory(result, out, lambda directory, item: write_atomically(directory, item.artifacts))
     return result
+
+
+def build_all(paths: list[str], out_dir: str, catalog_dirs=(), strict: bool = False,
+              locked: bool = False) -> list[Compilation]:
+    """`llmc build` of several specs into one directory: every file compiles (and its directories are
+    writable) or nothing is written; a deployment name used in two files is E208, as within one."""
+    from .lower import E_DUPLICATE_DEPLOYMENT
+
+    results = [compile_file(path, catalog_dirs, strict, out_dir=out_dir) for path in paths]
+    seen: dict[str, Compiled] = {}
+    for result in results:
+        for item in result.deployments:
+            first = seen.setdefault(item.deployment.name, item)
+            if first is not item:
+                result.diagnostics.append(error(
+                    E_DUPLICATE_DEPLOYMENT, f"deployment `{item.deployment.name}` is defined in two of the files built",
+                    span=item.deployment.name_span, labels=(Label(span=first.deployment.name_span,
+                                                                  message="first defined here"),),
+                    detail="Each deployment becomes its own directory of the output: two with one name would write "
+                           "over each other.", help="rename one of them"))
+    if any(has_errors(r.diagnostics) for r in results):
+        return results
+    out = Path(out_dir)
+    if locked:
+        for result in results:
+            for item in result.deployments:
+                result.diagnostics += lock_violations(out / item.deployment.name, item.plan, item.deployment.name_span)
+        if any(has_errors(r.diagnostics) for r in results):
+            return results
+    if all(_each_directory(r, out, lambda directory, _: ensure_replaceable(directory)) for r in results):
+        for result in results:
+            _each_directory(result, out, lambda directory, item: write_atomically(directory, item.artifacts))
+    return results
+
+
+def spec_files(paths: list[str]) -> list[str]:
+    """The files to build: each path as given, a directory as the .llmspec files under it (sorted)."""
+    out: list[str] = []
+    for path in paths:
+        if Path(path).is_dir():
+            out += sorted(str(p) for p in Path(path).rglob("*.llmspec"))
+        else:
+            out.append(path)
+    return out
 
 
 def _each_directory(result: Compilation, out: Path, action) -> bool:

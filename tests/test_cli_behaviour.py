@@ -75,3 +75,25 @@ def test_estimate_and_explain_print_json_and_nothing_else():
         assert done.returncode == 0, done.stderr
         data = json.loads(done.stdout)   # the whole of stdout is one document
         assert data["diagnostics"] == [] and data["results"][0]["deployment"] == "home-chat"
+
+
+def test_build_takes_several_files_and_a_directory(tmp_path):
+    done = _llmc("build", "examples/chat-16gb.llmspec", "examples/code-assistant.llmspec", "-o", str(tmp_path / "two"),
+                 cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == ["code-assistant", "home-chat"]
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    for name in ("chat-16gb", "cpu-local-gguf"):
+        (specs / f"{name}.llmspec").write_text((REPO / "examples" / f"{name}.llmspec").read_text()
+                                               .replace('local("models/', f'local("{REPO}/examples/models/'))
+    done = _llmc("build", str(specs), "-o", str(tmp_path / "dir"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "dir").iterdir()) == ["edge-assistant", "home-chat"]
+
+
+def test_one_deployment_name_in_two_files_builds_nothing(tmp_path):
+    done = _llmc("build", "examples/chat-16gb.llmspec", "examples/chat-16gb.llmspec", "-o", str(tmp_path / "out"),
+                 cwd=REPO)
+    assert done.returncode == 2 and "E208" in done.stderr and "two of the files" in done.stderr
+    assert not (tmp_path / "out").exists()
