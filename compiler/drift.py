@@ -120,16 +120,16 @@ def drift(directory: Path, plan: Plan, artifacts: list[Artifact], span=None) -> 
     committed = {p.relative_to(directory).as_posix(): p for p in sorted(directory.rglob("*"))
                  if p.is_file() and p.name not in SMOKE_OUTPUTS}
     committed.pop(MARKER, None)  # the build's own list of the files it wrote, not an artifact
-    lines = [f"- {path}: missing from the committed build" for path in sorted(set(fresh) - set(committed))]
-    lines += [f"- {path}: committed but no longer generated" for path in sorted(set(committed) - set(fresh))]
+    lines = [f"{path}: missing from the committed build" for path in sorted(set(fresh) - set(committed))]
+    lines += [f"{path}: committed but no longer generated" for path in sorted(set(committed) - set(fresh))]
     for path in sorted(set(fresh) & set(committed)):
         if not _same_content(committed[path], fresh[path]):
-            lines.append(f"- {path}: content differs")
+            lines.append(f"{path}: content differs")
     if not lines:
         return []
     old, problems = _committed_plan(directory, span)
     choices = changed_choices(old, json.loads(plan.to_json())) if old else []
-    detail = "Files:\n" + "\n".join(lines)
+    detail = "Files:\n" + "\n".join(f"- {line}" for line in lines)   # the list's markup is the text's, not the data's
     if choices:
         detail += "\n\nChanged choices:\n" + "\n".join(f"- {c}" for c in choices)
     return problems + [error(DRIFT, f"committed build for '{plan.deployment}' is out of date", span=span,

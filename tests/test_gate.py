@@ -36,6 +36,8 @@ def test_a_spec_change_without_rebuild_is_drift_naming_the_changed_choice(tmp_pa
     diags = json.loads(capsys.readouterr().out)
     drift = [d for d in diags if d["code"] == "E701"]
     assert len(drift) == 1 and "context: 16384 → 8192" in drift[0]["detail"]
+    files = drift[0]["extra"]["files"]
+    assert files and all(not f.startswith("- ") and ": " in f for f in files)   # data, not markdown
 
 
 def test_a_hand_edited_artifact_is_drift(tmp_path, capsys):
