@@ -216,7 +216,9 @@ def render_github(diagnostics: Sequence[Diagnostic]) -> str:
         elif d.extra.get("file"):
             props = [f"file={_gh_escape(str(d.extra['file']), True)}"]
         props.append(f"title={_gh_escape(d.code, True)}")
-        message = _gh_escape(f"{d.code} {d.summary}") + (f"%0A{_gh_escape(d.help)}" if d.help else "")
+        # what full and sarif say: the detail (drift's changed choices, a lint finding's numbers) and the fix
+        message = "%0A".join(_gh_escape(part) for part in (f"{d.code} {d.summary}", d.detail, d.help and f"help: {d.help}")
+                             if part)
         out.append(f"::{command} {','.join(props)}::{message}\n")
     return "".join(out)
 

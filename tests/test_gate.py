@@ -86,3 +86,13 @@ def test_an_unknown_gpu_is_malformed_input_with_a_suggestion(tmp_path, capsys):
     assert cli.main(["check", str(spec), "--format", "github"]) == 2
     out = capsys.readouterr().out
     assert out.startswith("::error file=") and "line=3" in out and "E301" in out and "did you mean 'RTX 4090'" in out
+
+
+def test_github_annotations_keep_the_changed_choices(tmp_path, capsys):
+    spec = _copy_example(tmp_path)
+    assert cli.main(["build", str(spec), "-o", str(tmp_path / "build")]) == 0
+    spec.write_text(spec.read_text().replace("context = 16k", "context = 8k"))
+    capsys.readouterr()
+    assert cli.main(["check", str(spec), "--against", str(tmp_path / "build"), "--format", "github"]) == 1
+    annotation = next(line for line in capsys.readouterr().out.splitlines() if "E701" in line)
+    assert "Changed choices" in annotation and "context: 16384 → 8192" in annotation   # as full and sarif say
