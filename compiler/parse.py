@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from .diagnostics import Diagnostic, Label, define_code, error
 from .source import SourceFile, Span
 from .suggest import did_you_mean
-from .units import BYTE_UNITS, DURATION_UNITS, RATE_UNITS, REQUEST_RATE_UNITS, TOKEN_SCALE, TOKEN_UNITS
+from .units import TOKEN_SCALE, TOKEN_UNITS, UNIT_KIND
 
 E_SYNTAX = define_code("E101", "Syntax error", __name__)
 E_MISSING_EQ = define_code("E102", "Missing `=` between a field and its value", __name__)
@@ -47,7 +47,7 @@ CLOSERS = {"LBRACE": "}", "LSQB": "]", "LPAR": ")"}
 OPENERS = {"RBRACE": "LBRACE", "RSQB": "LSQB", "RPAR": "LPAR"}
 
 # Units that may be glued to a number (`1.5s`, `128GiB`) or written apart (`128 GiB`).
-UNITS = (*TOKEN_UNITS, *BYTE_UNITS, *DURATION_UNITS, *RATE_UNITS, *REQUEST_RATE_UNITS)
+UNITS = tuple(UNIT_KIND)
 SCALES = tuple(s for s in TOKEN_SCALE if s)
 NUMBER_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)(.*)", re.S)
 
@@ -244,6 +244,11 @@ def _syntax_error(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         kind = "block-label"
     if kind == "missing-eq":
         return _missing_eq(source, exc)
+    if kind == "block-label" and token.type == "NAME":
+        before = _tokens_before(source, token)   # `context = 8 k` + `hardware {`: `k` read as a block name
+        if len(before) >= 2 and before[-1].type == "NAME" and before[-2].type == "NUMBER" \
+                and before[-1].line == before[-2].line:
+            return _not_a_unit(source, before[-2], before[-1])
     if kind == "gpu-name" or (kind == "block-label" and token.type == "NAME"):
         return _needs_string(source, token, kind)
     if kind == "string-arg" and token.type == "NAME":
@@ -284,6 +289,9 @@ def _generic(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
 
 def _missing_eq(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
     before = _tokens_before(source, exc.token)
+    if len(before) >= 2 and before[-1].type == "NAME" and before[-2].type == "NUMBER" \
+            and before[-1].line == before[-2].line:
+        return _not_a_unit(source, before[-2], before[-1])
     value = exc.token
     if len(before) >= 2 and before[-1].type == "STRING" and before[-2].type == "NAME":
         before, value = before[:-1], before[-1]  # `task "x" y`: the string was read as a block label
@@ -295,6 +303,28 @@ def _missing_eq(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
                  detail="A field is set with `name = value`; a latency bound is written `name <= value`; "
                         "a block opens with `name {`.",
                  help=f"write `{name.value} = {shown}`")
+
+
+# Units as people write them elsewhere, and the language's spelling.
+UNIT_ALIASES = {"sec": "s", "secs": "s", "second": "s", "seconds": "s", "msec": "ms", "msecs": "ms",
+                "millisecond": "ms", "milliseconds": "ms", "usec": "us", "mins": "min", "minute": "min",
+                "minutes": "min", "gb": "GB", "gib": "GiB", "mb": "MB", "mib": "MiB", "tok": "tokens"}
+
+
+def _not_a_unit(source: SourceFile, number: Token, word: Token) -> Diagnostic:
+    """`ttft <= 1 sec`, `context = 8 k`: a word after a number that is meant as its unit."""
+    units = [*UNITS, *SCALES]
+    if word.value in TOKEN_SCALE:   # `8 k`: a scale is part of the number
+        return error(E_NUMBER, f"`{word.value}` must touch its number: `{number.value}{word.value}`",
+                     span=token_span(source, word), label="apart from the number",
+                     detail="`k` and `M` scale a token count (32k = 32,768) only when written against the number.",
+                     help=f"write `{number.value}{word.value}`")
+    alias = UNIT_ALIASES.get(word.value.lower())
+    hint = f"did you mean '{alias}'?" if alias else did_you_mean(word.value, units)
+    return error(E_NUMBER, f"`{word.value}` is not a unit", span=token_span(source, word), label="not a unit",
+                 detail="Units: tokens (`32k`, `2k tokens`), bytes (`GiB`, `GB`), durations (`us`, `ms`, `s`, "
+                        "`min`), rates (`tok/s`, `req/s`), bandwidths (`GB/s`).",
+                 help=hint or "write one of the units above after the number")
 
 
 def _needs_string(source: SourceFile, token: Token, kind: str) -> Diagnostic:
@@ -334,6 +364,8 @@ def _character_help(source: SourceFile, pos: int, char: str) -> str | None:
         return f"quote it: \"{word}{rest}\""
     if char == ";":
         return "statements are separated by newlines; remove the `;`"
+    if source.text.startswith(("//", "/*"), pos):
+        return "comments start with `#`: write `# ...`"
     if char == "'":
         return "strings use double quotes"
     return None
