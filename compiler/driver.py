@@ -182,19 +182,7 @@ def _at(diagnostic: Diagnostic, span) -> Diagnostic:
 
 def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked: bool = False) -> Compilation:
     """Compile, then write every deployment's directory atomically; write nothing if anything failed."""
-    result = compile_file(path, catalog_dirs, strict, out_dir=out_dir)
-    if has_errors(result.diagnostics):
-        return result
-    out = Path(out_dir)
-    if locked:
-        for item in result.deployments:
-            result.diagnostics += lock_violations(out / item.deployment.name, item.plan, item.deployment.name_span)
-        if has_errors(result.diagnostics):
-            return result
-    # Every directory is checked before any is written: a refused one leaves the others untouched too.
-    if _each_directory(result, out, lambda directory, _: ensure_replaceable(directory)):
-        _each_directory(result, out, lambda directory, item: write_atomically(directory, item.artifacts))
-    return result
+    return build_all([path], out_dir, catalog_dirs, strict, locked)[0]
 
 
 def build_all(paths: list[str], out_dir: str, catalog_dirs=(), strict: bool = False,
@@ -224,6 +212,7 @@ def build_all(paths: list[str], out_dir: str, catalog_dirs=(), strict: bool = Fa
                 result.diagnostics += lock_violations(out / item.deployment.name, item.plan, item.deployment.name_span)
         if any(has_errors(r.diagnostics) for r in results):
             return results
+    # Every directory is checked before any is written: a refused one leaves the others untouched too.
     if all(_each_directory(r, out, lambda directory, _: ensure_replaceable(directory)) for r in results):
         for result in results:
             _each_directory(result, out, lambda directory, item: write_atomically(directory, item.artifacts))
@@ -320,7 +309,7 @@ def import_config(paths: list[str], hardware: str | None = None, catalog_dirs=()
     from .importers import merge_servers, read_config
     from .importers.hardware import parse_hardware
     from .importers.to_spec import import_specs
-    from .lint import E_NOT_UNDERSTOOD, KINDS
+    from .lint import not_understood
 
     catalog, diagnostics = open_catalog(catalog_dirs)
     machine, unusable = parse_hardware(hardware, catalog) if hardware else (None, [])
@@ -336,9 +325,7 @@ def import_config(paths: list[str], hardware: str | None = None, catalog_dirs=()
         if config.diagnostics:
             return Imported(None, diagnostics + config.diagnostics, sources)
         if not config.servers:
-            return Imported(None, diagnostics + [error(
-                E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{path}`", span=source.span_at(0),
-                detail=f"It reads {KINDS}.", help="import the file that starts the server")], sources)
+            return Imported(None, diagnostics + [not_understood(config)], sources)
         configs.append(config)
     merge_servers(configs)
     text, notes = import_specs(configs, catalog, machine)

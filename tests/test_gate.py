@@ -27,13 +27,18 @@ def test_a_fresh_build_passes_the_drift_check(tmp_path, capsys):
     assert cli.main(["check", str(spec), "--against", str(tmp_path / "build")]) == 0
 
 
-def test_a_spec_change_without_rebuild_is_drift_naming_the_changed_choice(tmp_path, capsys):
+def _drift(tmp_path, capsys, fmt: str) -> str:
+    """Build the example, change its context, and check it against the build in `fmt`: what it prints."""
     spec = _copy_example(tmp_path)
     assert cli.main(["build", str(spec), "-o", str(tmp_path / "build")]) == 0
     spec.write_text(spec.read_text().replace("context = 16k", "context = 8k"))
     capsys.readouterr()
-    assert cli.main(["check", str(spec), "--against", str(tmp_path / "build"), "--format", "json"]) == 1
-    diags = json.loads(capsys.readouterr().out)
+    assert cli.main(["check", str(spec), "--against", str(tmp_path / "build"), "--format", fmt]) == 1
+    return capsys.readouterr().out
+
+
+def test_a_spec_change_without_rebuild_is_drift_naming_the_changed_choice(tmp_path, capsys):
+    diags = json.loads(_drift(tmp_path, capsys, "json"))
     drift = [d for d in diags if d["code"] == "E701"]
     assert len(drift) == 1 and "context: 16384 → 8192" in drift[0]["detail"]
     files = drift[0]["extra"]["files"]
@@ -89,10 +94,5 @@ def test_an_unknown_gpu_is_malformed_input_with_a_suggestion(tmp_path, capsys):
 
 
 def test_github_annotations_keep_the_changed_choices(tmp_path, capsys):
-    spec = _copy_example(tmp_path)
-    assert cli.main(["build", str(spec), "-o", str(tmp_path / "build")]) == 0
-    spec.write_text(spec.read_text().replace("context = 16k", "context = 8k"))
-    capsys.readouterr()
-    assert cli.main(["check", str(spec), "--against", str(tmp_path / "build"), "--format", "github"]) == 1
-    annotation = next(line for line in capsys.readouterr().out.splitlines() if "E701" in line)
+    annotation = next(line for line in _drift(tmp_path, capsys, "github").splitlines() if "E701" in line)
     assert "Changed choices" in annotation and "context: 16384 → 8192" in annotation   # as full and sarif say

@@ -113,11 +113,7 @@ def cpu_block(host: DetectedCpu) -> str:
         fields.append(("isa", "[" + ", ".join(host.isa) + "]", "read: /proc/cpuinfo flags"))
     fields.append(("memory_bandwidth", f"{host.bandwidth_bytes_per_s / 1e9:.1f} GB/s",
                    "measured: one thread copying 256 MiB, a lower bound; all cores reach more"))
-    width = max(len(k) for k, _, _ in fields)
-    shown = [f"  {key.ljust(width)} = {value}" for key, value, _ in fields]
-    pad = max(len(s) for s in shown)
-    lines = ["hardware {", *(f"{s.ljust(pad)}  # {why}" for s, (_, _, why) in zip(shown, fields)), "}"]
-    return "\n".join(lines) + "\n"
+    return _block(fields)
 
 
 def probe(catalog: Catalog) -> list[DetectedGpu]:
@@ -173,17 +169,21 @@ def hardware_block(gpus: list[DetectedGpu], host_memory: int | None) -> str:
     unknown = sorted({g.name for g in gpus if g.catalog_name is None})
     groups = [f'{n} x "{name}"' for name, n in counts.items()]
     gpu_value = groups[0] if len(groups) == 1 else "[" + ", ".join(groups) + "]"
-    fields = [("gpu", gpu_value)]
+    fields = [("gpu", gpu_value, "")]
     if host_memory:
-        fields.append(("memory", f"{host_memory // 2**30} GiB"))
-    width = max(len(k) for k, _ in fields)
-    lines = ["hardware {"]
-    for key, value in fields:
-        lines.append(f"  {key.ljust(width)} = {value}")
-    lines.append("}")
-    for name in unknown:
-        lines.append(f'# "{name}" is not in the catalog: add it with --catalog DIR (see docs/catalog.md)')
-    return "\n".join(lines) + "\n"
+        fields.append(("memory", f"{host_memory // 2**30} GiB", ""))
+    return _block(fields) + "".join(f'# "{name}" is not in the catalog: add it with --catalog DIR (see docs/catalog.md)\n'
+                                    for name in unknown)
+
+
+def _block(fields: list[tuple[str, str, str]]) -> str:
+    """`hardware { ... }` in the canonical layout: `=` aligned, and each (key, value, why) commented when it
+    says where the value came from."""
+    width = max(len(k) for k, _, _ in fields)
+    shown = [f"  {key.ljust(width)} = {value}" for key, value, _ in fields]
+    pad = max(len(line) for line in shown)
+    lines = [f"{line.ljust(pad)}  # {why}" if why else line for line, (_, _, why) in zip(shown, fields)]
+    return "\n".join(["hardware {", *lines, "}"]) + "\n"
 
 
 def host_memory_bytes() -> int | None:

@@ -47,13 +47,8 @@ def lint_sources(sources: Sequence[SourceFile], catalog: Catalog, hardware: Hard
             run.configs.append(config)
             continue
         run.unusable = True
-        if config.diagnostics:   # it does not parse: that is what to say
-            continue
-        run.diagnostics.append(error(
-            E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{config.source.path}`", span=config.source.span_at(0),
-            detail=f"It reads {KINDS}; this file looks like {_looks_like(config)}, and none of what it starts "
-                   "is a runtime llmc knows.",
-            help="lint the file that starts the server, or name the runtime's command or image in it"))
+        if not config.diagnostics:   # one that does not parse says so itself
+            run.diagnostics.append(not_understood(config))
     merge_servers(run.configs)
     ctx = LintContext(catalog=catalog, hardware=hardware, configs=run.configs)
     for rule in rules if rules is not None else [RULES[code] for code in sorted(RULES)]:
@@ -76,10 +71,19 @@ def _apply(rule: Rule, ctx: LintContext):
                 yield from rule.check(server, ctx)
 
 
+def not_understood(config: ConfigFile) -> Diagnostic:
+    """E836: a file that starts no server llmc knows (lint and import say it the same way)."""
+    return error(E_NOT_UNDERSTOOD, f"llmc found no LLM server in `{config.source.path}`",
+                 span=config.source.span_at(0),
+                 detail=f"It reads {KINDS}; this file looks like {_looks_like(config)}, and none of what it starts "
+                        "is a runtime llmc knows.",
+                 help="give the file that starts the server, or name the runtime's command or image in it")
+
+
 def _looks_like(config: ConfigFile) -> str:
     return {"yaml": "YAML of another kind", "shell": "a script or text", "compose": "a compose file",
             "kubernetes": "Kubernetes manifests", "modelfile": "a Modelfile", "env": "an env file"
             }.get(config.kind, config.kind)
 
 
-__all__ = ["E_NOT_UNDERSTOOD", "KINDS", "LintRun", "lint_sources"]
+__all__ = ["E_NOT_UNDERSTOOD", "KINDS", "LintRun", "lint_sources", "not_understood"]

@@ -27,9 +27,13 @@ def gpu_image(server) -> bool:
 
 
 def moving(image: str) -> bool:
-    """A tag that names no release (`latest`, `nightly`, `server-cuda`, none at all): it moves on every pull."""
-    tag = split_image(image)[1] or ""
-    return "@sha256:" not in image and not any(ch.isdigit() for ch in tag)
+    """An image whose tag names no release (`latest`, `nightly`, `server-cuda`, none at all): it moves on every
+    pull; a digest pins it."""
+    return "@sha256:" not in image and not names_release(split_image(image)[1] or "")
 
 
-__all__ = ["HELP", "gpu_image", "moving", "unreserved"]
+def names_release(tag: str) -> bool:
+    return any(ch.isdigit() for ch in tag)
+
+
+__all__ = ["HELP", "gpu_image", "moving", "names_release", "unreserved"]

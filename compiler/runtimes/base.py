@@ -86,10 +86,10 @@ class Pin:
         or tag (`server-vulkan-b1234`, `0.33.0-rocm`, any release); None for the CPU or CUDA image, or an image
         several backends share."""
         repo, tag = split_image(image)
-        tag = tag or ""
+        tag, own = tag or "", split_image(self.image)[0]
         for backend, ref in self.backend_images:
             their_repo, their_tag = split_image(ref)
-            if their_repo != split_image(self.image)[0]:
+            if their_repo != own:
                 if repo == their_repo:
                     return backend
                 continue

@@ -1,4 +1,4 @@
-from ..container_gpu import moving
+from ..container_gpu import names_release
 from ..context import finding
 from ..registry import rule
 
@@ -8,7 +8,7 @@ from ..registry import rule
 def version(server, ctx):
     v = server.version
     pin = server.runtime.pin
-    if v is None or not v.text or v.symbolic or pin.version in v.text or moving(f"x:{v.text}"):
+    if v is None or not v.text or v.symbolic or pin.version in v.text or not names_release(v.text):
         return   # a moving tag is W840's
     yield finding("W837", f"the image runs {server.runtime.name} {v.text}; llmc's flags and memory rules are "
                   f"{server.runtime.name} {pin.version}'s", v, label="another release",
