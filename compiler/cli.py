@@ -16,7 +16,7 @@ import sys
 from . import __version__
 from .suggest import did_you_mean
 
-COMMANDS = ("check", "lint", "import", "fmt", "build", "explain", "estimate", "smoke", "models", "gpus", "formats", "detect")
+COMMANDS = ("check", "lint", "import", "fmt", "build", "explain", "estimate", "smoke", "tune", "calibration", "models", "gpus", "formats", "detect")
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 

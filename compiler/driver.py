@@ -11,6 +11,7 @@ target that cannot express the plan under --strict), 0 otherwise.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,16 +19,17 @@ from .artifacts import Artifact, ensure_replaceable, write_atomically
 from .catalog import Catalog, load_catalog
 from .checks import check as check_spec
 from .diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error, has_errors
+from .estimate.calibration import Calibration
 from .drift import drift, lock_violations
 from .files import read_bounded
-from .explain import plan_markdown
 from .lower import lower
 from .parse import parse
 from .plan import Plan
+from .smoke.store import default_paths, read_store
 from .solve import solve
 from .source import SourceFile
 from .spec import Deployment, Spec
-from .targets import emit_all
+from .targets import emit_all, plan_artifacts
 
 E_UNREADABLE = define_code("E001", "Cannot read the input file", __name__)
 E_NOT_TEXT = define_code("E002", "Input file is not UTF-8 text", __name__)
@@ -139,13 +141,24 @@ def open_catalog(catalog_dirs=()) -> tuple[Catalog, list[Diagnostic]]:
     return load_catalog([Path(d) for d in catalog_dirs])
 
 
-def plan_artifacts(plan: Plan) -> list[Artifact]:
-    return [Artifact(path="plan.json", content=plan.to_json()), Artifact(path="PLAN.md", content=plan_markdown(plan))]
+def open_calibration(spec_path: str, paths: Sequence[str] | None) -> tuple[Calibration, list[Diagnostic]]:
+    """The measured runs a build of this spec learns from: the files or directories named (none for an
+    empty list), else the project's and the user's stores (llmc.smoke.store)."""
+    spec_dir = Path(spec_path).resolve().parent
+    chosen = [Path(p) for p in paths] if paths is not None else default_paths(spec_dir)
+    try:
+        return read_store(chosen, spec_dir).calibration, []
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return Calibration(), [error(E_UNREADABLE, f"cannot read the calibration records in {exc.filename or chosen}",
+                                     detail=why, help="name a JSON-lines file or a directory of them "
+                                                      "(`llmc calibration show` lists what a build reads)")]
 
 
 def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Catalog | None = None,
-                 out_dir: str = "build") -> Compilation:
-    """Front end, then solve and emit each deployment for `out_dir/<deployment>`. Nothing is written."""
+                 out_dir: str = "build", calibration: Sequence[str] | None = None) -> Compilation:
+    """Front end, then solve and emit each deployment for `out_dir/<deployment>`. Nothing is written.
+    `calibration`: the record files or directories to learn from (None: the default stores)."""
     loaded = load_one(path)
     result = Compilation(loaded=loaded, diagnostics=list(loaded.diagnostics))
     if loaded.malformed or loaded.spec is None:
@@ -155,9 +168,13 @@ def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Cata
         result.diagnostics += catalog_diags
         if has_errors(catalog_diags):
             return result
+    runs, calibration_diags = open_calibration(path, calibration)
+    result.diagnostics += calibration_diags
+    if has_errors(calibration_diags):
+        return result
     base = Path(path).resolve().parent
     for deployment in loaded.spec.deployments:
-        plan, diags = solve(deployment, catalog, base)
+        plan, diags = solve(deployment, catalog, base, runs)
         result.diagnostics += diags
         artifacts: list[Artifact] = []
         if plan is not None:
@@ -180,18 +197,19 @@ def _at(diagnostic: Diagnostic, span) -> Diagnostic:
     return diagnostic if diagnostic.span else diagnostic.model_copy(update={"span": span})
 
 
-def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked: bool = False) -> Compilation:
+def build(path: str, out_dir: str, catalog_dirs=(), strict: bool = False, locked: bool = False,
+          calibration: Sequence[str] | None = None) -> Compilation:
     """Compile, then write every deployment's directory atomically; write nothing if anything failed."""
-    return build_all([path], out_dir, catalog_dirs, strict, locked)[0]
+    return build_all([path], out_dir, catalog_dirs, strict, locked, calibration)[0]
 
 
 def build_all(paths: list[str], out_dir: str, catalog_dirs=(), strict: bool = False,
-              locked: bool = False) -> list[Compilation]:
+              locked: bool = False, calibration: Sequence[str] | None = None) -> list[Compilation]:
     """`llmc build` of several specs into one directory: every file compiles (and its directories are
     writable) or nothing is written; a deployment name used in two files is E208, as within one."""
     from .lower import E_DUPLICATE_DEPLOYMENT
 
-    results = [compile_file(path, catalog_dirs, strict, out_dir=out_dir) for path in paths]
+    results = [compile_file(path, catalog_dirs, strict, out_dir=out_dir, calibration=calibration) for path in paths]
     seen: dict[str, Compiled] = {}
     for result in results:
         for item in result.deployments:
@@ -240,7 +258,8 @@ def _each_directory(result: Compilation, out: Path, action) -> bool:
     return not has_errors(result.diagnostics)
 
 
-def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict: bool = False) -> list[Compilation]:
+def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict: bool = False,
+          calibration: Sequence[str] | None = None) -> list[Compilation]:
     """The pre-deploy gate: parse, validate and solve every file; with `against`, compare committed builds."""
     catalog, catalog_diags = open_catalog(catalog_dirs)
     results = []
@@ -249,7 +268,8 @@ def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict:
             result = Compilation(loaded=load_one(path))
             result.diagnostics += catalog_diags
         else:
-            result = compile_file(path, strict=strict, catalog=catalog, out_dir=against or "build")
+            result = compile_file(path, strict=strict, catalog=catalog, out_dir=against or "build",
+                                  calibration=calibration)
         if against is not None and not has_errors(result.diagnostics):
             for item in result.deployments:
                 result.diagnostics += drift(Path(against) / item.deployment.name, item.plan, item.artifacts,

@@ -105,7 +105,34 @@ def speed_lines(plan: Plan) -> list[str]:
              f"{w.output_tokens} output tokens ({perf.bound} bound); means, with their band:"]
     for name, value, target in rows:
         lines.append(f"  {name:<11} {value}" + (f"   target {target}" if target else ""))
-    return lines + _load_lines(perf)
+    return lines + _load_lines(perf) + calibration_lines(perf) + measured_lines(perf)
+
+
+def measured_lines(perf) -> list[str]:
+    """What `llmc tune` measured on the target, and the settings it chose."""
+    m = perf.measured
+    if m is None:
+        return []
+    changed = ", ".join(f"{k} {m.planned.get(k)} → {v}" for k, v in m.chosen.items() if m.planned.get(k) != v)
+    rate = f", throughput {_rate(m.throughput_tok_s)}" if m.throughput_tok_s else ""
+    return [f"  measured    TTFT {format_duration(m.ttft_s)}, TPOT {format_duration(m.tpot_s)}{rate} (medians of "
+            f"{count(m.requests, 'request')}; llmc tune, {count(m.trials, 'trial')}: {changed or 'as planned'})"]
+
+
+def calibration_lines(perf) -> list[str]:
+    """Whether measured runs corrected the figures: how many, how they match, the factors and the band."""
+    cal = perf.calibration
+    if cal is None:
+        return []
+    key = cal.key
+    setup = f"{key['runtime']} {key['version']} on {key['device']}"
+    if not cal.runs:
+        return [f"  calibration: no measured run of {setup} yet; the published fit (band ±{cal.band:.0%}). "
+                "`llmc smoke` records one"]
+    return [f"  calibrated from {count(cal.runs, 'measured run')} ({cal.level}: {setup}, {key['shape']}): "
+            f"bandwidth ×{cal.bandwidth:.2f}, FLOPs ×{cal.compute:.2f}, fixed costs ×{cal.overhead:.2f} of the "
+            f"published fit; runs within {cal.residual:.0%} after it; band ±{cal.band:.0%}",
+            f"  records: {', '.join(cal.files)}"]
 
 
 def _load_lines(perf) -> list[str]:

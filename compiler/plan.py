@@ -179,6 +179,45 @@ class Load(Node):
     source: str
 
 
+class StepParts(Node):
+    """A step's seconds as the uncalibrated model prices them (what a calibration record learns from)."""
+
+    memory_s: float               # weights and KV read on the device
+    host_s: float                 # layers read from host RAM
+    compute_s: float              # FLOPs
+    fixed_s: float                # per step, per layer (and for a TTFT, per request)
+    comm_s: float = 0.0           # between GPUs
+
+
+class Calibration(Node):
+    """Which measured runs corrected the speed figures (estimate/calibration.py), and the key a record of a
+    run of this plan is filed under."""
+
+    key: dict[str, str]           # runtime, version, device, device_class, shape
+    runs: int = 0                 # matching records; 0: the published prior alone
+    level: str = ""               # how they match: "this setup" | "this device" | "this device class"
+    bandwidth: float = 1.0        # the factors the runtime's efficiency was scaled by
+    compute: float = 1.0
+    overhead: float = 1.0
+    host: float = 1.0             # ... and the host bandwidth of layers left in host RAM
+    residual: float = 0.0         # relative RMS error of the runs' figures after the fit
+    band: float                   # the speed figures' relative band
+    files: tuple[str, ...] = ()   # where the records came from
+
+
+class Measured(Node):
+    """What `llmc tune` measured on the target under the settings it chose (medians of its requests)."""
+
+    ttft_s: float
+    tpot_s: float
+    throughput_tok_s: float | None = None
+    requests: int
+    trials: int                   # settings tried, the planned ones included
+    planned: dict[str, int]       # the tuned settings as the build had them
+    chosen: dict[str, int]        # ... as tune left them (the fastest measured)
+    source: str
+
+
 class Performance(Node):
     ttft_s: Estimate
     tpot_s: Estimate
@@ -192,6 +231,11 @@ class Performance(Node):
     unloaded_ttft_s: float | None = None
     unloaded_tpot_s: float | None = None
     load: Load | None = None
+    # the parts of a decode step at the running batch and of a prompt's prefill, for calibration records
+    decode_parts: StepParts | None = None
+    prefill_parts: StepParts | None = None
+    calibration: Calibration | None = None
+    measured: Measured | None = None       # set by `llmc tune`, never by a build
 
 
 class Targets(Node):
@@ -254,6 +298,8 @@ class Plan(Node):
     # The spec file's directory, relative to this deployment's build directory (`DIR/<deployment>`): the
     # artifacts find a relative local model through it, so a checkout elsewhere builds byte-identically.
     spec_dir: str | None = None
+    # The settings the spec pinned (Knob.setting names): `llmc tune` leaves them as they are.
+    pinned: tuple[str, ...] = ()
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

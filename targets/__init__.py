@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..artifacts import Artifact
 from ..diagnostics import Diagnostic, Severity, define_code, error
+from ..explain import plan_markdown
 from ..plan import Plan
 from ..runtimes import UnknownRuntime, profile
 from .base import E501, Target
@@ -46,6 +47,11 @@ def for_plan(plan: Plan) -> list[Target]:
     if unknown:
         raise KeyError(", ".join(unknown))
     return [native] + [PACKAGING[name](native) for name in PACKAGING if name in wanted]
+
+
+def plan_artifacts(plan: Plan) -> list[Artifact]:
+    """plan.json and PLAN.md: what every build directory holds beside the runtime's artifacts."""
+    return [Artifact(path="plan.json", content=plan.to_json()), Artifact(path="PLAN.md", content=plan_markdown(plan))]
 
 
 def emit_all(plan: Plan, strict: bool = False) -> tuple[list[Artifact], list[Diagnostic]]:

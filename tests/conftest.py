@@ -1,6 +1,13 @@
+import os
+import tempfile
+
 import pytest
 
 from tests.support import tools
+
+# The user's calibration store (llmc.smoke.store) is the test run's own: a smoke run's record never reaches
+# the developer's store, and the developer's records never change a build the tests compare with goldens.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="llmc-test-data-")
 
 
 @pytest.fixture(scope="session")

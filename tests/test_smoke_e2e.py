@@ -4,6 +4,7 @@ llama-server reports match the plan."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -81,23 +82,36 @@ def test_two_slots_from_the_estimator_pass(tmp_path):
     assert report["load"]["concurrency"] == 2
 
 
-def test_gemma_270m_built_by_llmc_passes_records_calibration_and_prints_json(tmp_path, gemma_path):
-    build_dir = sp.llmc_build(tmp_path, gemma_path, name="gemma-cpu", port=sp.free_port(), concurrency=2,
-                              prompt=256, output=16, context="2k")
+def test_gemma_270m_built_by_llmc_passes_records_calibration_and_the_next_build_learns_from_it(tmp_path, gemma_path):
+    build = functools.partial(sp.llmc_build, tmp_path, gemma_path, name="gemma-cpu", port=sp.free_port(),
+                              concurrency=2, prompt=256, output=16, context="2k")
+    build_dir = build()
     plan = plan_of(build_dir)
     record = tmp_path / "calibration.jsonl"
     record.write_text('{"earlier": "line"}\n')
     rc, proc = run_smoke(build_dir, "--requests", "4", "--format", "json", "--record", str(record))
     report = assert_passed_and_matching(build_dir, rc, proc, plan)
     assert json.loads(proc.stdout) == report          # --format json prints smoke.json
+    assert report["recorded"] == str(record)
     lines = record.read_text().splitlines()
     assert lines[0] == '{"earlier": "line"}'          # appended, never rewritten
     entry = json.loads(lines[1])
     assert entry["plan_choice"] == f"{plan.model.name} {plan.model.format} on llama.cpp, CPU only (host RAM)"
-    assert entry["hardware"]["gpus_per_node"] == 0
+    assert entry["hardware"]["gpus_per_node"] == 0 and entry["key"] == plan.performance.calibration.key
     assert entry["predicted"]["kv_cache_bytes"] == plan.memory.devices[0].kv_cache_bytes
     assert entry["measured"]["kv_cache_bytes"] == figure(report, "kv_cache")["measured"]
     assert entry["measured"]["ttft_s"] == report["latency"]["ttft_s"]["p50"]
+
+    # the next build of the same spec moves both figures toward what was measured, and says so
+    before = plan.performance
+    after = plan_of(build(extra=("--calibration", str(record)))).performance
+    for name in ("ttft_s", "tpot_s"):
+        measured = entry["measured"][name]
+        was, now = getattr(before, name).value, getattr(after, name).value
+        assert abs(now - measured) < abs(was - measured) and abs(now / measured - 1) < 0.15, (name, was, now, measured)
+    assert after.calibration.runs == 1 and after.calibration.level == "this setup"
+    assert after.calibration.band < before.calibration.band
+    assert "calibrated from 1 measured run (this setup" in (build_dir / "PLAN.md").read_text()
 
 
 @pytest.mark.parametrize("target, expect", [(60.0, "pass"), (1e-6, "fail")])

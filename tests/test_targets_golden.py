@@ -13,7 +13,7 @@ import pytest
 
 from llmc import targets
 from llmc.artifacts import Artifact, write_atomically
-from llmc.driver import plan_artifacts
+from llmc.targets import plan_artifacts
 from tests.support import plans
 from tests.support.example_plans import EXAMPLES, example_plans
 from tests.support.tools import REPO

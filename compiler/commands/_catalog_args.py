@@ -1,4 +1,4 @@
-"""Options shared by the catalog commands (models, gpus, formats, detect): --catalog DIR and --json."""
+"""Options shared by the commands that read the catalog (--catalog DIR, --json) and the calibration store."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ from ._report import emit
 def add_catalog_option(parser) -> None:
     parser.add_argument("--catalog", metavar="DIR", action="append", default=[], type=Path,
                         help="a directory of YAML records merged over the built-in catalog (repeatable; also LLMC_CATALOG)")
+
+
+def add_calibration_option(parser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--calibration", metavar="PATH", action="append", default=None,
+                       help="learn from the measured runs in this JSON-lines file or directory instead of the "
+                            "project's .llmc/calibration/ and the user's store (repeatable)")
+    group.add_argument("--no-calibration", dest="calibration", action="store_const", const=[],
+                       help="predict from the published fit alone, ignoring any measured runs")
 
 
 def add_catalog_options(parser) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from ..driver import EXIT_INPUT, build_all, spec_files
-from ._catalog_args import add_catalog_option
+from ._catalog_args import add_calibration_option, add_catalog_option
 from ._report import add_format_option, emit, out
 
 
@@ -19,6 +19,7 @@ def register(sub) -> None:
     p.add_argument("--strict", action="store_true",
                    help="treat what a target cannot express as an error instead of a warning")
     add_catalog_option(p)
+    add_calibration_option(p)
     add_format_option(p)
     p.set_defaults(func=run)
 
@@ -28,7 +29,8 @@ def run(args) -> int:
     if not files:
         out(f"llmc: no .llmspec file in {', '.join(args.files)}\n", sys.stderr)
         return EXIT_INPUT
-    results = build_all(files, args.output, args.catalog, strict=args.strict, locked=args.locked)
+    results = build_all(files, args.output, args.catalog, strict=args.strict, locked=args.locked,
+                        calibration=args.calibration)
     emit([d for r in results for d in r.diagnostics], {k: v for r in results for k, v in r.sources.items()},
          args.format)
     code = max(r.exit_code for r in results)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..driver import check, exit_code
-from ._catalog_args import add_catalog_option
+from ._catalog_args import add_calibration_option, add_catalog_option
 from ._report import add_format_option, emit, tally
 
 
@@ -16,12 +16,13 @@ def register(sub) -> None:
     p.add_argument("--against", metavar="DIR", help="a committed build directory to compare with (llmc build -o DIR)")
     p.add_argument("--strict", action="store_true", help="what a target cannot express is an error")
     add_catalog_option(p)
+    add_calibration_option(p)
     add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    results = check(args.files, args.against, args.catalog, strict=args.strict)
+    results = check(args.files, args.against, args.catalog, strict=args.strict, calibration=args.calibration)
     diagnostics = [d for r in results for d in r.diagnostics]
     sources = {k: v for r in results for k, v in r.sources.items()}
     emit(diagnostics, sources, args.format)

@@ -9,7 +9,7 @@ from ..driver import EXIT_INPUT, EXIT_OK, compile_file
 from ..explain import explain_text
 from ..render import docs_page, documented_codes
 from ..suggest import closest
-from ._catalog_args import add_catalog_option
+from ._catalog_args import add_calibration_option, add_catalog_option
 from ._report import add_format_option, emit, out, print_result
 
 
@@ -17,13 +17,14 @@ def register(sub) -> None:
     p = sub.add_parser("explain", help="explain a plan (`llmc explain FILE`) or a diagnostic code (`llmc explain E201`)")
     p.add_argument("code", metavar="CODE|FILE", help="a diagnostic code such as E201, or a .llmspec file")
     add_catalog_option(p)
+    add_calibration_option(p)
     add_format_option(p, json_alias=True)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     if os.path.isfile(args.code) or args.code.endswith(".llmspec"):
-        return _explain_plan(args.code, args.catalog, args.format)
+        return _explain_plan(args.code, args.catalog, args.format, args.calibration)
     code = args.code.strip().upper()
     page = docs_page(code)
     if page is None:
@@ -41,8 +42,8 @@ def run(args) -> int:
     return EXIT_OK
 
 
-def _explain_plan(path: str, catalog_dirs=(), fmt: str = "full") -> int:
-    result = compile_file(path, catalog_dirs)
+def _explain_plan(path: str, catalog_dirs=(), fmt: str = "full", calibration=None) -> int:
+    result = compile_file(path, catalog_dirs, calibration=calibration)
     plans = [item.plan for item in result.deployments if item.plan is not None]
     if fmt == "json":   # each plan as plan.json has it
         print_result(result.diagnostics, [plan.model_dump(mode="json", by_alias=True) for plan in plans])

@@ -29,8 +29,11 @@ def register(sub) -> None:
                    help="leave the server running when every check passes (it is stopped on failure)")
     p.add_argument("--compose", action="store_true", help="start the compose file with `docker compose up -d`")
     p.add_argument("--format", choices=("full", "json"), default="full", help="report format on stdout")
-    p.add_argument("--record", type=Path, default=None, metavar="FILE",
-                   help="append this run (plan choice, hardware, predicted, measured) to a JSON-lines file")
+    record = p.add_mutually_exclusive_group()
+    record.add_argument("--record", type=Path, default=None, metavar="FILE",
+                        help="append the run's calibration record to FILE instead of the calibration store "
+                             "(the project's .llmc/calibration/ above BUILD_DIR, else the user's)")
+    record.add_argument("--no-record", action="store_true", help="do not record the run for calibration")
     p.set_defaults(func=run)
 
 
@@ -60,7 +63,8 @@ def run(args) -> int:
     from ..smoke.run import SmokeOptions, run_smoke
 
     opts = SmokeOptions(build_dir=args.build_dir, timeout_s=args.timeout, requests=args.requests,
-                        keep_running=args.keep_running, compose=args.compose, record=args.record)
+                        keep_running=args.keep_running, compose=args.compose, record=args.record,
+                        no_record=args.no_record)
     try:
         report = run_smoke(opts)
     except DiagnosticsError as exc:  # an unusable build directory: nothing was started

@@ -210,7 +210,7 @@ class _Decoders:
 class _Sim:
     def __init__(self, step: StepModel, scheduler: Scheduler, budget: Budget, load: Load):
         self.step, self.sched, self.budget, self.load = step, scheduler, budget, load
-        self.overhead = scheduler.request_overhead_s
+        self.overhead = step.request_s
         self.rng = random.Random(SEED)
         self.t = 0.0
         self.k = 0

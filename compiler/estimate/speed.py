@@ -14,13 +14,15 @@ each with where it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..catalog.params import moe_layer_indices, param_counts
 from ..catalog.schema import Gpu, KvType, Model
-from ..plan import Estimate, Performance
+from ..plan import Calibration as PlanCalibration
+from ..plan import Estimate, Performance, StepParts
 from ..runtimes import Efficiency, profile
+from .calibration import PRIOR, PRIOR_BAND, Correction, Parts
 from .kv import token_bytes
 from .memory import HardwareView, MemoryEstimate, ParallelView
 from .speculative import SpecSpeedup
@@ -67,7 +69,6 @@ GPU_TFLOPS_PER_GBPS = 0.03
 LINK = {"nvlink": (450.0, 8e-6), "pcie": (25.0, 20e-6)}
 LINK_SOURCE = ("all-reduce: ring transfer 2(tp-1)/tp x message over the link (NVLink 4 ~450 GB/s, PCIe 4 x16 "
                "~25 GB/s per direction) plus per-call latency (NCCL small messages: ~8 us NVLink, ~20 us PCIe; estimates)")
-SPEED_BAND = 0.25
 
 
 @dataclass(frozen=True)
@@ -81,16 +82,20 @@ class SpeedEstimate:
     sources: tuple[str, ...]
     parts: dict[str, float] = field(default_factory=dict)
     load: LoadFigures | None = None   # the serving simulation's figures, when it ran
+    band: float = PRIOR_BAND          # relative error band of the figures (calibration narrows it)
+    step_parts: dict[str, Parts] = field(default_factory=dict)   # "decode", "prefill": the prior's parts
 
-    def to_plan(self) -> Performance:
+    def to_plan(self, calibration: PlanCalibration | None = None) -> Performance:
         loaded = self.load is not None
+        steps = {f"{name}_parts": StepParts(**{k: round(v, 9) for k, v in asdict(parts).items()})
+                 for name, parts in self.step_parts.items()}
         return Performance(ttft_s=self.ttft_s, tpot_s=self.tpot_s, throughput_tok_s=self.throughput_tok_s,
                            prefill_tok_s=round(self.prefill_tok_s, 1), bound=self.bound,
                            sources=self.sources + ((self.load.source,) if loaded else ()),
                            basis="simulated" if loaded else "unloaded",
                            unloaded_ttft_s=self.parts.get("unloaded_ttft_s"),
                            unloaded_tpot_s=self.parts.get("unloaded_tpot_s"),
-                           load=self.load.to_plan() if loaded else None)
+                           load=self.load.to_plan() if loaded else None, calibration=calibration, **steps)
 
 
 def device_class(gpu: Gpu | None) -> str:
@@ -242,16 +247,18 @@ class StepModel:
     window: int | None
     attn_width: float         # attention layers x heads x head_dim / tp: the FLOPs weight of one token pair
     fixed_s: float            # per step: scheduling, sampling, and per-layer launch costs
+    request_s: float          # per request, outside the steps (the scheduler's request overhead)
     sources: tuple[str, ...]
+    correction: Correction = PRIOR   # measured runs' scales of `eff` (estimate/calibration.py), applied
 
-    terms: dict[int, tuple[float, float, float, float]] = field(default_factory=dict, compare=False, repr=False)
+    terms: dict[int, tuple[float, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def passes(self, tokens: int) -> int:
         return max(1, -(-tokens // self.ubatch)) if self.ubatch else 1
 
-    def _terms(self, tokens: int) -> tuple[float, float, float, float]:
+    def _terms(self, tokens: int) -> tuple[float, ...]:
         """What depends only on the step's token count, computed once per count: seconds of weight reads on
-        the GPU and from host RAM, of matmul FLOPs, and of communication and fixed costs."""
+        the GPU and from host RAM, of matmul FLOPs, of communication, and of fixed costs."""
         found = self.terms.get(tokens)
         if found is None:
             passes = self.passes(tokens)
@@ -265,8 +272,8 @@ class StepModel:
             matmul = 2 * body * tokens / tp / (self.flops * self.eff.compute)
             comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
                              + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
-            fixed = comm + self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
-            found = self.terms[tokens] = (gpu, host, matmul, fixed)
+            fixed = self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
+            found = self.terms[tokens] = (gpu, host, matmul, comm, fixed)
         return found
 
     def time(self, decode: int = 0, kv_tokens: float = 0.0, kv_window_tokens: float = 0.0, prefill: int = 0,
@@ -274,29 +281,37 @@ class StepModel:
         """One step: `decode` sequences emitting a token after reading `kv_tokens` cached tokens in all
         (`kv_window_tokens` as the sliding layers see them), plus `prefill` prompt tokens whose attention
         covers `prefill_pairs` (token, earlier token) pairs."""
-        mem, host, compute, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
-        return max(mem + host, compute) + fixed
+        mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
+        return max(mem + host, compute) + comm + fixed
 
     def _split(self, decode: int, kv_tokens: float, kv_window_tokens: float, prefill: int,
-               prefill_pairs: float) -> tuple[float, float, float, float]:
-        """(GPU memory, host memory, compute, communication and fixed) seconds of one step."""
-        gpu, host, matmul, fixed = self._terms(max(1, decode + prefill))
+               prefill_pairs: float) -> tuple[float, float, float, float, float]:
+        """(GPU memory, host memory, compute, communication, fixed) seconds of one step."""
+        gpu, host, matmul, comm, fixed = self._terms(max(1, decode + prefill))
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
                             4 * self.attn_width * (kv_tokens + prefill_pairs)) / (self.flops * self.eff.compute)
-        return mem, host, compute, fixed
+        return mem, host, compute, comm, fixed
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
         """A decode step's terms, for the plan's explanation."""
-        mem, host, compute, fixed = self._split(decode, kv_tokens, kv_window_tokens, 0, 0.0)
+        mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, 0, 0.0)
         tokens = max(1, decode)
         passes = self.passes(tokens)
         w = rank_weight_bytes(self.model, self.weights, -(-tokens // passes), self.parallel)
         return {"weights_bytes_per_step": w * passes,
                 "kv_bytes_per_step": self.kv_full * kv_tokens + self.kv_window * kv_window_tokens,
-                "t_mem_s": mem, "t_host_s": host, "t_compute_s": compute, "t_comm_s": fixed - self.fixed_s,
-                "t_fixed_s": self.fixed_s}
+                "t_mem_s": mem, "t_host_s": host, "t_compute_s": compute, "t_comm_s": comm, "t_fixed_s": fixed}
+
+    def prior_parts(self, decode: int = 0, kv_tokens: float = 0.0, kv_window_tokens: float = 0.0, prefill: int = 0,
+                    prefill_pairs: float = 0.0, request: bool = False) -> Parts:
+        """A step's parts as the uncalibrated model prices them (what a calibration record keeps): this
+        model's, with its correction taken back out. `request`: the per-request cost is counted (a TTFT)."""
+        mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
+        bandwidth, flops, overhead, host_rate = self.correction.factors
+        return Parts(memory_s=mem * bandwidth, host_s=host * host_rate, compute_s=compute * flops,
+                     fixed_s=(fixed + (self.request_s if request else 0.0)) / overhead, comm_s=comm)
 
     def prefill_s(self, tokens: int, offset: int = 0) -> float:
         """A prompt (or the part after `offset` cached tokens) alone in its steps."""
@@ -309,9 +324,12 @@ class StepModel:
 
 
 def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, hardware: HardwareView,
-               parallel: ParallelView, memory: MemoryEstimate | None = None, host: Gpu | None = None) -> StepModel:
+               parallel: ParallelView, memory: MemoryEstimate | None = None, host: Gpu | None = None,
+               correction: Correction = PRIOR) -> StepModel:
+    """The step model of a candidate; `correction` scales the runtime's efficiency as measured runs on this
+    device say (estimate/calibration.py)."""
     bw, flops, dev, dev_source = _device_peaks(hardware, weights, runtime)
-    eff = efficiency(runtime, dev)
+    eff = corrected(efficiency(runtime, dev), correction)
     runtime_profile = profile(runtime)
     tp = max(1, parallel.tp)
     slow_kernels = (weights.family in INT4_FAMILIES and dev is not None and dev.kind == "gpu"
@@ -321,7 +339,7 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
         if slow_kernels else 0.0
     host_share = _host_share(memory, weights) if not hardware.cpu_only else 0.0
     host_bw = (host.bandwidth_gbps * 1e9) if host else CPU_DEFAULT_BANDWIDTH_GBPS * 1e9
-    host_eff = runtime_profile.fit("cpu").bandwidth if host_share else 1.0  # host layers: llama.cpp only
+    host_eff = runtime_profile.fit("cpu").bandwidth * correction.host if host_share else 1.0  # llama.cpp only
     _, active = param_counts(model)
     kinds = model.layer_kinds()
     attn_layers = [k for k in kinds if k != "linear"]
@@ -340,7 +358,17 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
         kv_window=per_kind.get("sliding", 0) if sliding else 0, window=window if sliding else None,
         attn_width=heads * sum(model.kv_shape(k)[1] if k != "mla" else model.head_dim for k in attn_layers),
         fixed_s=eff.step_overhead_s + eff.layer_overhead_s * model.n_layers,
+        request_s=sched.request_overhead_s * correction.overhead, correction=correction,
         sources=(dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ()))
+
+
+def corrected(eff: Efficiency, correction: Correction) -> Efficiency:
+    """The runtime's efficiency with measured runs' scales applied (the prior when there are none)."""
+    if not correction.calibrated:
+        return eff
+    bandwidth, compute, overhead, _ = correction.factors   # the host's is applied to the host rate
+    return replace(eff, bandwidth=eff.bandwidth * bandwidth, compute=eff.compute * compute,
+                   step_overhead_s=eff.step_overhead_s * overhead, layer_overhead_s=eff.layer_overhead_s * overhead)
 
 
 def estimate_speed(model: Model, weights: WeightBytes, kv: KvType, runtime: str, hardware: HardwareView,
@@ -360,18 +388,23 @@ def unloaded_speed(step: StepModel, runtime: str, *, prompt_tokens: int, output_
     """estimate_speed's figures from a step model already built (the solver simulates with the same one)."""
     batch = max(1, concurrency)
     context = prompt_tokens + output_tokens / 2
-    parts = step.parts(batch, batch * context, batch * (min(context, step.window) if step.window else 0.0))
+    window_tokens = batch * (min(context, step.window) if step.window else 0.0)
+    parts = step.parts(batch, batch * context, window_tokens)
     spec_up = speculative.speedup if speculative else 1.0
     tpot = step.decode_s(batch, context) / spec_up
     t_prefill = step.prefill_s(prompt_tokens)
-    ttft = t_prefill + profile(runtime).scheduler.request_overhead_s
+    ttft = t_prefill + step.request_s
     throughput = batch / tpot
     sources = step.sources + (profile(runtime).scheduler.source,) + ((speculative.source,) if speculative else ())
     parts |= {"t_prefill_s": t_prefill}
+    steps = {"decode": step.prior_parts(batch, batch * context, window_tokens),
+             "prefill": step.prior_parts(prefill=prompt_tokens, prefill_pairs=prompt_tokens * prompt_tokens / 2,
+                                         request=True)}
+    rel = step.correction.band
     return SpeedEstimate(
-        ttft_s=band(ttft, SPEED_BAND), tpot_s=band(tpot, SPEED_BAND), throughput_tok_s=band(throughput, SPEED_BAND),
+        ttft_s=band(ttft, rel), tpot_s=band(tpot, rel), throughput_tok_s=band(throughput, rel),
         prefill_tok_s=prompt_tokens / t_prefill if t_prefill else 0.0, decode_tok_s=1 / tpot,
-        bound=_bound(parts), sources=sources, parts=parts)
+        bound=_bound(parts), sources=sources, parts=parts, band=rel, step_parts=steps)
 
 
 def _bound(parts: dict[str, float]) -> str:
@@ -379,7 +412,7 @@ def _bound(parts: dict[str, float]) -> str:
     return "compute" if compute > mem + host else ("host memory bandwidth" if host > mem else "memory bandwidth")
 
 
-def band(value: float, rel: float = SPEED_BAND) -> Estimate:
+def band(value: float, rel: float = PRIOR_BAND) -> Estimate:
     return Estimate(value=round(value, 6), low=round(value * (1 - rel), 6), high=round(value * (1 + rel), 6))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..names import IMAGE, TAG, split_image
-from .knobs import Knob
+from .knobs import Knob, Tunable
 
 CALIBRATION = "docs/accuracy.md (published llama.cpp / vLLM measurements; benchmarks/accuracy.py)"
 
@@ -175,6 +175,7 @@ class RuntimeProfile:
     config_yaml: bool = False
     config_drops_false: bool = False
     knobs: tuple[Knob, ...] = ()                # its settings, as flags, variables and Modelfile parameters
+    tunables: tuple[Tunable, ...] = ()          # what `llmc tune` searches on the target, in this order
     listens_on_all: bool = False                # with no host setting it binds every interface
     # no context setting: by the GPUs' total memory ((at least GiB, tokens), ...); empty: the model's window
     default_context: tuple[tuple[float, int], ...] = ()

@@ -42,6 +42,19 @@ class Knob:
         return self.setting in LANGUAGE_FIELDS
 
 
+@dataclass(frozen=True)
+class Tunable:
+    """A setting `llmc tune` searches near the plan's value on the target machine (Knob.setting names it).
+    Rules: `scale` tries half and double; `step` the value 2 below and above; `threads` the machine's cores,
+    half of them and one fewer (ggml's threads contend with the server's own thread)."""
+
+    setting: str
+    rule: Literal["scale", "step", "threads"]
+    default: int | None = None    # the runtime's value when the plan leaves the setting unset
+    minimum: int = 1
+    needs_gpu: bool = False       # only a host with GPUs has it (layers on the GPU)
+
+
 def backend_knob() -> Knob:
     """The build or image the runtime runs on: not a flag, the stack (`llmc.solve` checks the GPU has it)."""
     return Knob("backend", "backend", "word", choices=BACKENDS)
@@ -52,4 +65,4 @@ def knob(setting: str, name: str, kind: Kind, **kw) -> Knob:
     return Knob(setting, name, kind, pin=pin, **kw)
 
 
-__all__ = ["BACKENDS", "GPU_BACKENDS", "LANGUAGE_FIELDS", "Kind", "Knob", "backend_knob", "knob"]
+__all__ = ["BACKENDS", "GPU_BACKENDS", "LANGUAGE_FIELDS", "Kind", "Knob", "Tunable", "backend_knob", "knob"]

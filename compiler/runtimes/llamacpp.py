@@ -1,7 +1,7 @@
 """llama.cpp: llama-server's buffers per device, a layer split, layer/expert offload to host RAM."""
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
-from .knobs import backend_knob, knob
+from .knobs import Tunable, backend_knob, knob
 
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
@@ -83,6 +83,9 @@ PROFILE = RuntimeProfile(
     llama_log_verbosity=True, compose_log_override=True, tokenize="content",
     target_package="llamacpp", commands=(("llama-server",), ("/app/llama-server",)),
     former_images=("ggerganov/llama.cpp",), knobs=KNOBS,
+    # -t, -ub (common/common.h: n_ubatch 512) and -ngl near the plan's; -np stays: it splits the context
+    tunables=(Tunable("threads", "threads"), Tunable("ubatch_size", "scale", default=512, minimum=32),
+              Tunable("gpu_layers", "step", minimum=0, needs_gpu=True)),
     default_slots=4, slots_split_context=True,
     # -hf downloads into LLAMA_CACHE, else the Hugging Face hub cache (common/hf-cache.cpp:38, b11312)
     cache_dir="/root/.cache/huggingface", cache_env="LLAMA_CACHE",

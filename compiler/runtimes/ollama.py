@@ -1,7 +1,7 @@
 """Ollama: llama.cpp's memory model and speed, admitted by its own share of free memory."""
 
 from .base import Pin, RuntimeProfile, Scheduler
-from .knobs import backend_knob, knob
+from .knobs import Tunable, backend_knob, knob
 from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE
 
 VERSION = "0.33.0"
@@ -46,6 +46,7 @@ PROFILE = RuntimeProfile(
     gguf_download=True,
     memory_log="llama-buffers", memory_source=LLAMA_MEMORY_SOURCE, llama_log_verbosity=True,
     target_package="ollama", commands=(("ollama", "serve"),), knobs=KNOBS,
+    tunables=(Tunable("threads", "threads"), Tunable("gpu_layers", "step", minimum=0, needs_gpu=True)),
     default_context=((47, 262144), (23, 32768), (0, 4096)), default_slots=1, default_keep_alive_s=300,
     cache_dir="/root/.ollama", cache_env="OLLAMA_MODELS",
     image_env=(("OLLAMA_HOST", "0.0.0.0:11434"),),   # Dockerfile:317 (v0.33.0-rc2)

@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from .base import Pin, RuntimeProfile, Scheduler
-from .knobs import backend_knob, knob
+from .knobs import Tunable, backend_knob, knob
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
 
 # SGLang 0.5.23 arg_groups/memory_hook.py handle_gpu_memory_settings: chunked_prefill_size by GPU memory
@@ -70,7 +70,7 @@ PROFILE = RuntimeProfile(
     override_hint="Override the interpreter with `PYTHON=/path/to/python3`; extra arguments are passed on.",
     memory_log="vllm-lines",
     target_package="sglang", commands=(("python", "-m", "sglang.launch_server"), ("sglang", "serve")),
-    knobs=KNOBS,
+    knobs=KNOBS, tunables=(Tunable("slots", "scale"), Tunable("max_num_batched_tokens", "scale", minimum=256)),
     flag_prefixes=True,   # launch_server's argparse.ArgumentParser keeps allow_abbrev: `--tp` is `--tp-size`
     config_yaml=True,
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME",

@@ -1,7 +1,7 @@
 """vLLM: a paged KV pool sized by gpu_memory_utilization, TP/PP over identical GPUs, Ray across nodes."""
 
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
-from .knobs import backend_knob, knob
+from .knobs import Tunable, backend_knob, knob
 
 VERSION = "0.33.0"
 
@@ -93,6 +93,7 @@ PROFILE = RuntimeProfile(
     # (parse_args), human_readable_int: 1k = 1000, 1K = 1024 (max_model_len, max_num_batched_tokens)
     flag_prefixes=True, flag_underscores=True, human_readable_ints=True, config_yaml=True, config_drops_false=True,
     knobs=KNOBS, listens_on_all=True,
+    tunables=(Tunable("slots", "scale"), Tunable("max_num_batched_tokens", "scale", minimum=256)),
     cache_dir="/root/.cache/huggingface", cache_env="HF_HOME", port_env="VLLM_PORT",
     long_context_env="VLLM_ALLOW_LONG_MAX_MODEL_LEN",
     unguarded_routes="/invocations, /tokenize, /detokenize, /pooling, /classify, /score, /rerank, /metrics, "

@@ -50,6 +50,7 @@ class SmokeReport:
     log_path: str = ""
     log_tail: list[str] = field(default_factory=list)
     kept_running: dict | None = None
+    recorded: str = ""          # the calibration file this run was appended to
 
     @property
     def passed(self) -> bool:
@@ -78,6 +79,7 @@ class SmokeReport:
             "log": self.log_path,
             "log_tail": self.log_tail,
             "kept_running": self.kept_running,
+            "recorded": self.recorded,
         }
 
     def to_json(self) -> str:
@@ -117,6 +119,9 @@ def render_table(report: SmokeReport) -> str:
     if report.log_tail:
         lines += ["", f"last lines of the server log ({report.log_path}):"]
         lines += [f"  | {line}" for line in report.log_tail]
+    if report.recorded:
+        lines += ["", f"recorded in {report.recorded}: the next build for this device and runtime learns from it "
+                      "(`llmc calibration show`)"]
     if report.kept_running:
         k = report.kept_running
         lines += ["", f"left running (--keep-running): {k['url']} (process group {k['pgid']}); "
@@ -134,25 +139,3 @@ def _summary_line(report: SmokeReport) -> str:
 
 def write_json(report: SmokeReport, path: Path) -> None:
     path.write_text(report.to_json(), encoding="utf-8")
-
-
-def calibration_record(plan: Plan, report: SmokeReport, measured: dict, predicted: dict) -> str:
-    """One JSON line for a calibration file: {plan_choice, hardware, predicted, measured}, plus the runtime,
-    the workload and whether the run passed (benchmarks/accuracy.py reads `runtime` as the runtime's name)."""
-    record = {
-        "plan_choice": report.plan_choice,
-        "hardware": plan.hardware.model_dump(mode="json"),
-        "runtime": plan.runtime.name,
-        "runtime_version": plan.runtime.version,
-        "workload": plan.workload.model_dump(mode="json"),
-        "predicted": predicted,
-        "measured": measured,
-        "passed": report.passed,
-    }
-    return json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
-
-
-def append_record(path: Path, line: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(line)

@@ -36,8 +36,8 @@ from .launch import (ComposeProject, Interrupted, Launched, open_log, port_free,
 from .load import MAX_BODY_BYTES, Endpoint, LoadResult, read_head, run_load
 from .measure import GpuSampler, MemoryFigure, prometheus_values, runtime_figures, runtime_memory
 from .probe import HealthResult, Progress, tail_lines, wait_healthy
-from .report import (FAIL, PASS, SKIP, Check, SmokeReport, append_record, calibration_record, plan_choice,
-                     write_json)
+from .report import FAIL, PASS, SKIP, Check, SmokeReport, plan_choice, write_json
+from .store import append, record_line, write_path
 from .verdict import latency_checks, latency_summary, memory_checks, predicted_figures, measured_figures
 
 LOG_TAIL_LINES = 40
@@ -53,7 +53,9 @@ class SmokeOptions:
     requests: int | None = None
     keep_running: bool = False
     compose: bool = False
-    record: Path | None = None
+    record: Path | None = None       # None: the calibration store (llmc.smoke.store)
+    no_record: bool = False
+    origin: str = "smoke"            # what the calibration record says made it
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     progress: TextIO | None = None
 
@@ -282,13 +284,25 @@ class Session:
         if not self.report.passed and (self.process is not None or self.project is not None):
             self.report.log_tail = redact(tail_lines(self.log_path, LOG_TAIL_LINES),
                                           api_key_for(self.plan, self.opts.env))
+        if not self.opts.no_record and self.load is not None and self.load.requests and not self.load.errors:
+            self.record()
         if self.build_dir.is_dir():
             write_json(self.report, self.build_dir / SMOKE_JSON)
-        if self.opts.record is not None and self.load is not None and not self.load.errors:
-            line = calibration_record(self.plan, self.report, measured_figures(self.figures, self.load),
-                                      predicted_figures(self.plan))
-            append_record(self.opts.record, line)
         return self.report
+
+    def record(self) -> None:
+        """The run as a calibration record, for the next build of this device and runtime to learn from."""
+        line = record_line(self.plan, self.report.plan_choice, predicted_figures(self.plan),
+                           measured_figures(self.figures, self.load), self.opts.origin, self.report.passed)
+        if line is None:
+            return
+        path = self.opts.record or write_path(self.build_dir, self.opts.env)
+        try:
+            append(path, line)
+        except OSError as exc:
+            self.say(f"could not record the run in {path}: {exc.strerror or exc}")
+            return
+        self.report.recorded = str(path)
 
     # --- helpers -----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import functools
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, define_code, error, warning
+from ..estimate.calibration import Calibration
 from ..plan import Plan
 from ..spec import Deployment, Latency
 from .assemble import build_plan
@@ -35,13 +36,16 @@ NO_FIX = {
 __all__ = ["INFEASIBLE", "evaluate_pinned", "solve"]
 
 
-def solve(deployment: Deployment, catalog, base_dir: Path = Path(".")) -> tuple[Plan | None, list[Diagnostic]]:
+def solve(deployment: Deployment, catalog, base_dir: Path = Path("."),
+          calibration: Calibration | None = None) -> tuple[Plan | None, list[Diagnostic]]:
+    """`calibration`: measured runs the speed model learns from (none: the published prior alone)."""
+    calibration = calibration or Calibration()
     resolved, diags = resolve(deployment, catalog, base_dir)
     if resolved is None:
         return None, diags
-    ctx = make_context(deployment, resolved.topology)
+    ctx = make_context(deployment, resolved.topology, calibration)
     result = search(ctx, resolved.models, catalog, resolved.local)
-    try_spec = functools.partial(_feasible, catalog=catalog, base_dir=base_dir)
+    try_spec = functools.partial(_feasible, catalog=catalog, base_dir=base_dir, calibration=calibration)
     if result.feasible:
         plan = choose(ctx, result)
         return plan, missing_weights(deployment, resolved.local) + quality_cost(deployment, plan, try_spec)
@@ -76,12 +80,13 @@ def quality_cost(d: Deployment, plan: Plan, try_spec) -> list[Diagnostic]:
                          "`min_quality = N` refuses any plan below N")]
 
 
-def make_context(deployment: Deployment, topology) -> Context:
+def make_context(deployment: Deployment, topology, calibration: Calibration | None = None) -> Context:
     """Host RAM is what `hardware.memory` says: none on a GPU host without it (no offload), and a CPU-only
     host must say it (E403)."""
     given = deployment.hardware.memory is not None
     return Context(deployment=deployment, topology=topology,
-                   host_ram_bytes=deployment.host_memory_bytes if given else 0, host_ram_given=given)
+                   host_ram_bytes=deployment.host_memory_bytes if given else 0, host_ram_given=given,
+                   calibration=calibration or Calibration())
 
 
 def choose(ctx: Context, result: SearchResult) -> Plan:
@@ -112,12 +117,12 @@ def _failed_families(result: SearchResult) -> list[Rejection]:
             for _, ev in sorted(closest.items())]
 
 
-def _feasible(deployment: Deployment, catalog, base_dir: Path) -> Plan | None:
+def _feasible(deployment: Deployment, catalog, base_dir: Path, calibration: Calibration) -> Plan | None:
     """A relaxed copy of the spec, solved without looking for relaxations of its own."""
     resolved, _ = resolve(deployment, catalog, base_dir)
     if resolved is None:
         return None
-    ctx = make_context(deployment, resolved.topology)
+    ctx = make_context(deployment, resolved.topology, calibration)
     result = search(ctx, resolved.models, catalog, resolved.local)
     return choose(ctx, result) if result.feasible else None
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from .. import __version__
-from ..plan import (Alternative, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
+from ..plan import (Alternative, Calibration, Hardware, ModelRef, Parallelism, Plan, Rejected, RuntimeRef,
                     Serving, Settings, Speculative, Targets, Workload)
 from ..estimate.kv import hybrid_align, hybrid_block_tokens
 from ..runtimes import profile
 from ..units import format_duration
 from .candidates import Candidate, Rejection
-from .evaluate import Context, Evaluation, kv_tokens_needed
+from .evaluate import Context, Evaluation, calibration_key, kv_tokens_needed
 from .objective import ASSUMED_LOSS, model_quality, quality, score
 from .why import why_lost
 
@@ -44,7 +44,7 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
                         api_key_env=d.serve.api_key_env.value if d.serve.api_key_env else None),
         speculative=_speculative(c),
         memory=best.memory.to_plan(),
-        performance=best.speed.to_plan(),
+        performance=best.speed.to_plan(_calibration(ctx, c, best)),
         targets=_targets(d),
         binding_constraint=binding_constraint(ctx, best),
         score=score(best, objective, task),
@@ -53,7 +53,17 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
         alternatives=_alternatives(best, ranked, objective, task),
         rejected=_rejected(rejected),
         notes=_notes(ctx, best),
+        pinned=tuple(sorted({s.setting for s in d.settings})),
     )
+
+
+def _calibration(ctx: Context, c: Candidate, best: Evaluation) -> Calibration:
+    key = calibration_key(ctx, c)
+    fitted = ctx.calibration.correction(key)
+    return Calibration(key=key.to_dict(), runs=fitted.runs, level=fitted.level, bandwidth=fitted.bandwidth,
+                       compute=fitted.compute, overhead=fitted.overhead, host=fitted.host,
+                       residual=fitted.residual,
+                       band=best.speed.band, files=ctx.calibration.sources if fitted.calibrated else ())
 
 
 def _thinking(m, deployment) -> dict:

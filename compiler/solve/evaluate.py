@@ -7,13 +7,14 @@ per output token, throughput), so "why not" always names the first one that fail
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ..catalog.schema import Gpu
+from ..estimate.calibration import Calibration, Key
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
 from ..estimate.serving import MAX_SIMULATED_STEPS, Budget, Load, LoadFigures, decode_steps, simulate
-from ..estimate.speed import SpeedEstimate, StepModel, band, step_model, unloaded_speed
+from ..estimate.speed import SpeedEstimate, StepModel, band, device_class, step_model, unloaded_speed
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
 from ..plan import Estimate, MemoryPart
@@ -51,6 +52,7 @@ class Context:
     topology: Topology
     host_ram_bytes: int
     host_ram_given: bool
+    calibration: Calibration = field(default_factory=Calibration)   # measured runs the speed model learns from
 
 
 def hardware_view(ctx: Context, layout: Layout) -> HardwareView:
@@ -59,6 +61,25 @@ def hardware_view(ctx: Context, layout: Layout) -> HardwareView:
     return HardwareView(gpus=gpus, host_ram_bytes=ctx.host_ram_bytes, nodes=topo.nodes, link=topo.link_kind,
                         p2p=topo.p2p, cpu=topo.cpu_host, desktop=may_drive_desktop(ctx.deployment, gpus),
                         tensor_split=layout.tensor_split)
+
+
+def calibration_key(ctx: Context, c: Candidate) -> Key:
+    """What a run of this candidate is measured on (estimate/calibration.py): the device the step model
+    prices (the first GPU, or the CPU host as the spec states it), the runtime release, the model's shape."""
+    gpu = c.layout.devices[0].gpu if c.layout.devices else None
+    device = gpu.name if gpu is not None else cpu_device(ctx.deployment)
+    shape = f"{c.model.architecture} {'moe' if c.model.is_moe else 'dense'}"
+    return Key(runtime=c.runtime.name, version=profile(c.runtime.name).pin.version, device=device,
+               device_class=device_class(gpu), shape=shape)
+
+
+def cpu_device(d: Deployment) -> str:
+    """A CPU host by what the spec states of it; hosts described alike share their records."""
+    hw = d.hardware
+    said = [f"{hw.cores.value} cores" if hw.cores else "",
+            " ".join(sorted(w.value for w in hw.isa)),
+            f"{hw.memory_bandwidth.bytes_per_s / 1e9:g} GB/s" if hw.memory_bandwidth else ""]
+    return "cpu: " + (", ".join(p for p in said if p) or "as assumed")
 
 
 def may_drive_desktop(deployment: Deployment, gpus: tuple[Gpu, ...]) -> bool:
@@ -243,7 +264,7 @@ def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: Me
     d = ctx.deployment
     per_replica = per_replica_concurrency(d.concurrency, c)
     step = step_model(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout), parallel_view(c.layout),
-                      mem, ctx.topology.cpu_host)
+                      mem, ctx.topology.cpu_host, ctx.calibration.correction(calibration_key(ctx, c)))
     speed = unloaded_speed(step, c.runtime.name, prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
                            concurrency=per_replica, speculative=spec)
     budget, load = serving_budget(ctx, c, mem, spec), replica_load(ctx, c)
@@ -262,7 +283,8 @@ def _simulated(c: Candidate, step: StepModel, budget: Budget, load: Load) -> Loa
     """The simulation, once per candidate and load in a process (a build solves the spec again without its
     bounds to price them, W411, and meets the same candidates)."""
     key = (_shape(c.model), c.fmt.id, c.kv.id, c.runtime.name, repr(c.layout), c.slots, c.context,
-           step.weights.total_bytes, load, budget, step.host_share, step.host_rate, step.bw, step.flops, step.eff)
+           step.weights.total_bytes, load, budget, step.host_share, step.host_rate, step.bw, step.flops, step.eff,
+           step.request_s)
     found = _SIMULATED.get(key)
     if found is None:
         if len(_SIMULATED) > 4096:
@@ -313,8 +335,10 @@ def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSp
 
 def under_load(speed: SpeedEstimate, figures: LoadFigures) -> SpeedEstimate:
     """The simulated means become the plan's figures (the bounds read them); percentiles ride along."""
-    return replace(speed, ttft_s=band(figures.ttft_s.mean), tpot_s=band(figures.tpot_s.mean or speed.tpot_s.value),
-                   throughput_tok_s=band(figures.throughput_tok_s), load=figures,
+    rel = speed.band
+    return replace(speed, ttft_s=band(figures.ttft_s.mean, rel),
+                   tpot_s=band(figures.tpot_s.mean or speed.tpot_s.value, rel),
+                   throughput_tok_s=band(figures.throughput_tok_s, rel), load=figures,
                    parts={**speed.parts, "unloaded_ttft_s": speed.ttft_s.value,
                           "unloaded_tpot_s": speed.tpot_s.value})
 

@@ -118,7 +118,7 @@ deployment "{name}" {{
 
 
 def llmc_build(directory: Path, model_path: Path, *, name: str, port: int, concurrency: int = 1, prompt: int = 128,
-               output: int = 16, context: str = "2k") -> Path:
+               output: int = 16, context: str = "2k", extra: tuple[str, ...] = ()) -> Path:
     """Write a CPU-host spec for `model_path` and compile it with the real `llmc build`; returns the build dir."""
     import subprocess
     import sys
@@ -128,7 +128,7 @@ def llmc_build(directory: Path, model_path: Path, *, name: str, port: int, concu
     spec.write_text(SPEC.format(name=name, concurrency=concurrency, prompt=prompt, output=output, context=context,
                                 model=model_path, port=port), encoding="utf-8")
     out = directory / "build"
-    result = subprocess.run([sys.executable, "-m", "llmc.cli", "build", str(spec), "-o", str(out)],
+    result = subprocess.run([sys.executable, "-m", "llmc.cli", "build", str(spec), "-o", str(out), *extra],
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"llmc build failed ({result.returncode}):\n{result.stdout}{result.stderr}")

@@ -1,0 +1,238 @@
+"""Measured runs fed back into the speed model: corrections to a runtime's efficiency on a device.
+
+A record (written by `llmc smoke --record` and `llmc tune`, one JSON line) carries what the plan predicted,
+what the run measured, and the parts of the prediction: the decode step's and the prefill's seconds of
+memory traffic, host traffic, FLOPs and fixed costs, as the prior (uncalibrated) model priced them. A
+correction scales four things: the device bandwidth the runtime achieves, the FLOPs it achieves, its fixed
+costs (per step, per layer and per request), and the host bandwidth of layers left in host RAM. Under a
+correction k a step's parts become max(memory / k_bw + host / k_host, compute / k_fl) + fixed x k_ov, so each
+record says what every k would have predicted for it. The fit is the maximum a posteriori k: squared log
+errors of TTFT and TPOT over the matching records, plus a log-normal prior centred on the published fit
+(k = 1, PRIOR_SIGMA wide), so a factor the records cannot see (the fixed costs of a run whose steps are all
+memory; the host bandwidth of a run with every layer on the GPU) stays where the published rows put it. The
+minimum is found by a pattern search in log k (Hooke-Jeeves: a step along each factor, halved when none
+helps): deterministic, a few hundred evaluations.
+
+Records match a plan at the most specific level that has any: the same runtime release, device and model
+shape; the same runtime and device; the same runtime and device class. The error band comes from the
+residuals: the published band for no runs, narrowing towards the residuals' size as agreeing runs add up
+(sqrt((prior^2 + n x rms^2) / (n + 1))); a device-class match counts as one run however many it has.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+
+CALIBRATION_SCHEMA = "llmc.calibration/1"
+# The published rows' relative band on a speed figure (docs/accuracy.md): the prior's width.
+PRIOR_BAND = 0.25
+# Prior on log k: one sigma is a factor e^0.7 ~ 2 from the published fit. The observation noise of one
+# figure of one run is taken as 10% (run-to-run spread of smoke's medians on this machine's CPU).
+PRIOR_SIGMA, NOISE_SIGMA = 0.7, 0.10
+MAX_LOG_FACTOR = math.log(50.0)   # no correction beyond 50x either way: a record that far off is not this setup
+FACTORS = ("bandwidth", "compute", "overhead", "host")
+ONE = (1.0,) * len(FACTORS)
+LEVELS = ("this setup", "this device", "this device class")
+FIGURES = ("tpot_s", "ttft_s")
+PREDICTED = (*FIGURES, "unloaded_tpot_s", "unloaded_ttft_s")
+
+
+@dataclass(frozen=True)
+class Key:
+    """What a record was measured on, and what a plan would be: the matching levels compare these."""
+
+    runtime: str
+    version: str
+    device: str          # "RTX 4090" or the CPU host as stated: "cpu: 2 cores, avx2 avx512, 18.9 GB/s"
+    device_class: str    # the GPU's class (consumer, datacenter, ...) or "cpu"
+    shape: str           # the model's architecture and kind: "gemma3 dense", "qwen3moe moe"
+
+    def matches(self, other: Key, level: str) -> bool:
+        same = self.runtime == other.runtime
+        if level == "this setup":
+            return same and (self.version, self.device, self.shape) == (other.version, other.device, other.shape)
+        if level == "this device":
+            return same and self.device == other.device
+        return same and self.device_class == other.device_class
+
+    def to_dict(self) -> dict:
+        return {"runtime": self.runtime, "version": self.version, "device": self.device,
+                "device_class": self.device_class, "shape": self.shape}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A step's seconds as the prior model priced them: memory traffic on the device, host traffic (layers
+    left in host RAM), FLOPs, and fixed costs (per step, per layer, per request); plan.StepParts in the plan."""
+
+    memory_s: float
+    host_s: float
+    compute_s: float
+    fixed_s: float
+    comm_s: float = 0.0     # between GPUs: the link's, not the runtime's, so no factor scales it
+
+    def time(self, k: tuple[float, ...]) -> float:
+        bandwidth, compute, overhead, host = k
+        return (max(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute) + self.comm_s
+                + self.fixed_s * overhead)
+
+
+@dataclass(frozen=True)
+class Record:
+    key: Key
+    parts: dict[str, Parts]                 # "decode", "prefill"
+    applied: tuple[float, ...]              # the correction the plan was built with (FACTORS)
+    predicted: dict[str, float]             # ttft_s, tpot_s (and unloaded_*) as the plan said (under `applied`)
+    measured: dict[str, float]
+    output_tokens: int = 1                  # per request, in the run's workload
+    origin: str = ""                        # "smoke" or "tune", and the deployment
+
+    def predict(self, figure: str, k: tuple[float, ...] = ONE) -> float | None:
+        """What a plan built under correction k would have said of this run's figure (k = 1: the prior).
+
+        Under load a figure is more than its step: a TPOT also waits on the prompts of requests that join
+        (the simulated mean less the unloaded decode step, which scales as the prefill does), and a TTFT
+        also waits in the queue for whole requests (which scale as their prefill and decode together)."""
+        said = self.predicted.get(figure)
+        decode, prefill = self.parts.get("decode"), self.parts.get("prefill")
+        if not said or decode is None or prefill is None or min(decode.time(self.applied),
+                                                                prefill.time(self.applied)) <= 0:
+            return None
+        rd = decode.time(k) / decode.time(self.applied)
+        rp = prefill.time(k) / prefill.time(self.applied)
+        tpot = self.predicted.get("unloaded_tpot_s") or self.predicted.get("tpot_s") or 0.0
+        ttft = self.predicted.get("unloaded_ttft_s") or self.predicted.get("ttft_s") or 0.0
+        if figure == "tpot_s":
+            return tpot * rd + max(0.0, said - tpot) * rp
+        decoding = max(0, self.output_tokens - 1) * tpot
+        rm = (ttft * rp + decoding * rd) / max(ttft + decoding, 1e-12)
+        return ttft * rp + max(0.0, said - ttft) * rm
+
+
+@dataclass(frozen=True)
+class Correction:
+    """Scales of the runtime's bandwidth, FLOPs, fixed costs and host bandwidth on a device, from `runs`
+    matching records."""
+
+    bandwidth: float = 1.0
+    compute: float = 1.0
+    overhead: float = 1.0
+    host: float = 1.0
+    band: float = PRIOR_BAND
+    runs: int = 0
+    level: str = ""
+    residual: float = 0.0     # relative RMS error of the fitted figures
+
+    @property
+    def factors(self) -> tuple[float, ...]:
+        return (self.bandwidth, self.compute, self.overhead, self.host)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.runs > 0
+
+
+PRIOR = Correction()
+
+
+@dataclass
+class Calibration:
+    """The records a build may learn from, and the corrections fitted from them (each key fitted once)."""
+
+    records: tuple[Record, ...] = ()
+    sources: tuple[str, ...] = ()      # the files they came from
+    _fits: dict[Key, Correction] = field(default_factory=dict, repr=False)
+
+    def correction(self, key: Key) -> Correction:
+        found = self._fits.get(key)
+        if found is None:
+            found = self._fits[key] = self._fit(key)
+        return found
+
+    def matching(self, key: Key) -> tuple[str, list[Record]]:
+        for level in LEVELS:
+            chosen = [r for r in self.records if r.key.matches(key, level)]
+            if chosen:
+                return level, chosen
+        return "", []
+
+    def _fit(self, key: Key) -> Correction:
+        level, chosen = self.matching(key)
+        if not chosen:
+            return PRIOR
+        fitted = fit(chosen)
+        runs = len(chosen) if level != "this device class" else 1
+        return replace(fitted, runs=len(chosen), level=level,
+                       band=round(math.sqrt((PRIOR_BAND ** 2 + runs * fitted.residual ** 2) / (runs + 1)), 4))
+
+
+def fit(records: list[Record]) -> Correction:
+    """The MAP correction for these records (module docstring)."""
+    observations = [(r, figure, math.log(r.measured[figure])) for r in records for figure in FIGURES
+                    if r.measured.get(figure) and r.predict(figure)]
+    if not observations:
+        return PRIOR
+    weight = (NOISE_SIGMA / PRIOR_SIGMA) ** 2
+
+    def errors(theta: tuple[float, ...]) -> list[float]:
+        k = tuple(math.exp(t) for t in theta)
+        return [y - math.log(r.predict(figure, k)) for r, figure, y in observations]
+
+    def cost(theta: tuple[float, ...]) -> float:
+        return sum(e * e for e in errors(theta)) + weight * sum(t * t for t in theta)
+
+    best = (0.0,) * len(FACTORS)
+    best_cost, step = cost(best), 0.5
+    while step > 1e-3:
+        moved = False
+        for i in range(len(best)):
+            for sign in (1, -1):
+                trial = best[:i] + (best[i] + sign * step,) + best[i + 1:]
+                trial_cost = cost(trial) if abs(trial[i]) <= MAX_LOG_FACTOR else math.inf
+                if trial_cost < best_cost - 1e-12:
+                    best, best_cost, moved = trial, trial_cost, True
+        if not moved:
+            step /= 2
+    left = errors(best)
+    residual = math.expm1(math.sqrt(sum(e * e for e in left) / len(left)))
+    k = {f: round(math.exp(t), 4) for f, t in zip(FACTORS, best)}
+    return Correction(**k, residual=round(residual, 4))
+
+
+def parse_record(data: dict) -> Record | None:
+    """A record as written (`record_line`); None for a line of another schema or an older smoke record
+    without the parts a fit needs."""
+    if data.get("schema") != CALIBRATION_SCHEMA:
+        return None
+    try:
+        key = Key(**data["key"])
+        parts = {name: Parts(**value) for name, value in data["parts"].items()}
+        applied = tuple(float(data["applied"][f]) for f in FACTORS)
+        predicted = {f: float(data["predicted"][f]) for f in PREDICTED if data["predicted"].get(f)}
+        measured = {f: float(data["measured"][f]) for f in FIGURES if data["measured"].get(f)}
+        output = int(data.get("workload", {}).get("output_tokens", 1))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    origin = " of ".join(str(data[f]) for f in ("origin", "deployment") if data.get(f))
+    return Record(key, parts, applied, predicted, measured, output, origin)
+
+
+def parse_lines(text: str) -> tuple[list[Record], int]:
+    """The records of a JSON-lines file, and how many lines were not records llmc can fit from."""
+    records, skipped = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError:
+            skipped += 1
+            continue
+        record = parse_record(data) if isinstance(data, dict) else None
+        if record is None:
+            skipped += 1
+        else:
+            records.append(record)
+    return records, skipped
