@@ -2,9 +2,9 @@
 
     python benchmarks/serving_cpu.py            # run the sweep; print measured, predicted and the error
 
-Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host's two peaks, memory bandwidth and FLOPs,
-are fitted to the one-user run alone (its decode and prefill speed: issue 16 will measure hosts properly);
-every other row is a prediction of the load model out of that fit: more users on more slots, a long prompt
+Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host is learnt from the one-user run alone, as
+llmc's calibration learns a device from a smoke record (estimate/calibration.py: bandwidth, FLOPs and fixed
+costs scaled from the published fit); every other row is a prediction of the load model out of that fit: more users on more slots, a long prompt
 among short chats, and an open-loop rate. Closed loop as `vllm bench serve --max-concurrency` runs one: N
 users, each sending its next request when the last one ends.
 """
@@ -26,6 +26,7 @@ import httpx
 from llmc.catalog.local import import_local
 from llmc.catalog.schema import Gpu, KvType
 from llmc.estimate.from_file import weights_from_tensors
+from llmc.estimate.calibration import ONE, PRIOR, Correction, Key, Record, fit
 from llmc.estimate.memory import HardwareView, ParallelView
 from llmc.estimate.serving import Budget, Load, LoadFigures, simulate
 from llmc.estimate.speed import step_model
@@ -175,24 +176,35 @@ def _figures(out, load: Load, wall: float) -> Measured:
 
 # ---------------------------------------------------------------- the prediction
 
-def predict(gguf: Path, host: Gpu, case: Case, slots: int = SLOTS) -> LoadFigures:
+HOST = Gpu(source=("an assumed 2-core host; llmc's calibration fits it to the one-user run",), name="this CPU",
+           kind="cpu", memory_bytes=16 * 2**30, bandwidth_gbps=20.0, bf16_tflops=0.5, arch="cpu")
+
+
+def _step(gguf: Path, correction: Correction = PRIOR):
     local = import_local(gguf)
     weights = weights_from_tensors(local.model, local.tensors, local.format)
-    step = step_model(local.model, weights, F16, "llama.cpp", HardwareView(cpu=host), ParallelView())
-    return simulate(step, profile("llama.cpp").scheduler, Budget(2048, slots, None), case.load)
+    return step_model(local.model, weights, F16, "llama.cpp", HardwareView(cpu=HOST), ParallelView(),
+                      correction=correction)
 
 
-def fit_host(gguf: Path, one: Measured, case: Case) -> Gpu:
-    """This machine's bandwidth and FLOPs, scaled until the one-user run's TPOT and TTFT are reproduced."""
-    host = Gpu(source=("fitted to the one-user llama-server run",), name="this CPU", kind="cpu",
-               memory_bytes=16 * 2**30, bandwidth_gbps=20.0, bf16_tflops=0.5, arch="cpu")
-    for _ in range(6):
-        p = predict(gguf, host, case)
-        fixed = profile("llama.cpp").scheduler.request_overhead_s
-        host = host.model_copy(update={
-            "bandwidth_gbps": host.bandwidth_gbps * p.tpot_s.mean / one.mean("tpot"),
-            "bf16_tflops": host.bf16_tflops * (p.ttft_s.mean - fixed) / max(1e-6, one.mean("ttft") - fixed)})
-    return host
+def predict(gguf: Path, correction: Correction, case: Case, slots: int = SLOTS) -> LoadFigures:
+    return simulate(_step(gguf, correction), profile("llama.cpp").scheduler, Budget(2048, slots, None), case.load)
+
+
+def fit_host(gguf: Path, one: Measured, case: Case) -> Correction:
+    """This machine as llmc's calibration learns it (estimate/calibration.py) from the one-user run: the
+    record `llmc smoke` would write of it, fitted as a build fits it."""
+    step = _step(gguf)
+    load = case.load
+    context = load.prompt + load.output / 2
+    speed = predict(gguf, PRIOR, case)
+    record = Record(Key("llama.cpp", "", "this CPU", "cpu", ""),
+                    {"decode": step.prior_parts(1, context, min(context, step.window or context)),
+                     "prefill": step.prior_parts(
+                        prefill=load.prompt, prefill_pairs=load.prompt ** 2 / 2, request=True)},
+                    ONE, predicted={"ttft_s": speed.ttft_s.mean, "tpot_s": speed.tpot_s.mean},
+                    measured={"ttft_s": one.mean("ttft"), "tpot_s": one.mean("tpot")}, output_tokens=load.output)
+    return fit([record])
 
 
 def measure(binary: Path, gguf: Path, port: int, cases=CASES) -> list[tuple[Case, Measured]]:
@@ -206,8 +218,8 @@ def measure(binary: Path, gguf: Path, port: int, cases=CASES) -> list[tuple[Case
 
 def compare(gguf: Path, measured: list[tuple[Case, Measured]]) -> list[tuple[Case, Measured, LoadFigures]]:
     """Fit the host to the first case, predict them all."""
-    host = fit_host(gguf, measured[0][1], measured[0][0])
-    return [(case, m, predict(gguf, host, case)) for case, m in measured]
+    correction = fit_host(gguf, measured[0][1], measured[0][0])
+    return [(case, m, predict(gguf, correction, case)) for case, m in measured]
 
 
 def error(ours: float, theirs: float) -> float:

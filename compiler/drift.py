@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 from .artifacts import MARKER, Artifact
-from .diagnostics import Diagnostic, define_code, error
+from .artifacts import read_marker
+from .diagnostics import Diagnostic, define_code, error, warning
 from .files import read_bounded
 from .plan import MAX_PLAN_BYTES, Plan
 
@@ -19,6 +20,7 @@ DRIFT = define_code("E701", "Committed artifacts differ from the spec")
 LOCKED = define_code("E702", "Locked plan would change")
 NO_BUILD = define_code("E703", "No committed build to compare with")
 UNREADABLE = define_code("E704", "Committed plan.json unreadable")
+ORPHAN = define_code("W705", "Committed build of no deployment checked")
 
 # A plan.json is a few kilobytes, five levels deep; far beyond that it is not one llmc wrote.
 MAX_PLAN_DEPTH = 64
@@ -141,3 +143,20 @@ def _same_content(path: Path, content: str) -> bool:
     """Sizes first, so that a huge committed file is never read."""
     expected = content.encode("utf-8")
     return path.stat().st_size == len(expected) and path.read_bytes() == expected
+
+
+def orphaned_builds(against: Path, deployments: set[str]) -> list[Diagnostic]:
+    """W705 for each build directory under `against` that llmc wrote (it has the marker) for a deployment
+    none of the checked specs defines: a renamed or removed deployment leaves its old build behind, and
+    whatever deploys `against` would still ship it."""
+    try:
+        found = sorted(p for p in against.iterdir() if p.is_dir() and read_marker(p) is not None)
+    except OSError:
+        return []
+    return [warning(ORPHAN, f"{p.as_posix()} is a committed build of `{p.name}`, which no checked spec defines",
+                    detail="A deployment that was renamed or removed leaves its build directory behind; "
+                           "whatever deploys the directory still ships it.",
+                    help=f"delete {p.as_posix()} if `{p.name}` is gone, or check the spec that defines it "
+                         "together with these")
+            for p in found if p.name not in deployments]
+

@@ -20,7 +20,7 @@ from .catalog import Catalog, load_catalog
 from .checks import check as check_spec
 from .diagnostics import Diagnostic, DiagnosticsError, Label, define_code, error, has_errors
 from .estimate.calibration import Calibration
-from .drift import drift, lock_violations
+from .drift import drift, lock_violations, orphaned_builds
 from .files import read_bounded
 from .lower import lower
 from .parse import parse
@@ -275,6 +275,9 @@ def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict:
                 result.diagnostics += drift(Path(against) / item.deployment.name, item.plan, item.artifacts,
                                             item.deployment.name_span)
         results.append(result)
+    if against is not None and results and all(r.loaded.spec is not None for r in results):
+        names = {item.deployment.name for r in results for item in r.deployments}
+        results[-1].diagnostics += orphaned_builds(Path(against), names)
     return results
 
 

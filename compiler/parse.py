@@ -406,13 +406,28 @@ def _tokens(source: SourceFile) -> list[Token]:
 
 
 def _unmatched_opener(source: SourceFile, tokens: list[Token] | None = None) -> Token | None:
+    """The bracket left open at the end. When a `}` closed a block whose line is indented deeper than its
+    own, that block is the one left open (its `}` was the outer block's, as the indentation says), not the
+    outermost one the counting finds."""
     stack: list[Token] = []
+    suspect: Token | None = None
     for token in _tokens(source) if tokens is None else tokens:
         if token.type in CLOSERS:
             stack.append(token)
         elif token.type in OPENERS and stack and stack[-1].type == OPENERS[token.type]:
-            stack.pop()
-    return stack[-1] if stack else None
+            opener = stack.pop()
+            if suspect is None and _indent(source, token) < _indent(source, opener):
+                suspect = opener
+    if not stack:
+        return None
+    return suspect or stack[-1]
+
+
+def _indent(source: SourceFile, token: Token) -> int:
+    """Columns of whitespace before the first character of the token's line."""
+    start = source.text.rfind("\n", 0, token.start_pos) + 1
+    line = source.text[start:token.start_pos + 1]
+    return len(line) - len(line.lstrip(" \t"))
 
 
 def _unmatched_closer(source: SourceFile, closer: Token) -> bool:

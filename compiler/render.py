@@ -6,7 +6,6 @@ decide anything. Colour (ANSI) only when the caller asks (a TTY).
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.resources
 import json
 import unicodedata
@@ -14,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
+from . import __version__
 from .diagnostics import CODES, Diagnostic, Severity
 from .source import SourceFile, Span
 from .text import one_line, printable
@@ -184,18 +184,11 @@ def _sarif_result(d: Diagnostic) -> dict:
     return result
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("llmc")
-    except importlib.metadata.PackageNotFoundError:
-        return "0"
-
-
 def render_sarif(diagnostics: Sequence[Diagnostic]) -> str:
     codes = sorted({d.code for d in diagnostics})
     rules = [{"id": c, "shortDescription": {"text": CODES[c].title if c in CODES else c}} for c in codes]
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0",
-           "runs": [{"tool": {"driver": {"name": "llmc", "version": _version(), "rules": rules}},
+           "runs": [{"tool": {"driver": {"name": "llmc", "version": __version__, "rules": rules}},
                      "results": [_sarif_result(d) for d in diagnostics]}]}
     return json.dumps(log, indent=2, sort_keys=True) + "\n"
 

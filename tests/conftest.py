@@ -1,13 +1,13 @@
-import os
-import tempfile
-
 import pytest
 
 from tests.support import tools
 
-# The user's calibration store (llmc.smoke.store) is the test run's own: a smoke run's record never reaches
-# the developer's store, and the developer's records never change a build the tests compare with goldens.
-os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="llmc-test-data-")
+
+@pytest.fixture(autouse=True)
+def own_calibration_store(monkeypatch, tmp_path_factory):
+    """Each test's user calibration store (llmc.smoke.store) is its own: a smoke run's record never reaches
+    the developer's store or another test's build, and no record changes a build compared with goldens."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
 
 
 @pytest.fixture(scope="session")

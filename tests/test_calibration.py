@@ -67,7 +67,8 @@ def test_records_match_at_the_most_specific_level_that_has_any():
     cal = Calibration((run_of(other_shape, decode, prefill), run_of(other_host, decode, prefill, truth=(2, 2, 2, 1))))
     assert cal.correction(CPU).level == "this device" and cal.correction(CPU).runs == 1
     assert cal.correction(CPU).bandwidth == pytest.approx(0.6, rel=0.1)   # the same host's run, not the other's
-    assert Calibration(cal.records[1:]).correction(CPU).level == "this device class"
+    by_class = Calibration(cal.records[1:]).correction(CPU)
+    assert by_class.level == "this device class" and by_class.bandwidth == pytest.approx(2 ** 0.5, rel=0.1)
     assert not Calibration(cal.records).correction(other_runtime).calibrated
 
 

@@ -41,7 +41,7 @@ def test_the_detected_cpu_host_is_a_spec_llmc_plans_for(tmp_path):
     """The block pasted into a spec builds, and the plan uses what it states: -t from the cores."""
     from llmc.commands.detect import cpu_block, probe_cpu
 
-    host = probe_cpu(copy_bytes=16 << 20)
+    host = probe_cpu(read_bytes=16 << 20)
     assert host.cores and host.cores >= 1 and host.bandwidth_bytes_per_s > 1e8
     body = "".join("  " + line + "\n" for line in cpu_block(host).splitlines())
     spec = tmp_path / "cpu.llmspec"

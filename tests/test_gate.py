@@ -96,3 +96,17 @@ def test_an_unknown_gpu_is_malformed_input_with_a_suggestion(tmp_path, capsys):
 def test_github_annotations_keep_the_changed_choices(tmp_path, capsys):
     annotation = next(line for line in _drift(tmp_path, capsys, "github").splitlines() if "E701" in line)
     assert "Changed choices" in annotation and "context: 16384 → 8192" in annotation   # as full and sarif say
+
+
+def test_a_renamed_deployment_leaves_its_old_build_reported(tmp_path, capsys):
+    spec = _copy_example(tmp_path)
+    out = tmp_path / "build"
+    assert cli.main(["build", str(spec), "-o", str(out)]) == 0
+    (out / "notes").mkdir()                     # a directory llmc did not write is not its business
+    spec.write_text(spec.read_text().replace('deployment "support-staging"', 'deployment "support-stage"'))
+    assert cli.main(["build", str(spec), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["check", str(spec), "--against", str(out), "--format", "json"]) == 0   # a warning
+    found = [d for d in json.loads(capsys.readouterr().out) if d["code"] == "W705"]
+    assert [d["summary"].split(" is ")[0] for d in found] == [(out / "support-staging").as_posix()]
+    assert "delete" in found[0]["help"]

@@ -84,7 +84,7 @@ def test_two_slots_from_the_estimator_pass(tmp_path):
 
 def test_gemma_270m_built_by_llmc_passes_records_calibration_and_the_next_build_learns_from_it(tmp_path, gemma_path):
     build = functools.partial(sp.llmc_build, tmp_path, gemma_path, name="gemma-cpu", port=sp.free_port(),
-                              concurrency=2, prompt=256, output=16, context="2k")
+                              concurrency=1, prompt=256, output=16, context="2k")
     build_dir = build()
     plan = plan_of(build_dir)
     record = tmp_path / "calibration.jsonl"

@@ -31,7 +31,7 @@ def test_wheel_installs_and_runs_from_anywhere(tmp_path):
             shutil.copy2(origin, src / name)
     built = _run(sys.executable, "-m", "build", "--wheel", "--outdir", tmp_path / "dist", src)
     assert built.returncode == 0, built.stdout + built.stderr
-    wheel = next((tmp_path / "dist").glob("llmc-*.whl"))
+    wheel = next((tmp_path / "dist").glob("llmc_compiler-*.whl"))   # the distribution; its command is `llmc`
 
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.split("/")[0] in ("compiler", "targets", "grammar", "docs")]

@@ -16,7 +16,8 @@ helps): deterministic, a few hundred evaluations.
 Records match a plan at the most specific level that has any: the same runtime release, device and model
 shape; the same runtime and device; the same runtime and device class. The error band comes from the
 residuals: the published band for no runs, narrowing towards the residuals' size as agreeing runs add up
-(sqrt((prior^2 + n x rms^2) / (n + 1))); a device-class match counts as one run however many it has.
+(sqrt((prior^2 + n x rms^2) / (n + 1))). A device-class match is weak evidence for another device: it counts
+as one run however many it has, and its factors go half way (in log) from the published fit to the fit.
 """
 
 from __future__ import annotations
@@ -92,9 +93,11 @@ class Record:
     def predict(self, figure: str, k: tuple[float, ...] = ONE) -> float | None:
         """What a plan built under correction k would have said of this run's figure (k = 1: the prior).
 
-        Under load a figure is more than its step: a TPOT also waits on the prompts of requests that join
-        (the simulated mean less the unloaded decode step, which scales as the prefill does), and a TTFT
-        also waits in the queue for whole requests (which scale as their prefill and decode together)."""
+        Under load a figure is more than its step. A TPOT is taken to scale as the decode step does: what the
+        simulation adds for other requests' prompts joining the batch depends on how the users fall into step
+        with each other, which real closed-loop runs do more than the simulation (estimate/serving.py), so
+        it is not scaled as prefill. A TTFT also waits in the queue for whole requests, which scale as their
+        prefill and decode together."""
         said = self.predicted.get(figure)
         decode, prefill = self.parts.get("decode"), self.parts.get("prefill")
         if not said or decode is None or prefill is None or min(decode.time(self.applied),
@@ -105,7 +108,7 @@ class Record:
         tpot = self.predicted.get("unloaded_tpot_s") or self.predicted.get("tpot_s") or 0.0
         ttft = self.predicted.get("unloaded_ttft_s") or self.predicted.get("ttft_s") or 0.0
         if figure == "tpot_s":
-            return tpot * rd + max(0.0, said - tpot) * rp
+            return said * rd
         decoding = max(0, self.output_tokens - 1) * tpot
         rm = (ttft * rp + decoding * rd) / max(ttft + decoding, 1e-12)
         return ttft * rp + max(0.0, said - ttft) * rm
@@ -163,7 +166,10 @@ class Calibration:
         if not chosen:
             return PRIOR
         fitted = fit(chosen)
-        runs = len(chosen) if level != "this device class" else 1
+        runs = len(chosen)
+        if level == "this device class":   # other devices of the class: weak evidence for this one
+            runs = 1
+            fitted = replace(fitted, **{f: round(math.sqrt(getattr(fitted, f)), 4) for f in FACTORS})
         return replace(fitted, runs=len(chosen), level=level,
                        band=round(math.sqrt((PRIOR_BAND ** 2 + runs * fitted.residual ** 2) / (runs + 1)), 4))
 

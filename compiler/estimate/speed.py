@@ -253,6 +253,17 @@ class StepModel:
 
     terms: dict[int, tuple[float, ...]] = field(default_factory=dict, compare=False, repr=False)
 
+    def compute_rate(self, per_pass: int) -> float:
+        """Achieved / peak FLOPs of a pass of this many tokens: matrix-vector kernels up to MMVQ_MAX_BATCH
+        tokens where the device has a rate of its own for them, else its GEMMs (slower for a GGUF type the
+        device has no GEMM kernel for)."""
+        eff = self.eff
+        if per_pass <= MMVQ_MAX_BATCH and eff.vector_compute is not None:
+            return eff.vector_compute
+        fast = eff.gemm_formats is None or self.weights.family != "gguf" or \
+            self.weights.format.lower().startswith(eff.gemm_formats)
+        return eff.compute * (1.0 if fast else eff.other_gemm)
+
     def passes(self, tokens: int) -> int:
         return max(1, -(-tokens // self.ubatch)) if self.ubatch else 1
 
@@ -269,7 +280,7 @@ class StepModel:
             host = passes * w * self.host_share / self.host_rate
             body = self.body_active - self.expert_active + self.expert_active / expert_tile_efficiency(
                 self.model, per_pass)
-            matmul = 2 * body * tokens / tp / (self.flops * self.eff.compute)
+            matmul = 2 * body * tokens / tp / (self.flops * self.compute_rate(per_pass))
             comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
                              + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
             fixed = self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
@@ -287,11 +298,13 @@ class StepModel:
     def _split(self, decode: int, kv_tokens: float, kv_window_tokens: float, prefill: int,
                prefill_pairs: float) -> tuple[float, float, float, float, float]:
         """(GPU memory, host memory, compute, communication, fixed) seconds of one step."""
-        gpu, host, matmul, comm, fixed = self._terms(max(1, decode + prefill))
+        tokens = max(1, decode + prefill)
+        gpu, host, matmul, comm, fixed = self._terms(tokens)
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
-                            4 * self.attn_width * (kv_tokens + prefill_pairs)) / (self.flops * self.eff.compute)
+                            4 * self.attn_width * (kv_tokens + prefill_pairs)) / (
+                                self.flops * self.compute_rate(-(-tokens // self.passes(tokens))))
         return mem, host, compute, comm, fixed
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
@@ -367,7 +380,8 @@ def corrected(eff: Efficiency, correction: Correction) -> Efficiency:
     if not correction.calibrated:
         return eff
     bandwidth, compute, overhead, _ = correction.factors   # the host's is applied to the host rate
-    return replace(eff, bandwidth=eff.bandwidth * bandwidth, compute=eff.compute * compute,
+    vector = eff.vector_compute * compute if eff.vector_compute is not None else None
+    return replace(eff, bandwidth=eff.bandwidth * bandwidth, compute=eff.compute * compute, vector_compute=vector,
                    step_overhead_s=eff.step_overhead_s * overhead, layer_overhead_s=eff.layer_overhead_s * overhead)
 
 

@@ -25,6 +25,13 @@ class Efficiency:
     step_overhead_s: float  # fixed cost per decode step (scheduling, sampling, detokenizing)
     layer_overhead_s: float  # per layer per step (kernel launches and syncs that do not overlap)
     source: str
+    # a pass of at most MMVQ_MAX_BATCH tokens runs matrix-vector kernels: achieved / peak FLOPs there
+    # (None: as `compute`; a GPU's decode is memory-bound long before)
+    vector_compute: float | None = None
+    # GGUF formats with a GEMM kernel on this device (format-id prefixes; None: all of them); the others
+    # multiply row by row at `other_gemm` x `compute`
+    gemm_formats: tuple[str, ...] | None = None
+    other_gemm: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -3,14 +3,23 @@
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
 from .knobs import Tunable, backend_knob, knob
 
+# ggml-cpu/llamafile/sgemm.cpp:3829-4131 (b11312): tinyBLAS GEMMs for F32, BF16, F16, Q8_0, Q4_0, Q5_0 and
+# IQ4_NL; every other type (the k-quants) multiplies row by row through its vec_dot
+CPU_GEMM_FORMATS = ("f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "iq4_nl")
+CPU_SOURCE = ("llama.cpp CPU backend (assumptions, checked by benchmarks/calibration_cpu.py): ~60% of the DDR "
+              "bandwidth in decode; prefill GEMMs at half the FP32 FMA peak, half that again for types without "
+              "a tinyBLAS kernel (ggml-cpu/llamafile/sgemm.cpp); decode's matrix-vector dot products at ~15% of "
+              "it; ~0.2 ms a layer of thread barriers (ggml-cpu.c ggml_graph_compute_thread syncs the threads "
+              "after every graph node)")
+
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
     ("consumer", Efficiency(0.80, 0.55, 0.0002, 25e-6,
                             f"fitted to llama-bench rows s1, s2, s4 (RTX 4090 / 3080), {CALIBRATION}")),
     ("datacenter", Efficiency(0.66, 0.41, 0.0002, 25e-6,
                               f"P40 row s3 (bandwidth); compute assumed below consumer, {CALIBRATION}")),
-    ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0,
-                       "typical DDR stream efficiency of llama.cpp CPU decode (assumption; no CPU rows)")),
+    ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0002, CPU_SOURCE, vector_compute=0.15, gemm_formats=CPU_GEMM_FORMATS,
+                       other_gemm=0.5)),
 )
 
 LLAMA_HELP = ("keep the log verbosity at 4 or more (llmc smoke sets LLAMA_ARG_LOG_VERBOSITY=4; a -lv flag in "

@@ -52,8 +52,9 @@ def memory_checks(plan: Plan, figures: list[MemoryFigure]) -> tuple[list[Check],
     lines = [f"{c.name}: measured {c.measured}, planned {c.predicted}" for c in failed]
     return checks, [error(codes.E607, f"{len(failed)} memory figure(s) outside the plan's band "
                                       f"(±{plan.memory.error_band:.0%})", detail="\n".join(lines),
-                          help="the estimate for this model/runtime is off: record the run with --record FILE "
-                               "so the calibration can absorb it, and check the runtime version matches the plan")]
+                          help="the memory estimate for this model/runtime is off: check the runtime version "
+                               "matches the plan's; calibration corrects speed, not memory, so report the run's "
+                               "smoke.json")]
 
 
 def _estimate_text(e: Estimate, fmt=format_duration) -> str:
