@@ -12,9 +12,10 @@ from pathlib import Path
 
 from .artifacts import MARKER, Artifact
 from .artifacts import read_marker
-from .diagnostics import Diagnostic, define_code, error, warning
+from .diagnostics import Diagnostic, Label, define_code, error, warning
 from .files import read_bounded
 from .plan import MAX_PLAN_BYTES, Plan
+from .units import format_bytes, format_duration
 
 DRIFT = define_code("E701", "Committed artifacts differ from the spec")
 LOCKED = define_code("E702", "Locked plan would change")
@@ -36,6 +37,22 @@ LOCKED_FIELDS = (
 )
 
 
+# Plan fields a spec line sets directly: (plan path, the Deployment attributes that hold the line).
+SPEC_LINES = (
+    (("workload", "task"), ("workload", "task")), (("workload", "concurrency"), ("workload", "concurrency")),
+    (("workload", "rate"), ("workload", "rate")), (("workload", "prompt_tokens"), ("workload", "prompt")),
+    (("workload", "output_tokens"), ("workload", "output")), (("context",), ("context",)),
+    (("targets", "ttft_s"), ("latency", "ttft")), (("targets", "tpot_s"), ("latency", "tpot")),
+    (("targets", "throughput_tok_s"), ("latency", "throughput")), (("hardware", "gpu"), ("hardware", "gpu_span")),
+    (("hardware", "gpus_per_node"), ("hardware", "gpu_span")), (("hardware", "host_memory_bytes"), ("hardware", "memory")),
+    (("serving", "port"), ("serve", "port")), (("serving", "host"), ("serve", "host")),
+)
+# The figures a reviewer weighs a drift by: (label, plan path, how to print it).
+FIGURES = (("TTFT", ("performance", "ttft_s", "value"), format_duration),
+           ("TPOT", ("performance", "tpot_s", "value"), format_duration),
+           ("throughput", ("performance", "throughput_tok_s", "value"), lambda v: f"{v:,.1f} tok/s"))
+
+
 def _get(data: dict, path: tuple[str, ...]):
     for key in path:
         data = data.get(key) if isinstance(data, dict) else None
@@ -49,6 +66,35 @@ def changed_choices(old: dict, new: dict) -> list[str]:
         a, b = _get(old, path), _get(new, path)
         if a != b:
             out.append(f"{'.'.join(path)}: {_short(a)} → {_short(b)}")
+    return out
+
+
+def changed_lines(old: dict, new: dict, deployment) -> list[tuple[object, str]]:
+    """(span, what changed) for each plan field a spec line sets whose value is not the committed one: the
+    lines a review annotation points at."""
+    out = []
+    for path, attrs in SPEC_LINES:
+        a, b = _get(old, path), _get(new, path)
+        node = deployment
+        for attr in attrs:
+            node = getattr(node, attr, None)
+        span = getattr(node, "span", node)
+        if a != b and span is not None and hasattr(span, "line"):
+            out.append((span, f"{'.'.join(path)}: {_short(a)} → {_short(b)}"))
+    return out
+
+
+def expected_change(old: dict, new: dict) -> list[str]:
+    """'TTFT 980ms → 750ms' for each headline figure that moves, and the fullest device's memory."""
+    out = []
+    for name, path, fmt in FIGURES:
+        a, b = _get(old, path), _get(new, path)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a != b:
+            out.append(f"{name} {fmt(a)} → {fmt(b)} ({(b - a) / a:+.0%})" if a else f"{name} {fmt(a)} → {fmt(b)}")
+    mem = [max((d.get("total_bytes", 0) for d in (p.get("memory") or {}).get("devices") or ()
+                if isinstance(d, dict)), default=0) for p in (old, new)]
+    if mem[0] and mem[1] and mem[0] != mem[1]:
+        out.append(f"memory of the fullest device {format_bytes(mem[0])} → {format_bytes(mem[1])}")
     return out
 
 
@@ -112,8 +158,9 @@ def lock_violations(directory: Path, plan: Plan, span=None) -> list[Diagnostic]:
                   changes=changes)]
 
 
-def drift(directory: Path, plan: Plan, artifacts: list[Artifact], span=None) -> list[Diagnostic]:
-    """Differences between `directory` (committed) and the freshly compiled artifacts."""
+def drift(directory: Path, plan: Plan, artifacts: list[Artifact], span=None, deployment=None) -> list[Diagnostic]:
+    """Differences between `directory` (committed) and the freshly compiled artifacts; with the spec's
+    `deployment`, pointing at the line whose change caused them."""
     if not directory.is_dir():
         return [error(NO_BUILD, f"no committed build at {directory}", span=span,
                       detail="--against expects the directory `llmc build` wrote for this deployment.",
@@ -130,13 +177,22 @@ def drift(directory: Path, plan: Plan, artifacts: list[Artifact], span=None) -> 
     if not lines:
         return []
     old, problems = _committed_plan(directory, span)
-    choices = changed_choices(old, json.loads(plan.to_json())) if old else []
+    new = json.loads(plan.to_json())
+    choices = changed_choices(old, new) if old else []
+    moved = expected_change(old, new) if old else []
+    where = changed_lines(old, new, deployment) if old and deployment is not None else []
     detail = "Files:\n" + "\n".join(f"- {line}" for line in lines)   # the list's markup is the text's, not the data's
     if choices:
         detail += "\n\nChanged choices:\n" + "\n".join(f"- {c}" for c in choices)
-    return problems + [error(DRIFT, f"committed build for '{plan.deployment}' is out of date", span=span,
-                             detail=detail, help=f"run `llmc build` and commit {directory}", files=lines,
-                             changes=choices)]
+    if moved:
+        detail += "\n\nExpected change:\n" + "\n".join(f"- {m}" for m in moved)
+    labels = tuple(Label(span=s_, message=f"changed: {what}") for s_, what in where[1:])
+    if where:   # the annotation lands on the line whose change made the drift; the deployment is named too
+        labels += (Label(span=span, message="in this deployment"),) if span is not None else ()
+    return problems + [error(DRIFT, f"committed build for '{plan.deployment}' is out of date",
+                             span=where[0][0] if where else span, labels=labels,
+                             **({"label": f"changed: {where[0][1]}"} if where else {}), detail=detail, help=f"run `llmc build` and commit {directory}",
+                             files=lines, changes=choices, expected=moved)]
 
 
 def _same_content(path: Path, content: str) -> bool:

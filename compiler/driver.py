@@ -273,7 +273,7 @@ def check(paths: list[str], against: str | None = None, catalog_dirs=(), strict:
         if against is not None and not has_errors(result.diagnostics):
             for item in result.deployments:
                 result.diagnostics += drift(Path(against) / item.deployment.name, item.plan, item.artifacts,
-                                            item.deployment.name_span)
+                                            item.deployment.name_span, item.deployment)
         results.append(result)
     if against is not None and results and all(r.loaded.spec is not None for r in results):
         names = {item.deployment.name for r in results for item in r.deployments}

@@ -132,3 +132,39 @@ def test_user_catalog_gpu_is_listed(tmp_path, capsys):
 def test_cli_runs_as_a_program():
     done = subprocess.run([sys.executable, "-m", "llmc.cli", "gpus", "--json"], capture_output=True, text=True)
     assert done.returncode == 0 and len(json.loads(done.stdout)) == len(load_catalog()[0].gpus) + 1
+
+
+def _in_terminal(args: list[str], columns: int) -> str:
+    """What `llmc ARGS` prints to a terminal `columns` wide (a pseudo-terminal; COLUMNS sets its width)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "llmc.cli", *args], stdout=slave, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "COLUMNS": str(columns)})
+    os.close(slave)
+    data = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:   # the child closed the terminal
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    return data.decode().replace("\r", "")
+
+
+@pytest.mark.parametrize("command", ["gpus", "models", "formats"])
+@pytest.mark.parametrize("columns", [80, 120, 160])
+def test_tables_fit_the_terminal_and_say_what_they_hid(command, columns):
+    text = _in_terminal([command], columns)
+    assert max(len(line) for line in text.splitlines()) <= columns
+    piped = subprocess.run([sys.executable, "-m", "llmc.cli", command], capture_output=True, text=True).stdout
+    first = piped.splitlines()[0 if command != "formats" else 1].split()
+    hidden = [h for h in first if h not in text]
+    assert not hidden or "hidden to fit" in text, hidden   # never a column lost without saying so
+    if command == "gpus":
+        assert "ALIASES" in piped and "…" not in piped       # a pipe gets every column, uncut

@@ -110,3 +110,20 @@ def test_a_renamed_deployment_leaves_its_old_build_reported(tmp_path, capsys):
     found = [d for d in json.loads(capsys.readouterr().out) if d["code"] == "W705"]
     assert [d["summary"].split(" is ")[0] for d in found] == [(out / "support-staging").as_posix()]
     assert "delete" in found[0]["help"]
+
+
+def test_drift_points_at_the_changed_line_and_says_what_the_change_does(tmp_path, capsys):
+    """The annotation lands on the line whose change made the drift (not only the deployment's name), and
+    the review sees what the change does to the headline figures."""
+    spec = _copy_example(tmp_path)
+    assert cli.main(["build", str(spec), "-o", str(tmp_path / "build")]) == 0
+    spec.write_text(spec.read_text().replace("concurrency = 2", "concurrency = 8", 1))
+    line = next(i for i, text in enumerate(spec.read_text().splitlines(), 1) if "concurrency = 8" in text)
+    capsys.readouterr()
+    assert cli.main(["check", str(spec), "--against", str(tmp_path / "build"), "--format", "json"]) == 1
+    drift = next(d for d in json.loads(capsys.readouterr().out) if d["code"] == "E701")
+    assert drift["span"]["line"] == line
+    assert "Expected change:" in drift["detail"] and "TPOT" in drift["detail"]
+    assert any(e.startswith("TPOT ") and "→" in e for e in drift["extra"]["expected"])
+    assert cli.main(["check", str(spec), "--against", str(tmp_path / "build"), "--format", "github"]) == 1
+    assert f"line={line}," in capsys.readouterr().out

@@ -189,3 +189,18 @@ def test_llmc_build_of_each_example_is_byte_identical_when_repeated(example, tmp
     for compiled in first.deployments:
         built = {p.name for p in (tmp_path / "a" / compiled.deployment.name).iterdir()}
         assert {"plan.json", "PLAN.md", "README.md"} <= built
+
+
+def test_plans_cite_sources_a_reader_can_follow():
+    """PLAN.md's speed sources are references (a URL, a repository, a runtime's source file), never the
+    catalog's notes of where a figure was found (they stay in the record)."""
+    import re
+
+    from llmc.catalog.schema import FOLLOWABLE
+
+    internal = re.compile(r"code corpus|find_string|read_file id|(?<!gh-)\bpages [\w-]+\.")
+    for plan_md in sorted(GOLDEN.rglob("PLAN.md")):
+        text = plan_md.read_text()
+        assert not internal.search(text), (plan_md, internal.search(text).group(0))
+        sources = next(line for line in text.splitlines() if line.startswith("Sources: "))
+        assert FOLLOWABLE.search(sources.split("; ")[0].removeprefix("Sources: ")), (plan_md, sources[:120])

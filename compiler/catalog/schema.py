@@ -7,6 +7,7 @@ field names here are relied on elsewhere; add fields freely, rename none.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -77,6 +78,12 @@ Score = _finite(0, 100, open_low=False)
 PplIncrease = _finite(-100, MAX_PPL_INCREASE_PCT)
 
 
+# What a reader can open: a URL, a repository (github:owner/name ...), a file of this repository, or a
+# runtime's source at its release; "code corpus ..." notes of where a figure was found are not.
+FOLLOWABLE = re.compile(r"https?://|\bgithub:[\w.-]+/|^(docs|benchmarks)/|arXiv:\d|"
+                        r"^(llama\.cpp|vLLM|vllm|SGLang|sglang|Ollama|ollama) (b\d+|v?\d+\.\d+)")
+
+
 class Record(BaseModel):
     # allow_inf_nan: also for float fields without one of the bounded types above
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -98,6 +105,12 @@ class Sourced(Record):
         if not v or not all(s.strip() for s in v):
             raise ValueError("every record needs at least one source")
         return v
+
+    @property
+    def reference(self) -> str:
+        """The first source a reader can follow (a URL, a repository path, a runtime's source file), for a
+        plan to cite; a record with none is cited as itself (its sources and notes stay in the catalog)."""
+        return next((s for s in self.source if FOLLOWABLE.search(s)), self.source[0])
 
 
 # ---------------------------------------------------------------- models

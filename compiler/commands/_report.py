@@ -19,6 +19,17 @@ def out(text: str, stream=None) -> None:
     (stream or sys.stdout).write(printable(text))
 
 
+def terminal_width(stream=None) -> int | None:
+    """The terminal's columns when output goes to one (COLUMNS overrides), None on a pipe or a file:
+    tables fit a terminal, and are never cut in what a script reads."""
+    stream = stream or sys.stdout
+    if not stream.isatty():
+        return None
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def add_format_option(parser, json_alias: bool = False) -> None:
     parser.add_argument("--format", choices=FORMATS, default="full",
                         help="how to print diagnostics: full (default), concise, json, sarif, github")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..catalog import Catalog, license_allows, license_words, model_tasks, unknown_gpu
 from ..catalog.params import param_counts
 from ..catalog.schema import LICENSE_IDS, Model
-from ..catalog.tables import text_table
+from ..catalog.tables import text_table, wrapped
 from ..diagnostics import define_code, error
 from ..estimate.weights import weight_bytes
 from ..solve.objective import TASK_SUITES, format_loss, model_quality
@@ -19,7 +19,7 @@ from ..spec import LICENSE_CLASSES
 from ..suggest import did_you_mean
 from ..units import BYTE_UNITS, format_bytes, format_tokens
 from ._catalog_args import add_catalog_options, open_catalog, print_json
-from ._report import emit, out
+from ._report import emit, out, terminal_width
 
 E309 = define_code("E309", "Unknown value for a command-line option", "commands")
 
@@ -67,9 +67,10 @@ def run(args) -> int:
     else:
         out(text_table(["MODEL", f"QUALITY ({TASK_SUITES[task]})", "PARAMS", "CONTEXT", "ATTENTION", "NATIVE",
                         "FITS AS" if budget is not None else "SMALLEST", "LICENSE", "VERIFIED"],
-                       [_row(m, c, q) for m, c, q in rows]))
-        out("QUALITY: the model's published score on the task's suite; ~ marks llmc's conservative prior where it "
-            "has none (see `llmc explain`).\n")
+                       [_row(m, c, q) for m, c, q in rows], terminal_width(),
+                       ("VERIFIED", "NATIVE", "ATTENTION", "LICENSE", "CONTEXT")))
+        out(wrapped("QUALITY: the model's published score on the task's suite; ~ marks llmc's conservative prior "
+                    "where it has none (see `llmc explain`).\n", terminal_width()))
     return 0
 
 

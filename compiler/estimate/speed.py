@@ -132,10 +132,10 @@ def _device_peaks(hardware: HardwareView, weights: WeightBytes, runtime: str = "
         cpu = hardware.cpu
         if cpu is None:
             return CPU_DEFAULT_BANDWIDTH_GBPS * 1e9, CPU_DEFAULT_TFLOPS * 1e12, None, CPU_DEFAULT_SOURCE
-        return cpu.bandwidth_gbps * 1e9, (cpu.bf16_tflops or CPU_DEFAULT_TFLOPS) * 1e12, cpu, cpu.source[0]
+        return cpu.bandwidth_gbps * 1e9, (cpu.bf16_tflops or CPU_DEFAULT_TFLOPS) * 1e12, cpu, cpu.reference
     gpu = hardware.gpus[0]
     tflops = gpu.bf16_tflops or GPU_TFLOPS_PER_GBPS * gpu.bandwidth_gbps
-    source = gpu.source[0] if gpu.bf16_tflops else \
+    source = gpu.reference if gpu.bf16_tflops else \
         f"{gpu.name}: no TFLOPS in its record, {GPU_TFLOPS_PER_GBPS} x its {gpu.bandwidth_gbps:g} GB/s assumed"
     if weights.family == "fp8" and gpu.fp8_tflops:
         tflops = gpu.fp8_tflops
@@ -377,7 +377,7 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
 
 def corrected(eff: Efficiency, correction: Correction) -> Efficiency:
     """The runtime's efficiency with measured runs' scales applied (the prior when there are none)."""
-    if not correction.calibrated:
+    if correction.factors == PRIOR.factors:
         return eff
     bandwidth, compute, overhead, _ = correction.factors   # the host's is applied to the host rate
     vector = eff.vector_compute * compute if eff.vector_compute is not None else None
