@@ -84,8 +84,8 @@ def load_source(source: SourceFile) -> tuple[Spec | None, list[Diagnostic], bool
         return None, diagnostics, True
     spec, lowered = lower(source, tree)
     diagnostics += lowered
-    if spec is None:
-        return None, diagnostics, True
+    if has_errors(lowered):   # the checks still run on the deployments that lowered cleanly
+        return None, diagnostics + check_spec(spec), True
     if len(spec.deployments) > MAX_DEPLOYMENTS:
         extra = spec.deployments[MAX_DEPLOYMENTS]
         return None, diagnostics + [error(

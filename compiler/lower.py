@@ -80,13 +80,14 @@ W_ALWAYS_MET = define_code("W230", "Lower bound of zero", __name__)
 
 
 
-def lower(source: SourceFile, tree: Tree) -> tuple[Spec | None, list[Diagnostic]]:
-    """Lower a parsed file. The Spec is None when any error was reported."""
+def lower(source: SourceFile, tree: Tree) -> tuple[Spec, list[Diagnostic]]:
+    """Lower a parsed file: every statement is lowered and every error reported, as rustc and ruff do (a
+    bad deployment name does not hide the errors inside its block). The Spec holds the deployments whose
+    blocks lowered without an error, so the semantic checks run on them in the same pass; a file with any
+    error is still malformed (the caller builds nothing)."""
     ctx = Ctx(source)
     deployments = _lower_file(ctx, [_stmt(s) for s in tree.children])
     diagnostics = sorted(ctx.diagnostics, key=lambda d: (d.span.line, d.span.col) if d.span else (0, 0))
-    if has_errors(diagnostics):
-        return None, diagnostics
     return Spec(file=source.path, deployments=tuple(deployments)), diagnostics
 
 
@@ -114,10 +115,9 @@ def _lower_file(ctx: Ctx, statements: list[Stmt]) -> list[Deployment]:
         if not _is_deployment(ctx, stmt):
             continue
         name = _deployment_name(ctx, stmt, seen)
-        if name is None:
-            continue
-        deployment = _lower_deployment(ctx, stmt, name)
-        if deployment is not None:
+        before = len(ctx.diagnostics)
+        deployment = _lower_deployment(ctx, stmt, name or UNNAMED)
+        if deployment is not None and not has_errors(ctx.diagnostics[before:]):
             deployments.append(deployment)
     if not statements:
         ctx.report(error(E_NO_DEPLOYMENT, "no deployment in this file", span=ctx.source.span_at(0, 1),
@@ -165,6 +165,10 @@ def _deployment_name(ctx: Ctx, stmt: Stmt, seen: dict[str, Span]) -> str | None:
     return name
 
 
+# The name a deployment with an invalid one is lowered under: its block's errors are still reported.
+UNNAMED = "unnamed"
+
+
 def _lower_deployment(ctx: Ctx, stmt: Stmt, name: str) -> Deployment | None:
     fields = _collect(ctx, stmt.body, DEPLOYMENT_SCHEMA, "deployment")
     values: dict[str, Any] = {}
@@ -182,7 +186,8 @@ def _lower_deployment(ctx: Ctx, stmt: Stmt, name: str) -> Deployment | None:
         if "hardware" not in fields:
             _missing(ctx, stmt, "hardware.gpu")
         return None
-    return _build(ctx, Deployment, stmt, name=name, name_span=ctx.span(stmt.label), span=ctx.span(stmt.node), **values)
+    name_span = ctx.span(stmt.label) if stmt.label is not None else ctx.span(stmt.name)
+    return _build(ctx, Deployment, stmt, name=name, name_span=name_span, span=ctx.span(stmt.node), **values)
 
 
 def _missing(ctx: Ctx, stmt: Stmt, what: str) -> None:

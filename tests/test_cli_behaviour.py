@@ -97,3 +97,23 @@ def test_one_deployment_name_in_two_files_builds_nothing(tmp_path):
                  cwd=REPO)
     assert done.returncode == 2 and "E208" in done.stderr and "two of the files" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_default_build_directory_lives_beside_setuptools_output(tmp_path):
+    """`build/` stays the default (docs/cli.md says why): llmc writes only build/<deployment>/, marked as its
+    own, so setuptools' build/lib beside it is untouched, and a deployment named like one of setuptools'
+    folders is refused (E003) rather than written into it."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0"\n')
+    (tmp_path / "build" / "lib" / "app").mkdir(parents=True)
+    (tmp_path / "build" / "lib" / "app" / "__init__.py").write_text("x = 1\n")
+    spec = tmp_path / "svc.llmspec"
+    spec.write_text((REPO / "examples" / "chat-16gb.llmspec").read_text())
+    run = lambda: subprocess.run([sys.executable, "-m", "llmc.cli", "build", str(spec)], cwd=tmp_path,  # noqa: E731
+                                 capture_output=True, text=True)
+    assert run().returncode == 0
+    assert (tmp_path / "build" / "home-chat" / "plan.json").is_file()
+    assert (tmp_path / "build" / "lib" / "app" / "__init__.py").read_text() == "x = 1\n"
+    spec.write_text(spec.read_text().replace('deployment "home-chat"', 'deployment "lib"'))
+    refused = run()
+    assert refused.returncode != 0 and "E003" in refused.stderr
+    assert sorted(p.name for p in (tmp_path / "build" / "lib").iterdir()) == ["app"]

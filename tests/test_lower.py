@@ -29,7 +29,7 @@ def _deployment(body: str):
 
 def _error(body: str, hardware: bool = True):
     spec, diagnostics = _lower(f'deployment "svc" {{\n  {body}\n' + (f"  {GPU}\n" if hardware else "") + "}\n")
-    assert spec is None and diagnostics, "expected an error"
+    assert diagnostics and spec.deployments == (), "expected an error, and the deployment left out of the spec"
     return diagnostics[0]
 
 

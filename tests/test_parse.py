@@ -99,8 +99,12 @@ def test_missing_eq_suggests_the_fix():
 
 
 def test_unclosed_brace_points_at_the_opener_and_the_end():
-    _, _, d = _only('deployment "a" {\n  hardware {\n    gpu = none\n}\n')
+    _, _, d = _only('deployment "a" {\n  hardware {\n    gpu = none\n  }\n')
     assert (d.span.line, d.span.col) == (1, 16)
+    assert d.labels[0].message == "the file ends here; expected `}`"
+    # the last `}` is indented as the deployment's: the block left open is `hardware`
+    _, _, d = _only('deployment "a" {\n  hardware {\n    gpu = none\n}\n')
+    assert (d.span.line, d.span.col) == (2, 12)
     assert d.labels[0].message == "the file ends here; expected `}`"
 
 

@@ -114,7 +114,8 @@ def test_a_described_cpu_host_is_planned_as_it_is():
     text = ('deployment "cpu" {\n  model = "google/gemma-3-270m-it"\n  hardware {\n    gpu = none\n    memory = 16 GiB\n'
             '    cores = %d\n    memory_bandwidth = %s\n    isa = [avx2]\n  }\n}\n')
     slow, fast = _plan(text % (4, "20 GB/s")), _plan(text % (16, "80 GB/s"))
-    assert fast.performance.tpot_s.value < slow.performance.tpot_s.value / 3   # decode follows the bandwidth
+    # decode follows the bandwidth and the cores (its per-layer thread barriers do not)
+    assert fast.performance.tpot_s.value < slow.performance.tpot_s.value / 2.5
     assert fast.performance.ttft_s.value < slow.performance.ttft_s.value       # prefill follows the cores
     assert (slow.settings.threads, fast.settings.threads) == (4, 16)
     assert "E221" in _codes(text % (0, "20 GB/s"))

@@ -47,6 +47,7 @@ def parse_hardware(text: str, catalog: Catalog) -> tuple[HardwareArg | None, lis
     source = SourceFile(path="--hardware", text=f'deployment "hardware" {{\nhardware {{\n{body}\n}}\n}}\n')
     tree, diagnostics = parse(source)
     spec, lowered = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])
+    spec = None if spec is None or has_errors(lowered) or not spec.deployments else spec
     groups = spec.deployments[0].hardware.gpu if spec is not None else None
     if spec is None or groups == ():
         return None, [error(E_HARDWARE, f"--hardware {text!r} names no GPUs llmc can read",

@@ -215,26 +215,23 @@ VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<defau
 
 def resolve(word: Word, env: dict[str, Word]) -> Word:
     """`$MODEL`, `${MODEL}`, `${MODEL:-x}` with the script's own assignment (or the default) substituted;
-    anything else (`$(...)`, a variable set elsewhere) stays symbolic."""
+    anything else (`$(...)`, a variable set elsewhere, such as $HOME) stays as written, and the word symbolic."""
     if not word.symbolic:
         return word
     def value(m: re.Match) -> str:
         name = m.group("braced") or m.group("plain")
-        if name in env and not env[name].symbolic:
+        if name in env:   # the script's own value, itself resolved as far as it could be
             return env[name].text.partition("=")[2]
         if m.group("default") is not None:
             return m.group("default")
-        raise KeyError(name)
+        return m.group(0)   # the host's (HOME, a variable set elsewhere): it stays as written
     try:
         text = SCRIPT_DIR.sub(lambda m: _script_dir(env, m.group("rel")), word.text) if "dirname" in word.text \
             else word.text
     except KeyError:
         return word
-    for _ in range(4):   # a default may name another variable: ${LLMC_MODEL:-$MODEL}
-        try:
-            expanded = VARIABLE.sub(value, text)
-        except KeyError:
-            return word
+    for _ in range(4):   # a default may name another variable: ${LLMC_MODEL:-$MODEL}, ${A:-${B:-$HOME}/x}
+        expanded = VARIABLE.sub(value, text)
         if expanded == text:
             break
         text = expanded

@@ -129,10 +129,11 @@ def _model(server: Server, catalog: Catalog, lines: Lines) -> Identified | None:
     if value is None or not value.text:
         lines.add("# TODO: the config names no model; pin one: model = \"org/name\"", "")
         return None
-    if value.symbolic:
+    # a path under the host's directory ($HOME/.cache/...) still names its file
+    found = identify(catalog, value.text) if "$" not in value.text.rsplit("/", 1)[-1] else None
+    if value.symbolic and found is None:
         lines.add(f"# TODO: the model is {value.text}, set when the script runs; pin it: model = \"org/name\"", "")
         return None
-    found = identify(catalog, value.text)
     if found is None and _is_path(value.text):
         path, how = _host_path(server, value.text)
         lines.add(f'model = local("{path}")', f"{_from(value)}{how}; read from the file when built")

@@ -24,8 +24,8 @@ def evaluate(ctx, server: Server) -> Evaluation | None:
     text = import_spec(server, ctx.catalog, ctx.hardware, gpus=count)
     source = SourceFile(path="imported.llmspec", text=text)
     tree, diagnostics = parse(source)
-    spec, _ = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])
-    if spec is None:
+    spec, lowered = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])
+    if spec is None or has_errors(lowered) or not spec.deployments:
         return None
     evaluation, _, _ = evaluate_pinned(spec.deployments[0], ctx.catalog, Path(server.span.file).parent)
     return evaluation
