@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,14 +27,32 @@ _COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m"
             "gutter": "\x1b[1;34m", "reset": "\x1b[0m"}
 
 Sources = Mapping[str, SourceFile]
+_CHOICE = re.compile(r"^(  [+~-] )([^=:]+?)( = |: )")
 
 
 @dataclass(frozen=True)
-class _Paint:
+class Paint:
     on: bool
 
     def __call__(self, style: str, text: str) -> str:
         return f"{_COLOURS[style]}{text}{_COLOURS['reset']}" if self.on and text else text
+
+
+def paint_report(text: str, colour: bool, table: bool = False) -> str:
+    """`llmc explain` / `estimate` text (or a catalog `table`) for a terminal: headings (lines that start in
+    the first column; a table's header row) in bold, the names of choices, alternatives and ruled-out
+    families highlighted. The words are unchanged; without colour the text is returned as it is."""
+    if not colour:
+        return text
+    paint = Paint(True)
+    out = []
+    for i, line in enumerate(text.split("\n")):
+        if line and (i == 0 if table else not line[0].isspace()):
+            line = paint("bold", line)
+        else:
+            line = _CHOICE.sub(lambda m: m.group(1) + paint("note", m.group(2)) + m.group(3), line, count=1)
+        out.append(line)
+    return "\n".join(out)
 
 
 def render(diagnostics: Sequence[Diagnostic], sources: Sources, fmt: str = "full", colour: bool = False) -> str:
@@ -60,7 +79,7 @@ def _clean(d: Diagnostic) -> Diagnostic:
 
 
 def full_one(d: Diagnostic, sources: Sources, colour: bool = False) -> str:
-    paint = _Paint(colour)
+    paint = Paint(colour)
     d = _clean(d)
     sev = d.severity.value
     lines = [paint(sev, f"{sev}[{d.code}]") + paint("bold", f": {d.summary}")]
@@ -147,7 +166,7 @@ def _where(d: Diagnostic) -> str:
 
 
 def render_concise(diagnostics: Sequence[Diagnostic], sources: Sources | None = None, colour: bool = False) -> str:
-    paint = _Paint(colour)
+    paint = Paint(colour)
     return "".join(f"{one_line(_where(d))}: {paint(d.severity.value, d.code)} {one_line(d.summary)}\n"
                    for d in diagnostics)
 

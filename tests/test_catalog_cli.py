@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -134,14 +135,15 @@ def test_cli_runs_as_a_program():
     assert done.returncode == 0 and len(json.loads(done.stdout)) == len(load_catalog()[0].gpus) + 1
 
 
-def _in_terminal(args: list[str], columns: int) -> str:
+def _in_terminal(args: list[str], columns: int, **env: str) -> str:
     """What `llmc ARGS` prints to a terminal `columns` wide (a pseudo-terminal; COLUMNS sets its width)."""
     import os
     import pty
 
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "llmc.cli", *args], stdout=slave, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "COLUMNS": str(columns)})
+                            env={**{k: v for k, v in os.environ.items() if k != "NO_COLOR"}, "COLUMNS": str(columns),
+                                 **env})
     os.close(slave)
     data = b""
     while True:
@@ -168,3 +170,18 @@ def test_tables_fit_the_terminal_and_say_what_they_hid(command, columns):
     assert not hidden or "hidden to fit" in text, hidden   # never a column lost without saying so
     if command == "gpus":
         assert "ALIASES" in piped and "…" not in piped       # a pipe gets every column, uncut
+
+
+@pytest.mark.parametrize("args", [["gpus"], ["explain", "examples/chat-16gb.llmspec"],
+                                  ["estimate", "examples/chat-16gb.llmspec"]])
+def test_reports_are_in_colour_on_a_terminal_only_and_never_with_no_color(args):
+    from tests.support.tools import REPO
+
+    args = [str(REPO / a) if a.endswith(".llmspec") else a for a in args]
+    bold = "\x1b[1m"
+    coloured = _in_terminal(args, 160)
+    assert bold in coloured
+    plain = _in_terminal(args, 160, NO_COLOR="1")
+    assert "\x1b[" not in plain and plain.replace(" ", "") == re.sub(r"\x1b\[[0-9;]*m", "", coloured).replace(" ", "")
+    piped = subprocess.run([sys.executable, "-m", "llmc.cli", *args], capture_output=True, text=True).stdout
+    assert "\x1b[" not in piped

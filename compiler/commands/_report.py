@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ..diagnostics import Diagnostic, Severity
-from ..render import FORMATS, render
+from ..render import FORMATS, paint_report, render
 from ..source import SourceFile
 from ..text import printable
 
@@ -17,6 +17,18 @@ def out(text: str, stream=None) -> None:
     """Write report text to stdout (or `stream`): what the input supplied (a model's name, a path) may
     hold control characters, which are shown escaped, never sent to the terminal."""
     (stream or sys.stdout).write(printable(text))
+
+
+def use_colour(stream=None) -> bool:
+    """Colour on a terminal only, never with NO_COLOR set (https://no-color.org)."""
+    stream = stream or sys.stdout
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def report(text: str, table: bool = False) -> None:
+    """A command's report on stdout, in colour on a terminal (llmc.render.paint_report): the text is made
+    printable first, so only llmc's own escapes reach the terminal."""
+    sys.stdout.write(paint_report(printable(text), use_colour(), table))
 
 
 def terminal_width(stream=None) -> int | None:
@@ -50,8 +62,7 @@ def emit(diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], f
     """full/concise go to stderr (in colour on a terminal, unless NO_COLOR is set); machine formats go to stdout."""
     if fmt in ("full", "concise"):
         if diagnostics:
-            colour = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-            sys.stderr.write(render(diagnostics, sources, fmt, colour=colour))
+            sys.stderr.write(render(diagnostics, sources, fmt, colour=use_colour(sys.stderr)))
     else:
         sys.stdout.write(render(diagnostics, sources, fmt))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..driver import compile_file
 from ..explain import estimate_text
 from ._catalog_args import add_calibration_option, add_catalog_option
-from ._report import add_format_option, emit, out, print_result
+from ._report import add_format_option, emit, out, print_result, report
 
 
 def register(sub) -> None:
@@ -28,5 +28,5 @@ def run(args) -> int:
     emit(result.diagnostics, result.sources, args.format)
     if args.format in ("full", "concise"):   # sarif and github carry the diagnostics only
         for plan in plans:
-            out(estimate_text(plan) + "\n")
+            report(estimate_text(plan) + "\n")
     return result.exit_code

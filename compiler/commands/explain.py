@@ -10,7 +10,7 @@ from ..explain import explain_text
 from ..render import docs_page, documented_codes
 from ..suggest import closest
 from ._catalog_args import add_calibration_option, add_catalog_option
-from ._report import add_format_option, emit, out, print_result
+from ._report import add_format_option, emit, out, print_result, report
 
 
 def register(sub) -> None:
@@ -51,5 +51,5 @@ def _explain_plan(path: str, catalog_dirs=(), fmt: str = "full", calibration=Non
     emit(result.diagnostics, result.sources, fmt)
     if fmt in ("full", "concise"):
         for plan in plans:
-            out(explain_text(plan))
+            report(explain_text(plan))
     return result.exit_code

@@ -6,7 +6,7 @@ import sys
 
 from ..catalog.tables import fmt_num, text_table, wrapped
 from ._catalog_args import add_catalog_options, open_catalog, print_json
-from ._report import terminal_width
+from ._report import report, terminal_width
 
 
 def register(sub) -> None:
@@ -29,16 +29,16 @@ def run(args) -> int:
     width = terminal_width()
     out.write(wrapped("Weight formats (bits per weight include block scales; mixes list their higher-precision "
                       "tensors)\n", width))
-    out.write(text_table(["FORMAT", "FAMILY", "BPW", "MIX", "RUNTIMES", "MIN CC", "PPL +%"],
+    report(text_table(["FORMAT", "FAMILY", "BPW", "MIX", "RUNTIMES", "MIN CC", "PPL +%"],
                          [[f.id, f.family, f"{f.bits_per_weight:g}", _mix(f), ", ".join(f.runtimes),
                            "-" if f.min_compute_capability is None else f"{f.min_compute_capability:.1f}",
-                           fmt_num(f.ppl_increase_pct, 1)] for f in formats], width, ("MIX", "MIN CC")))
+                           fmt_num(f.ppl_increase_pct, 1)] for f in formats], width, ("MIX", "MIN CC")), table=True)
     out.write("\nKV-cache types\n")
-    out.write(text_table(["KV TYPE", "BITS", "RUNTIMES", "FLASH ATTN", "MIN CC"],
+    report(text_table(["KV TYPE", "BITS", "RUNTIMES", "FLASH ATTN", "MIN CC"],
                          [[k.id, f"{k.bits:g}", ", ".join(f"{r}={v}" for r, v in sorted(k.runtimes.items())),
                            "required" if k.needs_flash_attention else "-",
                            "-" if k.min_compute_capability is None else f"{k.min_compute_capability:.1f}"]
-                          for k in kv_types], width, ("MIN CC",)))
+                          for k in kv_types], width, ("MIN CC",)), table=True)
     out.write("\n" + wrapped("PPL +%: Llama-3-8B Wikitext-2 perplexity increase over FP16 (seed guide, ch. 11); "
                              "'-' = no figure.\n", width))
     return 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..catalog.schema import Gpu
 from ..catalog.tables import fmt_num, text_table
 from ._catalog_args import add_catalog_options, open_catalog, print_json
-from ._report import out, terminal_width
+from ._report import report, terminal_width
 
 HEADERS = ["GPU", "MEMORY", "BANDWIDTH", "BF16", "FP8", "FP4", "ARCH", "CC", "LINK", "ALIASES", "VERIFIED"]
 OPTIONAL = ["ALIASES", "VERIFIED", "FP4", "CC", "LINK", "ARCH", "FP8"]   # dropped in this order on a narrow terminal
@@ -25,7 +25,7 @@ def run(args) -> int:
     if args.json:
         print_json([g.model_dump(mode="json") for g in [*gpus, *hosts]])
         return 0
-    out(text_table(HEADERS, [_row(g) for g in [*gpus, *hosts]], terminal_width(), OPTIONAL))
+    report(text_table(HEADERS, [_row(g) for g in [*gpus, *hosts]], terminal_width(), OPTIONAL), table=True)
     return 0
 
 

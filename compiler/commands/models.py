@@ -19,7 +19,7 @@ from ..spec import LICENSE_CLASSES
 from ..suggest import did_you_mean
 from ..units import BYTE_UNITS, format_bytes, format_tokens
 from ._catalog_args import add_catalog_options, open_catalog, print_json
-from ._report import emit, out, terminal_width
+from ._report import emit, out, report, terminal_width
 
 E309 = define_code("E309", "Unknown value for a command-line option", "commands")
 
@@ -65,10 +65,10 @@ def run(args) -> int:
     if args.json:
         print_json([_as_json(m, c, q, task) for m, c, q in rows])
     else:
-        out(text_table(["MODEL", f"QUALITY ({TASK_SUITES[task]})", "PARAMS", "CONTEXT", "ATTENTION", "NATIVE",
+        report(text_table(["MODEL", f"QUALITY ({TASK_SUITES[task]})", "PARAMS", "CONTEXT", "ATTENTION", "NATIVE",
                         "FITS AS" if budget is not None else "SMALLEST", "LICENSE", "VERIFIED"],
                        [_row(m, c, q) for m, c, q in rows], terminal_width(),
-                       ("VERIFIED", "NATIVE", "ATTENTION", "LICENSE", "CONTEXT")))
+                       ("VERIFIED", "NATIVE", "ATTENTION", "LICENSE", "CONTEXT")), table=True)
         out(wrapped("QUALITY: the model's published score on the task's suite; ~ marks llmc's conservative prior "
                     "where it has none (see `llmc explain`).\n", terminal_width()))
     return 0
