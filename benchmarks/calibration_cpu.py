@@ -124,7 +124,7 @@ def main() -> int:
         before = build(work, case, i, models[case.model], hardware, ["--no-calibration"])
         measured = smoke(work, i, store if case.fit else None)
         rows.append((case, before, measured))
-    out = [f"| case | TTFT measured | before | after | TPOT measured | before | after |",
+    out = ["| case | TTFT measured | before | after | TPOT measured | before | after |",
            "|---|---:|---:|---:|---:|---:|---:|"]
     errors = {"before": [], "after": []}
     for i, (case, before, measured) in enumerate(rows):

@@ -109,7 +109,7 @@ class _Mark:
     primary: bool
 
 
-def _snippet(d: Diagnostic, sources: Sources, width: int, paint: _Paint) -> list[str]:
+def _snippet(d: Diagnostic, sources: Sources, width: int, paint: Paint) -> list[str]:
     marks = [_Mark(d.span, str(d.extra.get("label", "")), True)]
     marks += [_Mark(label.span, label.message, False) for label in d.labels]
     out: list[str] = []
@@ -122,7 +122,7 @@ def _snippet(d: Diagnostic, sources: Sources, width: int, paint: _Paint) -> list
     return out
 
 
-def _file_snippet(marks: list[_Mark], source: SourceFile, width: int, paint: _Paint) -> list[str]:
+def _file_snippet(marks: list[_Mark], source: SourceFile, width: int, paint: Paint) -> list[str]:
     bar = paint("gutter", "|")
     out = [f"{' ' * width} {bar}"]
     previous = None
@@ -138,7 +138,7 @@ def _file_snippet(marks: list[_Mark], source: SourceFile, width: int, paint: _Pa
     return out
 
 
-def _underline(mark: _Mark, text: str, paint: _Paint) -> str:
+def _underline(mark: _Mark, text: str, paint: Paint) -> str:
     start = _display_col(text, mark.span.col)
     end_col = mark.span.end_col if mark.span.end_line == mark.span.line else len(text) + 1
     end = max(_display_col(text, end_col), start + 1)

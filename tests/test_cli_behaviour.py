@@ -117,3 +117,26 @@ def test_the_default_build_directory_lives_beside_setuptools_output(tmp_path):
     refused = run()
     assert refused.returncode != 0 and "E003" in refused.stderr
     assert sorted(p.name for p in (tmp_path / "build" / "lib").iterdir()) == ["app"]
+
+
+def test_docs_cli_lists_every_command_and_option_of_the_help():
+    """docs/cli.md matches `llmc --help`: every command, and every option each command's parser takes."""
+    import argparse
+
+    from llmc.cli import COMMANDS, make_parser
+
+    doc = (REPO / "docs" / "cli.md").read_text()
+    parser = make_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = []
+    for name in COMMANDS:
+        assert f"`llmc {name}" in doc, name
+        parsers = [sub.choices[name]]
+        parsers += [p for a in sub.choices[name]._actions if isinstance(a, argparse._SubParsersAction)
+                    for p in a.choices.values()]
+        for p in parsers:
+            for action in p._actions:
+                spellings = [o for o in action.option_strings if o not in ("-h", "--help")]
+                if spellings and not any(f"`{o}" in doc for o in spellings):
+                    missing.append(f"{p.prog}: {spellings[-1]}")
+    assert missing == []

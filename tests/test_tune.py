@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from llmc.plan import Plan
 from tests.support import smoke_plans as sp
