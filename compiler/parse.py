@@ -26,6 +26,7 @@ E_SYNTAX = define_code("E101", "Syntax error", __name__)
 E_MISSING_EQ = define_code("E102", "Missing `=` between a field and its value", __name__)
 E_COLON = define_code("E103", "`:` used instead of `=`", __name__)
 E_UNCLOSED = define_code("E104", "Unclosed bracket", __name__)
+MAX_SYNTAX_ERRORS = 20   # reported in one run; past them the file is likely not a spec
 E_UNTERMINATED = define_code("E105", "Unterminated string", __name__)
 E_NUMBER = define_code("E106", "Malformed number", __name__)
 E_STRAY_UNIT = define_code("E107", "Unit where none belongs", __name__)
@@ -78,17 +79,46 @@ def node_span(source: SourceFile, node: Tree | Token) -> Span:
 
 
 def parse(source: SourceFile) -> tuple[Tree | None, list[Diagnostic]]:
-    """Parse one file. On a syntax error the tree is None and there is one diagnostic."""
-    try:
-        tree = grammar().parse(source.text)
-    except UnexpectedInput as exc:
-        return None, [_syntax_error(source, exc)]
+    """Parse one file. On syntax errors the tree is None and each is reported: after one, its line is
+    blanked (when it holds no bracket, so the blocks around it stay as they are) and parsing goes on, so
+    the independent mistakes of a file come back in one run, as rustc and ruff report them."""
+    text, diagnostics = source.text, []
+    while True:
+        try:
+            tree = grammar().parse(text)
+            break
+        except UnexpectedInput as exc:
+            found = _syntax_error(SourceFile(path=source.path, text=text), exc)
+            diagnostics.append(found)
+            text = _without_line(text, found.span) if len(diagnostics) < MAX_SYNTAX_ERRORS else None
+            if text is None:
+                return None, diagnostics
+    if diagnostics:
+        return None, diagnostics
     too_deep = _too_deep(tree)
     if too_deep is not None:
         return None, [error(E_DEPTH, f"blocks and lists nest more than {MAX_DEPTH} levels deep",
                             span=node_span(source, too_deep), label="too deep",
                             help="a spec needs at most three levels: deployment, block, list")]
     return tree, check_lexemes(source, tree)
+
+
+def _without_line(text: str, span: Span | None) -> str | None:
+    """`text` with the error's line blanked (offsets kept), or None when recovering there would guess: the
+    line holds a bracket, or is blank already."""
+    if span is None:
+        return None
+    start = 0
+    for _ in range(span.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    line = text[start:end]
+    if not line.strip() or any(c in line for c in "{}[]()"):
+        return None
+    return text[:start] + " " * len(line) + text[end:]
 
 
 def _too_deep(tree: Tree) -> Tree | None:
