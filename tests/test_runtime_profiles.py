@@ -184,7 +184,7 @@ def test_a_registered_profile_is_known_to_profile_and_the_spec(tgi):
 
 def test_an_unregistered_word_is_a_spec_error_listing_the_registry():
     spec, diagnostics = _lower_runtime("tgi")
-    assert spec is None and diagnostics and "tgi" in diagnostics[0].summary
+    assert spec.deployments == () and diagnostics and "tgi" in diagnostics[0].summary
 
 
 def test_the_stages_that_read_the_registry_need_nothing_else(tgi):

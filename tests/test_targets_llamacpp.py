@@ -98,7 +98,7 @@ def test_gemma_script_serves_the_real_model_with_the_planned_kv(tmp_path, gemma_
 def test_models_are_downloaded_under_llmc_models_dir(tmp_path):
     script = files(plans.llamacpp_gemma_cpu())["llama.cpp/llama-server.sh"]
     # downloads land in the user's cache, never in the build directory users commit
-    assert 'MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"' in script
+    assert 'MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"' in script
     assert "https://huggingface.co/unsloth/gemma-3-270m-it-GGUF/resolve/main/gemma-3-270m-it-Q4_K_M.gguf" in script
 
 

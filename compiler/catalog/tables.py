@@ -23,10 +23,13 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], width: 
             keep.remove(headers.index(name))
             hidden.append(name)
     cells = [[row[i] for i in keep] for row in cells]
-    excess = _width(cells, range(len(keep))) - width if width is not None else 0
-    if excess > 0:   # cut the widest column's long cells, never below MIN_CELL characters
-        widest = max(range(len(keep)), key=lambda i: max(len(row[i]) for row in cells))
-        room = max(MIN_CELL, max(len(row[widest]) for row in cells) - excess)
+    while width is not None and _width(cells, range(len(keep))) > width:
+        # cut the widest column's long cells, never below MIN_CELL characters (nor its header)
+        sizes = [max(len(row[i]) for row in cells) for i in range(len(keep))]
+        widest = max(range(len(keep)), key=lambda i: sizes[i])
+        room = max(MIN_CELL, len(cells[0][widest]), sizes[widest] - (_width(cells, range(len(keep))) - width))
+        if room >= sizes[widest]:
+            break   # nothing left to cut: the table is as narrow as it goes
         for row in cells[1:]:
             if len(row[widest]) > room:
                 row[widest] = row[widest][:room - 1] + "…"

@@ -4,7 +4,7 @@
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
 export NCCL_P2P_DISABLE=1
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL="$MODELS_DIR"/bartowski/Llama-3.3-70B-Instruct-GGUF/Llama-3.3-70B-Instruct-Q4_K_M.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then

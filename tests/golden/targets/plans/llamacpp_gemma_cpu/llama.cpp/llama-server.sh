@@ -3,7 +3,7 @@
 # llama.cpp llama-server: gemma-3-270m-it (q4_k_m) for deployment "gemma-cpu".
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL="$MODELS_DIR"/unsloth/gemma-3-270m-it-GGUF/gemma-3-270m-it-Q4_K_M.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then

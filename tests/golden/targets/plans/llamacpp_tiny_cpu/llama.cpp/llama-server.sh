@@ -3,7 +3,7 @@
 # llama.cpp llama-server: tiny (f32) for deployment "tiny-cpu".
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL=/models/tiny.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 exec "${LLAMA_SERVER:-llama-server}" \

@@ -8,7 +8,7 @@ set -a
 # shellcheck source=/dev/null
 . "$HERE/ollama.env"
 set +a
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL="$MODELS_DIR"/unsloth/gemma-3-270m-it-GGUF/gemma-3-270m-it-Q4_K_M.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then

@@ -3,7 +3,7 @@
 # llama.cpp llama-server: Qwen3.5-35B-A3B (q4_k_m) for deployment "code-assistant".
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL="$MODELS_DIR"/Qwen/Qwen3.5-35B-A3B-GGUF/Qwen3.5-35B-A3B-Q4_K_M.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then

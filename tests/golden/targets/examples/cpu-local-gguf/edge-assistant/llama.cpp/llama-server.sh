@@ -5,7 +5,7 @@
 set -euo pipefail
 # The local model's path is relative to the build directory: the spec's checkout, wherever it is.
 BUILD_DIR="$(cd "$(dirname "$0")/.." && pwd)"
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL="$BUILD_DIR"/../../examples/models/tiny-llama.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 exec "${LLAMA_SERVER:-llama-server}" \

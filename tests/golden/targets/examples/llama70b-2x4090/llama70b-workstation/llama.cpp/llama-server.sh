@@ -3,7 +3,7 @@
 # llama.cpp llama-server: Llama-3.3-70B-Instruct (q4_k_m) for deployment "llama70b-workstation".
 # Set LLAMA_SERVER to another llama-server binary to override; extra arguments are passed on.
 set -euo pipefail
-MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmc/models}"
+MODELS_DIR="${LLMC_MODELS_DIR:-${XDG_CACHE_HOME:-${HOME:-.}/.cache}/llmc/models}"
 MODEL="$MODELS_DIR"/bartowski/Llama-3.3-70B-Instruct-GGUF/Llama-3.3-70B-Instruct-Q4_K_M.gguf
 MODEL="${LLMC_MODEL:-$MODEL}"
 if [ ! -f "$MODEL" ]; then
