@@ -119,6 +119,11 @@ def measured_lines(perf) -> list[str]:
             f"{count(m.requests, 'request')}; llmc tune, {count(m.trials, 'trial')}: {changed or 'as planned'})"]
 
 
+def factors_text(bandwidth: float, compute: float, overhead: float) -> str:
+    """A calibration's factors as PLAN.md and `llmc calibration fit` say them."""
+    return f"bandwidth ×{bandwidth:.2f}, FLOPs ×{compute:.2f}, fixed costs ×{overhead:.2f}"
+
+
 def calibration_lines(perf) -> list[str]:
     """Whether measured runs corrected the figures: how many, how they match, the factors and the band."""
     cal = perf.calibration
@@ -130,8 +135,8 @@ def calibration_lines(perf) -> list[str]:
         return [f"  calibration: no measured run of {setup} yet; the published fit (band ±{cal.band:.0%}). "
                 "`llmc smoke` records one"]
     return [f"  calibrated from {count(cal.runs, 'measured run')} ({cal.level}: {setup}, {key['shape']}): "
-            f"bandwidth ×{cal.bandwidth:.2f}, FLOPs ×{cal.compute:.2f}, fixed costs ×{cal.overhead:.2f} of the "
-            f"published fit; runs within {cal.residual:.0%} after it; band ±{cal.band:.0%}",
+            f"{factors_text(cal.bandwidth, cal.compute, cal.overhead)} of the published fit; runs within "
+            f"{cal.residual:.0%} after it; band ±{cal.band:.0%}",
             f"  records: {', '.join(cal.files)}"]
 
 

@@ -17,7 +17,7 @@ ROOTS = {"compiler": "llmc", "targets": "llmc.targets"}
 
 LAYERS = {
     "llmc": 1, "llmc.diagnostics": 1, "llmc.source": 1, "llmc.suggest": 1, "llmc.units": 1, "llmc.artifacts": 1,
-    "llmc.grammar": 1, "llmc.names": 1, "llmc.text": 1, "llmc.files": 1,
+    "llmc.grammar": 1, "llmc.names": 1, "llmc.text": 1, "llmc.files": 1, "llmc.machine": 1,
     "llmc.spec": 2, "llmc.plan": 2, "llmc.catalog": 2, "llmc.runtimes": 2,
     "llmc.parse": 3, "llmc.lower": 3, "llmc.checks": 3, "llmc.estimate": 3, "llmc.solve": 3, "llmc.explain": 3,
     "llmc.render": 3, "llmc.format": 3, "llmc.drift": 3, "llmc.values": 3, "llmc.pins": 3,

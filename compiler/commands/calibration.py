@@ -10,15 +10,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, compile_file
-from ..estimate.calibration import FIGURES, Calibration, Key, Record, parse_record
+from ..catalog.tables import text_table
+from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, compile_file, open_calibration
+from ..estimate.calibration import FIGURES, Calibration, Key, Record, parse_line
+from ..explain import factors_text
 from ..smoke.store import Store, default_paths, project_dir, read_store, record_files, shown, user_dir
 from ..text import count
 from ..units import format_duration
@@ -89,28 +90,20 @@ def run_show(args) -> int:
         out("no measured runs yet: `llmc smoke BUILD_DIR` records one; builds use the published fit\n")
         return EXIT_OK
     header = ("runtime", "version", "device", "shape", "runs", "bandwidth", "FLOPs", "fixed", "residual", "band")
-    table = [header] + [(r["runtime"], r["version"], r["device"], r["shape"], str(r["runs"]), f"×{r['bandwidth']:.2f}",
-                         f"×{r['compute']:.2f}", f"×{r['overhead']:.2f}", f"{r['residual']:.0%}", f"±{r['band']:.0%}")
-                        for r in rows]
-    out(_columns(table))
+    out(text_table(header, [(r["runtime"], r["version"], r["device"], r["shape"], r["runs"], f"×{r['bandwidth']:.2f}",
+                             f"×{r['compute']:.2f}", f"×{r['overhead']:.2f}", f"{r['residual']:.0%}",
+                             f"±{r['band']:.0%}") for r in rows]))
     return EXIT_OK
-
-
-def _columns(rows: list[tuple[str, ...]]) -> str:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() + "\n" for r in rows)
 
 
 def run_fit(args) -> int:
     result = compile_file(args.file, args.catalog, calibration=args.calibration)
-    spec_dir = Path(args.file).resolve().parent
-    paths = [Path(p) for p in args.calibration] if args.calibration is not None else default_paths(spec_dir)
-    store = _read(paths)
     plans = [item.plan for item in result.deployments if item.plan is not None]
-    if store is None or not plans:
+    if not plans:
         emit(result.diagnostics, result.sources)
         return result.exit_code or EXIT_INPUT
-    reports = [_fit_report(plan, store.calibration) for plan in plans]
+    calibration, _ = open_calibration(args.file, args.calibration)   # readable: the build above read it
+    reports = [_fit_report(plan, calibration) for plan in plans]
     if args.json:
         print_json(reports)
         return EXIT_OK
@@ -142,10 +135,10 @@ def _fit_text(report: dict) -> str:
     key, c = report["key"], report["correction"]
     lines = [f"{report['deployment']}: {key['runtime']} {key['version']} on {key['device']}, {key['shape']}"]
     if not report["runs"]:
-        lines.append("  no matching run: the published fit (band ±25%)")
+        lines.append(f"  no matching run: the published fit (band ±{c['band']:.0%})")
         return "\n".join(lines) + "\n\n"
-    lines.append(f"  {count(len(report['runs']), 'run')} matching {report['level']}: bandwidth ×{c['bandwidth']:.2f}, "
-                 f"FLOPs ×{c['compute']:.2f}, fixed costs ×{c['overhead']:.2f}; residual {c['residual']:.0%}, "
+    lines.append(f"  {count(len(report['runs']), 'run')} matching {report['level']}: "
+                 f"{factors_text(c['bandwidth'], c['compute'], c['overhead'])}; residual {c['residual']:.0%}, "
                  f"band ±{c['band']:.0%}")
     for run in report["runs"]:
         lines.append(f"  - {run['origin']} ({run['key']['shape']}, {run['key']['version']})")
@@ -184,11 +177,7 @@ def _drop(path: Path, runtime: str | None, device: str | None) -> int:
     stay."""
     kept, removed = [], 0
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True):
-        try:
-            data = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:
-            data = None
-        record = parse_record(data) if isinstance(data, dict) else None
+        record = parse_line(line)
         if record is not None and (runtime in (None, record.key.runtime)) and (device in (None, record.key.device)):
             removed += 1
         else:

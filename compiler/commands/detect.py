@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from ..catalog import Catalog
 from ..diagnostics import define_code, warning
+from ..machine import usable_cores
 from ._catalog_args import add_catalog_options, open_catalog, print_json
 from ..text import count
 from ._report import emit, out
@@ -88,10 +89,6 @@ def probe_cpu(read_bytes: int = 256 << 20) -> DetectedCpu:
     isa = tuple(word for flag, word in CPU_FLAGS.items() if flag in flags)
     return DetectedCpu(cores=cores or os.cpu_count(), isa=isa, memory_bytes=host_memory_bytes(),
                        bandwidth_bytes_per_s=read_bandwidth(read_bytes, usable_cores()), model=model)
-
-
-def usable_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def read_bandwidth(size: int, threads: int, rounds: int = 4) -> float:

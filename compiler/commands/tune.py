@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..catalog.tables import text_table
 from ..diagnostics import DiagnosticsError
 from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK
 from ..runtimes import profile
@@ -55,16 +56,15 @@ def run(args) -> int:
 
 def report_text(result, build_dir: Path) -> str:
     planned = result.trials[0]
-    rows = [("settings", "TTFT", "TPOT", "request", "result")]
+    rows = []
     for t in result.trials:
         lat = t.report.latency if t.report else {}
         cell = lambda name: format_duration(lat[name]["mean"]) if lat.get(name, {}).get("mean") else "-"  # noqa: E731
         verdict = "best" if t is result.best else (t.why or "slower")
         rows.append((", ".join(f"{k}={v}" for k, v in t.settings.items()) or "as planned", cell("ttft_s"),
                      cell("tpot_s"), format_duration(t.request_s) if t.request_s else "-", verdict))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [f"llmc tune: {build_dir} ({len(result.trials)} trials; means over each trial's requests)", ""]
-    lines += ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    lines = [f"llmc tune: {build_dir} ({len(result.trials)} trials; means over each trial's requests)", "",
+             text_table(("settings", "TTFT", "TPOT", "request", "result"), rows).rstrip("\n")]
     lines += [f"not searched: {k} ({why})" for k, why in result.skipped.items()]
     if not result.written:
         lines += ["", "the planned settings are the fastest measured; the build is unchanged"]

@@ -225,20 +225,17 @@ def parse_record(data: dict) -> Record | None:
     return Record(key, parts, applied, predicted, measured, output, origin)
 
 
+def parse_line(line: str) -> Record | None:
+    """One line of a record file as a record, or None (not JSON, not an object, not a record a fit uses)."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return parse_record(data) if isinstance(data, dict) else None
+
+
 def parse_lines(text: str) -> tuple[list[Record], int]:
     """The records of a JSON-lines file, and how many lines were not records llmc can fit from."""
-    records, skipped = [], 0
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
-            skipped += 1
-            continue
-        record = parse_record(data) if isinstance(data, dict) else None
-        if record is None:
-            skipped += 1
-        else:
-            records.append(record)
-    return records, skipped
+    parsed = [parse_line(line) for line in text.splitlines() if line.strip()]
+    records = [r for r in parsed if r is not None]
+    return records, len(parsed) - len(records)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..artifacts import write_atomically
 from ..diagnostics import DiagnosticsError, error
+from ..machine import usable_cores
 from ..plan import Measured, Plan
 from ..runtimes import profile
 from ..runtimes.knobs import Tunable
@@ -109,10 +110,6 @@ def neighbours(t: Tunable, value: int, cores: int) -> list[int]:
     return [v for v in dict.fromkeys(options) if v >= t.minimum and v != value]
 
 
-def machine_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def start_values(plan: Plan) -> tuple[dict[str, int], dict[str, str]]:
     """The planned value of every setting the runtime tunes, and why the others are left alone."""
     values, skipped = {}, {}
@@ -125,7 +122,7 @@ def start_values(plan: Plan) -> tuple[dict[str, int], dict[str, str]]:
         value = setting_value(plan, t.setting)
         value = t.default if value is None and t.rule != "threads" else value
         if value is None and t.rule == "threads":
-            value = machine_cores()
+            value = usable_cores()
         if value is None:
             skipped[t.setting] = "the plan leaves it to the runtime"
             continue
@@ -134,6 +131,12 @@ def start_values(plan: Plan) -> tuple[dict[str, int], dict[str, str]]:
 
 
 # ---------------------------------------------------------------------------- the search
+
+def build_files(plan: Plan) -> tuple[list, list]:
+    """Every file of the plan's build directory (none when a target fails), as `llmc build` writes them."""
+    emitted, diagnostics = emit_all(plan)
+    return (plan_artifacts(plan) + emitted if emitted else []), diagnostics
+
 
 def tune(opts: TuneOptions) -> TuneResult:
     """Raises DiagnosticsError for an unusable build directory, or when the build as planned does not run."""
@@ -148,7 +151,7 @@ def tune(opts: TuneOptions) -> TuneResult:
                                       help=f"run `llmc smoke {opts.build_dir}` and fix what it reports first")])
     tunables = {t.setting: t for t in profile(plan.runtime.name).tunables}
     for setting in start:
-        for value in neighbours(tunables[setting], best.settings[setting], machine_cores()):
+        for value in neighbours(tunables[setting], best.settings[setting], usable_cores()):
             if len(trials) >= opts.max_trials:
                 break
             trial = _trial(plan, build_dir, {**best.settings, setting: value}, opts)
@@ -167,13 +170,13 @@ def _trial(plan: Plan, build_dir: Path, values: dict[str, int], opts: TuneOption
     scratch = build_dir.parent / f".{build_dir.name}.tune"
     shutil.rmtree(scratch, ignore_errors=True)
     candidate = with_settings(plan, values)
-    artifacts, diagnostics = emit_all(candidate)
+    artifacts, diagnostics = build_files(candidate)
     if not artifacts:
         trial.why = "; ".join(d.summary for d in diagnostics) or "nothing to run"
         return trial
     opts.say(f"trial {', '.join(f'{k}={v}' for k, v in values.items()) or 'as planned'}")
     try:
-        write_atomically(scratch, plan_artifacts(candidate) + artifacts)
+        write_atomically(scratch, artifacts)
         trial.report = run_smoke(SmokeOptions(build_dir=scratch, timeout_s=opts.timeout_s, requests=opts.requests,
                                               no_record=not record, origin="tune", env=opts.env))
     except DiagnosticsError as exc:
@@ -198,6 +201,7 @@ def _write_back(result: TuneResult, build_dir: Path) -> None:
                                f"{result.plan.runtime.version}, medians of each trial's requests")
     plan = with_settings(result.plan, best.settings)
     plan = plan.model_copy(update={"performance": plan.performance.model_copy(update={"measured": measured})})
-    artifacts, _ = emit_all(plan)
-    write_atomically(build_dir, plan_artifacts(plan) + artifacts)
-    result.plan, result.written = plan, True
+    files, _ = build_files(plan)
+    if files:   # the trial's files were emitted from the same settings, so only a bug lands here
+        write_atomically(build_dir, files)
+        result.plan, result.written = plan, True
