@@ -393,6 +393,7 @@ class LoadRow:
     note: str = ""
     fit: bool = False      # used to set a factor (none is: every row here is out of sample)
     predicted: float | None = None
+    eager: bool = False    # run with --enforce-eager (no CUDA graphs)
 
     @property
     def unit(self) -> str:
@@ -403,8 +404,9 @@ SHAREGPT = (222, 182)      # mean prompt / output tokens of the ShareGPT runs th
 
 
 def _closed(users, prompt, output, requests=None):
-    """A benchmark client's closed loop, simulated as independent users (staggered: the client starts them at
-    once, and its requests then drift apart as their answers end at different lengths)."""
+    """A benchmark client's closed loop: its users start together (estimate/serving.py). ShareGPT rows have
+    answers of many lengths, which the simulation's means do not: their waves stay together where the real
+    ones drift apart."""
     return Load("closed", prompt, output, users=users, requests=requests)
 
 
@@ -439,10 +441,10 @@ LOAD_ROWS = [
             7626.59, LAMBDA, context=2048, note="rate inf, 1280 ShareGPT prompts (mean 221.5 / 182.4) at "
             "--max-num-seqs 256; vLLM ~0.5.4"),
     LoadRow("l10", "ttft_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 3345.37,
-            "github.com/vllm-project/vllm/issues/20469", context=16384,
+            "github.com/vllm-project/vllm/issues/20469", context=16384, eager=True,
             note="vLLM 0.9.1, --enforce-eager, max concurrency 1"),
     LoadRow("l11", "tpot_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 20.63,
-            "github.com/vllm-project/vllm/issues/20469", context=16384, note="as l10"),
+            "github.com/vllm-project/vllm/issues/20469", context=16384, eager=True, note="as l10"),
     LoadRow("l12", "ttft_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480), 65.48,
             KVCACHED, note="SGLang 0.4.6; random lengths up to 1913/162 (means used)"),
     LoadRow("l13", "itl_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480), 9.76,
@@ -484,10 +486,10 @@ def predict_load(row: LoadRow) -> float:
     gpu = GPUS[row.gpu]
     hw = HardwareView(gpus=(gpu,) * row.tp, host_ram_bytes=512 * GIB, link="nvlink" if gpu.nvlink else "pcie")
     par = ParallelView(tp=row.tp)
-    mem = plan_memory(m, w, fmt, F16, row.runtime, hw, par, row.context, 1, MemorySettings())
+    mem = plan_memory(m, w, fmt, F16, row.runtime, hw, par, row.context, 1, MemorySettings(enforce_eager=row.eager))
     runtime = profile(row.runtime)
     tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / GIB, gpu.name)
-    figures = simulate(step_model(m, w, F16, row.runtime, hw, par, mem), runtime.scheduler,
+    figures = simulate(step_model(m, w, F16, row.runtime, hw, par, mem, eager=row.eager), runtime.scheduler,
                        Budget(tokens, seqs, mem.kv_tokens_capacity), row.load)
     if row.metric == "out_tok_s":
         return figures.throughput_tok_s

@@ -2,11 +2,11 @@
 
     python benchmarks/serving_cpu.py            # run the sweep; print measured, predicted and the error
 
-Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host is learnt from the one-user run alone, as
-llmc's calibration learns a device from a smoke record (estimate/calibration.py: bandwidth, FLOPs and fixed
-costs scaled from the published fit); every other row is a prediction of the load model out of that fit: more users on more slots, a long prompt
-among short chats, and an open-loop rate. Closed loop as `vllm bench serve --max-concurrency` runs one: N
-users, each sending its next request when the last one ends.
+Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host is what `llmc detect` finds, corrected by
+the one-user run alone as llmc's calibration learns a device from a smoke record (estimate/calibration.py);
+every other row is a prediction of the load model out of that fit: more users on more slots, a long prompt
+among short chats, and an open-loop rate. Closed loop as `vllm bench serve --max-concurrency` and `llmc
+smoke` run one: N users starting together, each sending its next request when the last one ends.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
+from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,8 @@ from llmc.estimate.from_file import weights_from_tensors
 from llmc.estimate.calibration import ONE, PRIOR, Correction, Key, Record, fit
 from llmc.estimate.memory import HardwareView, ParallelView
 from llmc.estimate.serving import Budget, Load, LoadFigures, simulate
-from llmc.estimate.speed import step_model
+from llmc.commands.detect import probe_cpu
+from llmc.estimate.speed import cpu_tflops, step_model
 from llmc.runtimes import profile
 from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body, stream_one
 
@@ -100,9 +102,9 @@ def llama_server(binary: Path, gguf: Path, port: int, slots: int = SLOTS, ctx: i
         terminate(proc)
 
 
-def drive(endpoint: Endpoint, case: Case, stagger_s: float = 0.0) -> Measured:
-    """Send the case's requests as its load says (closed-loop users starting `stagger_s` / users apart, as
-    the simulation starts them); the figures are over the steady-state ones. Every prompt starts with its
+def drive(endpoint: Endpoint, case: Case) -> Measured:
+    """Send the case's requests as its load says (closed-loop users starting together, as the simulation
+    starts them); the figures are over the steady-state ones. Every prompt starts with its
     case and index, so no request finds another's prompt in a slot's cache."""
     load = case.load
     out: list[tuple[float, RequestResult, bool]] = []   # (arrival, result, measured)
@@ -120,7 +122,7 @@ def drive(endpoint: Endpoint, case: Case, stagger_s: float = 0.0) -> Measured:
             with lock:
                 out.append((arrival, result, measured))
 
-        threads = _arrivals(load, case.requests, lambda i: one(i, short, load.output, True), start, stagger_s)
+        threads = _arrivals(load, case.requests, lambda i: one(i, short, load.output, True), start)
         for when, _, tokens in load.extra:
             threads.append(_at(start + when, lambda: one(-1, long, tokens, False)))
         for t in threads:
@@ -129,7 +131,7 @@ def drive(endpoint: Endpoint, case: Case, stagger_s: float = 0.0) -> Measured:
     return _figures(out, load, wall)
 
 
-def _arrivals(load: Load, requests: int, send, start: float, stagger_s: float) -> list[threading.Thread]:
+def _arrivals(load: Load, requests: int, send, start: float) -> list[threading.Thread]:
     if load.kind == "open":
         rng, when, threads = random.Random(SEED), 0.0, []
         for i in range(requests):
@@ -139,15 +141,14 @@ def _arrivals(load: Load, requests: int, send, start: float, stagger_s: float) -
     counter = iter(range(requests))
     lock = threading.Lock()
 
-    def user(u: int) -> None:
-        time.sleep(max(0.0, start + u * stagger_s / load.users - time.monotonic()))
+    def user() -> None:
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 return
             send(i)
-    threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(load.users)]
+    threads = [threading.Thread(target=user, daemon=True) for _ in range(load.users)]
     for t in threads:
         t.start()
     return threads
@@ -176,14 +177,20 @@ def _figures(out, load: Load, wall: float) -> Measured:
 
 # ---------------------------------------------------------------- the prediction
 
-HOST = Gpu(source=("an assumed 2-core host; llmc's calibration fits it to the one-user run",), name="this CPU",
-           kind="cpu", memory_bytes=16 * 2**30, bandwidth_gbps=20.0, bf16_tflops=0.5, arch="cpu")
+@cache
+def host() -> Gpu:
+    """This CPU as `llmc detect` finds it (cores, vector instructions, measured bandwidth), planned as a spec
+    that states it is (solve.resolve.described_host)."""
+    found = probe_cpu()
+    return Gpu(source=("llmc detect on this machine",), name="this CPU", kind="cpu", memory_bytes=16 * 2**30,
+               bandwidth_gbps=found.bandwidth_bytes_per_s / 1e9, sustained_bandwidth=True,
+               bf16_tflops=cpu_tflops(found.cores or 1, found.isa), arch="cpu")
 
 
 def _step(gguf: Path, correction: Correction = PRIOR):
     local = import_local(gguf)
     weights = weights_from_tensors(local.model, local.tensors, local.format)
-    return step_model(local.model, weights, F16, "llama.cpp", HardwareView(cpu=HOST), ParallelView(),
+    return step_model(local.model, weights, F16, "llama.cpp", HardwareView(cpu=host()), ParallelView(),
                       correction=correction)
 
 
@@ -198,22 +205,18 @@ def fit_host(gguf: Path, one: Measured, case: Case) -> Correction:
     load = case.load
     context = load.prompt + load.output / 2
     speed = predict(gguf, PRIOR, case)
-    record = Record(Key("llama.cpp", "", "this CPU", "cpu", ""),
+    record = Record(Key("llama.cpp", "", "this CPU", "cpu", "", bandwidth_basis="measured"),
                     {"decode": step.prior_parts(1, context, min(context, step.window or context)),
                      "prefill": step.prior_parts(
                         prefill=load.prompt, prefill_pairs=load.prompt ** 2 / 2, request=True)},
                     ONE, predicted={"ttft_s": speed.ttft_s.mean, "tpot_s": speed.tpot_s.mean},
                     measured={"ttft_s": one.mean("ttft"), "tpot_s": one.mean("tpot")}, output_tokens=load.output)
-    return fit([record])
+    return fit([record], record.key.prior_sigmas)
 
 
 def measure(binary: Path, gguf: Path, port: int, cases=CASES) -> list[tuple[Case, Measured]]:
-    """The first case alone sets the others' stagger: its measured latency, as the simulation uses the
-    predicted one."""
     with llama_server(binary, gguf, port) as endpoint:
-        first = drive(endpoint, cases[0])
-        stagger = first.mean("e2e")
-        return [(cases[0], first)] + [(case, drive(endpoint, case, stagger)) for case in cases[1:]]
+        return [(case, drive(endpoint, case)) for case in cases]
 
 
 def compare(gguf: Path, measured: list[tuple[Case, Measured]]) -> list[tuple[Case, Measured, LoadFigures]]:

@@ -119,9 +119,11 @@ def measured_lines(perf) -> list[str]:
             f"{count(m.requests, 'request')}; llmc tune, {count(m.trials, 'trial')}: {changed or 'as planned'})"]
 
 
-def factors_text(bandwidth: float, compute: float, overhead: float) -> str:
-    """A calibration's factors as PLAN.md and `llmc calibration fit` say them."""
-    return f"bandwidth ×{bandwidth:.2f}, FLOPs ×{compute:.2f}, fixed costs ×{overhead:.2f}"
+def factors_text(bandwidth: float, compute: float, vector: float, overhead: float) -> str:
+    """A calibration's factors as PLAN.md and `llmc calibration fit` say them (the matrix-vector FLOPs only
+    where a run moved them: on a GPU no kernel is priced at that rate)."""
+    matvec = f", matrix-vector FLOPs ×{vector:.2f}" if round(vector, 2) != 1 else ""
+    return f"bandwidth ×{bandwidth:.2f}, FLOPs ×{compute:.2f}{matvec}, fixed costs ×{overhead:.2f}"
 
 
 def calibration_lines(perf) -> list[str]:
@@ -135,7 +137,7 @@ def calibration_lines(perf) -> list[str]:
         return [f"  calibration: no measured run of {setup} yet; the published fit (band ±{cal.band:.0%}). "
                 "`llmc smoke` records one"]
     return [f"  calibrated from {count(cal.runs, 'measured run')} ({cal.level}: {setup}, {key['shape']}): "
-            f"{factors_text(cal.bandwidth, cal.compute, cal.overhead)} of the published fit; runs within "
+            f"{factors_text(cal.bandwidth, cal.compute, cal.vector, cal.overhead)} of the published fit; runs within "
             f"{cal.residual:.0%} after it; band ±{cal.band:.0%}",
             f"  records: {', '.join(cal.files)}"]
 

@@ -184,20 +184,22 @@ class StepParts(Node):
 
     memory_s: float               # weights and KV read on the device
     host_s: float                 # layers read from host RAM
-    compute_s: float              # FLOPs
+    compute_s: float              # FLOPs in GEMMs
     fixed_s: float                # per step, per layer (and for a TTFT, per request)
     comm_s: float = 0.0           # between GPUs
+    vector_s: float = 0.0         # FLOPs in matrix-vector kernels (a CPU's decode)
 
 
 class Calibration(Node):
     """Which measured runs corrected the speed figures (estimate/calibration.py), and the key a record of a
     run of this plan is filed under."""
 
-    key: dict[str, str]           # runtime, version, device, device_class, shape
+    key: dict[str, str]           # runtime, version, device, device_class, shape, bandwidth_basis
     runs: int = 0                 # matching records; 0: the published prior alone
     level: str = ""               # how they match: "this setup" | "this device" | "this device class"
     bandwidth: float = 1.0        # the factors the runtime's efficiency was scaled by
-    compute: float = 1.0
+    compute: float = 1.0          # GEMM FLOPs
+    vector: float = 1.0           # matrix-vector FLOPs
     overhead: float = 1.0
     host: float = 1.0             # ... and the host bandwidth of layers left in host RAM
     residual: float = 0.0         # relative RMS error of the runs' figures after the fit

@@ -17,7 +17,7 @@ from llmc.smoke.store import project_dir, read_store, record_line
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU = Key("llama.cpp", "b11312", "cpu: 2 cores, avx2, 20 GB/s", "cpu", "llama dense")
-TRUE = (0.6, 2.0, 1.5, 1.0)   # bandwidth, FLOPs, fixed costs, host bandwidth as runs would reveal them
+TRUE = (0.6, 2.0, 1.0, 1.5, 1.0)   # bandwidth, FLOPs, matrix-vector FLOPs, fixed costs, host bandwidth
 
 
 def run_of(key: Key, decode: Parts, prefill: Parts, truth=TRUE, noise=1.0) -> Record:
@@ -50,6 +50,30 @@ def test_a_factor_no_run_can_see_stays_at_the_published_fit():
     assert fitted.overhead == pytest.approx(1.0, abs=0.05)
 
 
+def test_a_prompt_run_slower_in_its_gemms_does_not_slow_the_decodes_matrix_vector_kernels():
+    """A CPU run: its prefill is GEMM-bound, its decode bound by the matrix-vector kernels. A prompt that ran
+    at half the assumed GEMM rate says nothing of vec_dot's rate: a build at four users, whose decode step is
+    four matrix-vector passes, keeps its prediction."""
+    one_user = run_of(CPU, Parts(0.008, 0, 0.0, 0.001, vector_s=0.010), Parts(0.01, 0, 0.40, 0.004),
+                      truth=(1.0, 0.5, 1.0, 1.0, 1.0))
+    fitted = fit([one_user])
+    assert fitted.compute == pytest.approx(0.5, rel=0.05) and fitted.vector == pytest.approx(1.0, rel=0.05)
+    four_users = Parts(0.009, 0, 0.0, 0.001, vector_s=0.040)
+    assert four_users.time(fitted.factors) == pytest.approx(four_users.time(ONE), rel=0.03)
+
+
+def test_a_measured_bandwidth_is_trusted_more_than_a_datasheets():
+    """A decode the model prices as memory traffic runs twice as slow: on a host whose bandwidth was measured
+    (`llmc detect`), the fit puts most of the gap on the other costs, not on the bandwidth it was told."""
+    run = [run_of(CPU, Parts(0.010, 0, 0.0, 0.004, vector_s=0.008), Parts(0.01, 0, 0.4, 0.004),
+                  truth=(1.0, 1.0, 0.4, 2.0, 1.0))]
+    measured = Key(CPU.runtime, CPU.version, CPU.device, CPU.device_class, CPU.shape, bandwidth_basis="measured")
+    datasheet = fit(run, CPU.prior_sigmas)
+    trusted = fit(run, measured.prior_sigmas)
+    assert trusted.bandwidth > datasheet.bandwidth and trusted.bandwidth > 0.85
+    assert trusted.residual < 0.05
+
+
 def test_the_band_narrows_as_agreeing_runs_add_up_and_stays_wide_when_they_disagree():
     decode, prefill = SHAPES[0]
     agree = [run_of(CPU, decode, prefill, noise=n) for n in (1.0, 1.02, 0.98, 1.01, 0.99, 1.0)]
@@ -64,12 +88,23 @@ def test_records_match_at_the_most_specific_level_that_has_any():
     other_shape = Key(CPU.runtime, CPU.version, CPU.device, "cpu", "qwen3moe moe")
     other_host = Key(CPU.runtime, CPU.version, "cpu: 64 cores, avx512", "cpu", "llama dense")
     other_runtime = Key("vllm", "0.33.0", CPU.device, "cpu", "llama dense")
-    cal = Calibration((run_of(other_shape, decode, prefill), run_of(other_host, decode, prefill, truth=(2, 2, 2, 1))))
+    cal = Calibration((run_of(other_shape, decode, prefill), run_of(other_host, decode, prefill, truth=(2, 2, 1, 2, 1))))
     assert cal.correction(CPU).level == "this device" and cal.correction(CPU).runs == 1
     assert cal.correction(CPU).bandwidth == pytest.approx(0.6, rel=0.1)   # the same host's run, not the other's
     by_class = Calibration(cal.records[1:]).correction(CPU)
     assert by_class.level == "this device class" and by_class.bandwidth == pytest.approx(2 ** 0.5, rel=0.1)
     assert not Calibration(cal.records).correction(other_runtime).calibrated
+
+
+def test_a_llama_cpp_run_corrects_ollama_on_the_device_as_they_share_kernels():
+    decode, prefill = SHAPES[0]
+    cal = Calibration((run_of(CPU, decode, prefill),))
+    ollama = Key("ollama", "0.33.0", CPU.device, "cpu", CPU.shape)
+    assert cal.correction(ollama).level == "this device"
+    assert cal.correction(ollama).bandwidth == pytest.approx(0.6, rel=0.1)
+    on_vllm = Key("vllm", "0.33.0", "H100 80GB", "datacenter", "llama dense")
+    vllm = Calibration((run_of(on_vllm, decode, prefill),))
+    assert not vllm.correction(Key("sglang", "0.5.23", "H100 80GB", "datacenter", "llama dense")).calibrated
 
 
 def test_old_smoke_records_and_garbage_are_skipped_not_fatal():
@@ -107,7 +142,7 @@ def _plan(spec: Path, calibration=None) -> Plan:
 def test_a_build_learns_from_a_run_of_its_setup_and_says_so_in_plan_md(tmp_path):
     prior = _plan(SPEC, calibration=[])
     store = tmp_path / "runs.jsonl"
-    store.write_text(_record_for(prior, truth=(0.8, 1.3, 1.2, 0.5)))   # host RAM half as fast as assumed
+    store.write_text(_record_for(prior, truth=(0.8, 1.3, 1.0, 1.2, 0.8)))   # host RAM slower than assumed
     measured = json.loads(store.read_text())["measured"]
     learned = _plan(SPEC, calibration=[str(store)])
     for figure in ("ttft_s", "tpot_s"):    # the next build predicts the run it learned from
@@ -149,7 +184,7 @@ def test_the_project_store_above_the_spec_is_read_by_default_and_can_be_turned_o
     spec.write_text(SPEC.read_text())
     assert project_dir(spec.parent) == project / ".llmc" / "calibration"
     prior = _plan(spec)
-    (project / ".llmc" / "calibration" / "runs.jsonl").write_text(_record_for(prior, truth=(1, 1, 1, 0.5)))
+    (project / ".llmc" / "calibration" / "runs.jsonl").write_text(_record_for(prior, truth=(1, 1, 1, 1, 0.5)))
     assert _plan(spec).performance.calibration.files == ("../.llmc/calibration/runs.jsonl",)  # as the checkout names it
     assert _plan(spec).performance.tpot_s.value > prior.performance.tpot_s.value * 1.4
     assert _plan(spec, calibration=[]).performance == prior.performance
@@ -174,7 +209,7 @@ def test_calibration_show_fit_and_clear(tmp_path):
     spec.write_text(SPEC.read_text())
     prior = _plan(spec)
     runs = store / "runs.jsonl"
-    runs.write_text(_record_for(prior, truth=(0.9, 1, 1, 0.7)) + _record_for(prior, truth=(0.88, 1, 1, 0.72))
+    runs.write_text(_record_for(prior, truth=(0.9, 1, 1, 1, 0.7)) + _record_for(prior, truth=(0.88, 1, 1, 1, 0.72))
                     + "a line of notes\n")
     runs.chmod(0o644)
 

@@ -1,11 +1,14 @@
 """The serving simulation against the real llama-server on this machine's CPU (benchmarks/serving_cpu.py).
 
-The host's bandwidth and FLOPs are fitted to the one-user run; every other case is a prediction. What must
-hold: the directions a user plans by (more users, slower tokens; a long prompt among short chats, a slow
+The host is what `llmc detect` finds, corrected by the one-user run; every other case is a prediction. What
+must hold: the directions a user plans by (more users, slower tokens; a long prompt among short chats, a slow
 tail) in the measurement and in the prediction, and each predicted mean within the stated band of the
-measured one. The bands are wide because batched decode on this 2-core CPU costs far more per extra
-sequence than the roofline says (a pure decode step: 15 ms for one sequence, 30 ms for two, 59 ms for
-eight), which the CPU host model does not capture yet; `python benchmarks/serving_cpu.py` prints the errors.
+measured one. A closed loop's users start together and llama-server keeps them in waves, so their TTFT (a
+wave's prompts batched in one step) is held close. The TPOT band is wide: on this 2-core machine the client's
+threads share the cores with the server's, and 8 sequences decode for less per token than the matrix-vector
+model's linear cost says. The open loop's band is wide too: its measured TTFT and TPOT are 2-4 times an
+isolated request's at a load that rarely overlaps two requests, which no part of the model explains yet.
+`python benchmarks/serving_cpu.py` prints the errors.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from tests.support import tools
 
 ROOT = Path(__file__).resolve().parents[1]
 # predicted / measured - 1, for the cases out of the fit
-TTFT_BAND = (-0.65, 1.5)
+WAVE_TTFT_BAND = (-0.3, 0.3)      # closed loops
+TTFT_BAND = (-0.7, 1.5)           # the open loop
 TPOT_BAND = (-0.8, 1.0)
 
 
@@ -68,7 +72,8 @@ def test_each_prediction_is_within_its_band(rows, bench, name):
     measured, predicted = rows[name]
     ttft = bench.error(predicted.ttft_s.mean, measured.mean("ttft"))
     tpot = bench.error(predicted.tpot_s.mean, measured.mean("tpot"))
-    assert TTFT_BAND[0] < ttft < TTFT_BAND[1], (name, ttft)
+    low, high = TTFT_BAND if name.startswith("open") else WAVE_TTFT_BAND
+    assert low < ttft < high, (name, ttft)
     assert TPOT_BAND[0] < tpot < TPOT_BAND[1], (name, tpot)
 
 

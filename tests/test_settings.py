@@ -50,6 +50,19 @@ def test_pinned_vllm_settings_are_the_plan_and_the_command_line():
         assert flag in script
 
 
+@pytest.mark.parametrize("runtime,tp,flag", [("vllm", "tensor_parallel_size", "enforce_eager"),
+                                             ("sglang", "tp_size", "disable_cuda_graph")])
+def test_eager_mode_pays_its_kernel_launches_in_every_decode_step(runtime, tp, flag):
+    """Without CUDA graphs each decode step launches every layer's kernels from the host (~0.34 ms a layer,
+    vllm-project/vllm-omni#7960): Qwen3-8B's 36 layers add ~12 ms a token, and the plan says why."""
+    graphs = _plan(_spec(runtime, f"    {tp} = 2"))
+    eager = _plan(_spec(runtime, f"    {tp} = 2\n    {flag} = true"))
+    added = eager.performance.unloaded_tpot_s - graphs.performance.unloaded_tpot_s
+    assert added == pytest.approx(36 * 0.34e-3, rel=0.05)
+    assert any("enforce-eager" in s for s in eager.performance.sources)
+    assert not any("enforce-eager" in s for s in graphs.performance.sources)
+
+
 def test_pinned_llama_cpp_settings_keep_the_layout():
     text = ('deployment "pinned" {\n  runtime = llama.cpp\n  model = "Qwen/Qwen3-8B"\n  quantization = q4_k_m\n'
             '  context = 8k\n  settings {\n    n_gpu_layers = 20\n    parallel = 3\n    ubatch_size = 256\n'
@@ -114,8 +127,11 @@ def test_a_described_cpu_host_is_planned_as_it_is():
     text = ('deployment "cpu" {\n  model = "google/gemma-3-270m-it"\n  hardware {\n    gpu = none\n    memory = 16 GiB\n'
             '    cores = %d\n    memory_bandwidth = %s\n    isa = [avx2]\n  }\n}\n')
     slow, fast = _plan(text % (4, "20 GB/s")), _plan(text % (16, "80 GB/s"))
-    # decode follows the bandwidth and the cores (its per-layer thread barriers do not)
-    assert fast.performance.tpot_s.value < slow.performance.tpot_s.value / 2.5
+    # decode's reads follow the bandwidth, its dot products the cores, its per-layer thread barriers neither
+    was, now = slow.performance.decode_parts, fast.performance.decode_parts
+    assert now.memory_s == pytest.approx(was.memory_s / 4, rel=0.01)
+    assert now.vector_s == pytest.approx(was.vector_s / 4, rel=0.01) and now.fixed_s == was.fixed_s
+    assert fast.performance.tpot_s.value < slow.performance.tpot_s.value / 2
     assert fast.performance.ttft_s.value < slow.performance.ttft_s.value       # prefill follows the cores
     assert (slow.settings.threads, fast.settings.threads) == (4, 16)
     assert "E221" in _codes(text % (0, "20 GB/s"))

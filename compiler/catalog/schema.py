@@ -345,6 +345,9 @@ class Gpu(Sourced):
     # BIOS gives the GPU, and the OS lives in the same pool
     unified_memory: bool = False
     bandwidth_gbps: Bandwidth             # GB/s (decimal)
+    # bandwidth_gbps is a sustained read as measured (a host as the spec states it, from `llmc detect`), not a
+    # datasheet peak: the runtime's bandwidth efficiency, a share of the peak, does not discount it again
+    sustained_bandwidth: bool = False
     bf16_tflops: Tflops | None = None     # dense
     fp8_tflops: Tflops | None = None
     fp4_tflops: Tflops | None = None

@@ -4,8 +4,11 @@ A record (written by `llmc smoke --record` and `llmc tune`, one JSON line) carri
 what the run measured, and the parts of the prediction: the decode step's and the prefill's seconds of
 memory traffic, host traffic, FLOPs and fixed costs, as the prior (uncalibrated) model priced them. A
 correction scales four things: the device bandwidth the runtime achieves, the FLOPs it achieves, its fixed
-costs (per step, per layer and per request), and the host bandwidth of layers left in host RAM. Under a
-correction k a step's parts become max(memory / k_bw + host / k_host, compute / k_fl) + fixed x k_ov, so each
+costs (per step, per layer and per request), and the host bandwidth of layers left in host RAM. FLOPs are two
+factors where the device runs two kinds of kernel: GEMMs (prefill, large batches) and matrix-vector products
+(a CPU's decode of a few sequences: ggml's vec_dot, estimate/speed.py), whose efficiencies differ and are
+learnt apart, so a run's prompt does not move the prediction of its decode. Under a correction k a step's
+parts become max(memory / k_bw + host / k_host, compute / k_fl + vector / k_vec) + fixed x k_ov, so each
 record says what every k would have predicted for it. The fit is the maximum a posteriori k: squared log
 errors of TTFT and TPOT over the matching records, plus a log-normal prior centred on the published fit
 (k = 1, PRIOR_SIGMA wide), so a factor the records cannot see (the fixed costs of a run whose steps are all
@@ -14,7 +17,8 @@ minimum is found by a pattern search in log k (Hooke-Jeeves: a step along each f
 helps): deterministic, a few hundred evaluations.
 
 Records match a plan at the most specific level that has any: the same runtime release, device and model
-shape; the same runtime and device; the same runtime and device class. The error band comes from the
+shape; the same runtime (or one priced by the same fit: Ollama runs llama.cpp's kernels) and device; the
+same runtime and device class. The error band comes from the
 residuals: the published band for no runs, narrowing towards the residuals' size as agreeing runs add up
 (sqrt((prior^2 + n x rms^2) / (n + 1))). A device-class match is weak evidence for another device: it counts
 as one run however many it has, and its factors go half way (in log) from the published fit to the fit.
@@ -26,14 +30,19 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 
+from ..runtimes import UnknownRuntime, profile
+
 CALIBRATION_SCHEMA = "llmc.calibration/1"
 # The published rows' relative band on a speed figure (docs/accuracy.md): the prior's width.
 PRIOR_BAND = 0.25
 # Prior on log k: one sigma is a factor e^0.7 ~ 2 from the published fit. The observation noise of one
 # figure of one run is taken as 10% (run-to-run spread of smoke's medians on this machine's CPU).
 PRIOR_SIGMA, NOISE_SIGMA = 0.7, 0.10
+# A bandwidth measured on the host itself (`llmc detect`, Key.bandwidth_basis) is known better than a
+# datasheet's: one sigma ~20%, the spread of detect's figure between runs on this machine's CPU (24-32 GB/s).
+MEASURED_BANDWIDTH_SIGMA = 0.2
 MAX_LOG_FACTOR = math.log(50.0)   # no correction beyond 50x either way: a record that far off is not this setup
-FACTORS = ("bandwidth", "compute", "overhead", "host")
+FACTORS = ("bandwidth", "compute", "vector", "overhead", "host")
 ONE = (1.0,) * len(FACTORS)
 LEVELS = ("this setup", "this device", "this device class")
 FIGURES = ("tpot_s", "ttft_s")
@@ -49,35 +58,56 @@ class Key:
     device: str          # "RTX 4090" or the CPU host as stated: "cpu: 2 cores, avx2 avx512, 18.9 GB/s"
     device_class: str    # the GPU's class (consumer, datacenter, ...) or "cpu"
     shape: str           # the model's architecture and kind: "gemma3 dense", "qwen3moe moe"
+    bandwidth_basis: str = "peak"   # "measured": the device's bandwidth is a sustained read measured on it
 
     def matches(self, other: Key, level: str) -> bool:
-        same = self.runtime == other.runtime
         if level == "this setup":
-            return same and (self.version, self.device, self.shape) == (other.version, other.device, other.shape)
+            return (self.runtime, self.version, self.device, self.shape) == \
+                (other.runtime, other.version, other.device, other.shape)
+        same = same_kernels(self.runtime, other.runtime)
         if level == "this device":
             return same and self.device == other.device
         return same and self.device_class == other.device_class
 
     def to_dict(self) -> dict:
         return {"runtime": self.runtime, "version": self.version, "device": self.device,
-                "device_class": self.device_class, "shape": self.shape}
+                "device_class": self.device_class, "shape": self.shape, "bandwidth_basis": self.bandwidth_basis}
+
+    @property
+    def prior_sigmas(self) -> tuple[float, ...]:
+        """The prior's width on each factor (FACTORS order)."""
+        bandwidth = MEASURED_BANDWIDTH_SIGMA if self.bandwidth_basis == "measured" else PRIOR_SIGMA
+        return (bandwidth,) + (PRIOR_SIGMA,) * (len(FACTORS) - 1)
+
+
+def same_kernels(a: str, b: str) -> bool:
+    """Runtimes priced by one efficiency fit run the same kernels (Ollama is llama.cpp underneath): a run of
+    either corrects both on a device."""
+    if a == b:
+        return True
+    try:
+        return profile(a).efficiency == profile(b).efficiency
+    except UnknownRuntime:
+        return False
 
 
 @dataclass(frozen=True)
 class Parts:
     """A step's seconds as the prior model priced them: memory traffic on the device, host traffic (layers
-    left in host RAM), FLOPs, and fixed costs (per step, per layer, per request); plan.StepParts in the plan."""
+    left in host RAM), FLOPs in GEMMs and in matrix-vector kernels, and fixed costs (per step, per layer, per
+    request); plan.StepParts in the plan."""
 
     memory_s: float
     host_s: float
     compute_s: float
     fixed_s: float
     comm_s: float = 0.0     # between GPUs: the link's, not the runtime's, so no factor scales it
+    vector_s: float = 0.0   # FLOPs in matrix-vector kernels (older records count them in compute_s)
 
     def time(self, k: tuple[float, ...]) -> float:
-        bandwidth, compute, overhead, host = k
-        return (max(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute) + self.comm_s
-                + self.fixed_s * overhead)
+        bandwidth, compute, vector, overhead, host = k
+        return (max(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute + self.vector_s / vector)
+                + self.comm_s + self.fixed_s * overhead)
 
 
 @dataclass(frozen=True)
@@ -116,11 +146,12 @@ class Record:
 
 @dataclass(frozen=True)
 class Correction:
-    """Scales of the runtime's bandwidth, FLOPs, fixed costs and host bandwidth on a device, from `runs`
-    matching records."""
+    """Scales of the runtime's bandwidth, GEMM and matrix-vector FLOPs, fixed costs and host bandwidth on a
+    device, from `runs` matching records."""
 
     bandwidth: float = 1.0
     compute: float = 1.0
+    vector: float = 1.0
     overhead: float = 1.0
     host: float = 1.0
     band: float = PRIOR_BAND
@@ -130,7 +161,7 @@ class Correction:
 
     @property
     def factors(self) -> tuple[float, ...]:
-        return (self.bandwidth, self.compute, self.overhead, self.host)
+        return (self.bandwidth, self.compute, self.vector, self.overhead, self.host)
 
     @property
     def calibrated(self) -> bool:
@@ -165,7 +196,7 @@ class Calibration:
         level, chosen = self.matching(key)
         if not chosen:
             return PRIOR
-        fitted = fit(chosen)
+        fitted = fit(chosen, key.prior_sigmas)
         runs = len(chosen)
         if level == "this device class":   # other devices of the class: weak evidence for this one
             runs = 1
@@ -174,20 +205,20 @@ class Calibration:
                        band=round(math.sqrt((PRIOR_BAND ** 2 + runs * fitted.residual ** 2) / (runs + 1)), 4))
 
 
-def fit(records: list[Record]) -> Correction:
-    """The MAP correction for these records (module docstring)."""
+def fit(records: list[Record], sigmas: tuple[float, ...] = (PRIOR_SIGMA,) * len(FACTORS)) -> Correction:
+    """The MAP correction for these records (module docstring), under a prior `sigmas` wide on each factor."""
     observations = [(r, figure, math.log(r.measured[figure])) for r in records for figure in FIGURES
                     if r.measured.get(figure) and r.predict(figure)]
     if not observations:
         return PRIOR
-    weight = (NOISE_SIGMA / PRIOR_SIGMA) ** 2
+    weights = [(NOISE_SIGMA / sigma) ** 2 for sigma in sigmas]
 
     def errors(theta: tuple[float, ...]) -> list[float]:
         k = tuple(math.exp(t) for t in theta)
         return [y - math.log(r.predict(figure, k)) for r, figure, y in observations]
 
     def cost(theta: tuple[float, ...]) -> float:
-        return sum(e * e for e in errors(theta)) + weight * sum(t * t for t in theta)
+        return sum(e * e for e in errors(theta)) + sum(w * t * t for w, t in zip(weights, theta))
 
     best = (0.0,) * len(FACTORS)
     best_cost, step = cost(best), 0.5
@@ -215,7 +246,7 @@ def parse_record(data: dict) -> Record | None:
     try:
         key = Key(**data["key"])
         parts = {name: Parts(**value) for name, value in data["parts"].items()}
-        applied = tuple(float(data["applied"][f]) for f in FACTORS)
+        applied = tuple(float(data["applied"].get(f, 1.0)) for f in FACTORS)   # a factor added since: 1
         predicted = {f: float(data["predicted"][f]) for f in PREDICTED if data["predicted"].get(f)}
         measured = {f: float(data["measured"][f]) for f in FIGURES if data["measured"].get(f)}
         output = int(data.get("workload", {}).get("output_tokens", 1))

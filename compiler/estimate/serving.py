@@ -7,9 +7,14 @@ short interactive requests slows their tokens as it does on the real server. Req
 who each send the next request when the last one ends (closed loop: `concurrency`) or from Poisson
 arrivals at a fixed rate (open loop: `rate`, seeded, so the same spec gives the same figures).
 
-A closed loop's users start spread over one request's latency (independent users are not in lockstep);
-its first cycle and its last (the batch draining) are warm-up and cool-down: the figures are over the
-requests in between, the steady state. The simulation is O(1) per step in the number of running sequences (their contexts are
+A closed loop's users start together, as a benchmark client (`vllm bench serve --max-concurrency`, `llmc
+smoke`) starts them; whether they stay in step is the scheduler's doing: llama-server batches prompts that
+arrive together into one step and their answers of equal length end together, so its users stay in waves (on
+this machine's CPU, 2, 4 and 8 users' measured TTFT within 10% of the waves', where users spread over a
+request's latency were 25-240% off: benchmarks/serving_cpu.py), while a token budget smaller than a wave's
+prompts splits it. Users that arrive independently of each other are an open loop (`rate`). The first
+cycle and the last (the batch draining) are warm-up and cool-down: the figures are over the requests in
+between, the steady state. The simulation is O(1) per step in the number of running sequences (their contexts are
 kept as sums), so a build simulates its short list of candidates in milliseconds each.
 """
 
@@ -234,10 +239,7 @@ class _Sim:
 
     def _seed_arrivals(self) -> None:
         if self.load.kind == "closed":
-            # independent users are not in lockstep: they start spread over one request's latency alone, so
-            # the steady state interleaves their prompts with the others' decodes as a live service does
-            gap = stagger(self.step, self.load, self.overhead) / max(1, self.load.users)
-            self.arrivals = [self._new(u * gap, u) for u in range(min(self.load.users, self.total))]
+            self.arrivals = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
         else:
             when = 0.0
             for _ in range(self.total):
@@ -415,7 +417,7 @@ class _Sim:
         e2e = [r.finished - r.arrival + self.overhead for r in measured]
         if self.load.kind == "closed":
             # Little's law: each user completes one request per end-to-end latency (the overhead included,
-            # which also delays its next request); a window over staggered cohorts would straddle cycles
+            # which also delays its next request); a window over waves would straddle cycles
             served = self.load.users / (sum(e2e) / len(e2e))
             saturated = False
         else:
@@ -443,11 +445,6 @@ class _Sim:
             preemptions=self.preemptions, requests=len(measured), steps=len(self.records),
             saturated=saturated,
             scheduler=describe(self.sched, self.budget))
-
-
-def stagger(step: StepModel, load: Load, overhead: float) -> float:
-    """One request's latency alone: the span a closed loop's users start over."""
-    return overhead + step.prefill_s(load.prompt) + (max(1, load.output) - 1) * step.decode_s(1, load.prompt)
 
 
 def describe(scheduler: Scheduler, budget: Budget) -> str:

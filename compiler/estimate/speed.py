@@ -48,6 +48,9 @@ MMQ_PREFILL_SPEEDUP = 1.2
 EXPERT_TILE_ROWS = 64
 MMVQ_MAX_BATCH = 8
 CPU_DEFAULT_BANDWIDTH_GBPS = 50.0
+# A host's measured all-core read bandwidth (`llmc detect`) is what llama.cpp's decode reads its weights at.
+SUSTAINED_READ_SHARE = 1.0
+SUSTAINED_READ_SOURCE = "weights read at the host's measured bandwidth (benchmarks/calibration_cpu.py)"
 CPU_DEFAULT_TFLOPS = 1.0
 # Dense FP32 FLOPs per cycle per core of the vector units ggml-cpu uses (two FMA pipes x lanes x 2): AVX2 32,
 # AVX-512 64 (Intel optimization manual, 2 x 512-bit FMA on server cores), NEON 16, SVE (256-bit) 32. AMX tiles
@@ -264,6 +267,10 @@ class StepModel:
             self.weights.format.lower().startswith(eff.gemm_formats)
         return eff.compute * (1.0 if fast else eff.other_gemm)
 
+    def vector_kernels(self, tokens: int) -> bool:
+        """Whether a step of this many tokens multiplies in matrix-vector kernels (compute_rate)."""
+        return self.eff.vector_compute is not None and -(-tokens // self.passes(tokens)) <= MMVQ_MAX_BATCH
+
     def passes(self, tokens: int) -> int:
         return max(1, -(-tokens // self.ubatch)) if self.ubatch else 1
 
@@ -322,8 +329,10 @@ class StepModel:
         """A step's parts as the uncalibrated model prices them (what a calibration record keeps): this
         model's, with its correction taken back out. `request`: the per-request cost is counted (a TTFT)."""
         mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
-        bandwidth, flops, overhead, host_rate = self.correction.factors
-        return Parts(memory_s=mem * bandwidth, host_s=host * host_rate, compute_s=compute * flops,
+        bandwidth, flops, vector, overhead, host_rate = self.correction.factors
+        in_vector = self.vector_kernels(max(1, decode + prefill))
+        return Parts(memory_s=mem * bandwidth, host_s=host * host_rate,
+                     compute_s=0.0 if in_vector else compute * flops, vector_s=compute * vector if in_vector else 0.0,
                      fixed_s=(fixed + (self.request_s if request else 0.0)) / overhead, comm_s=comm)
 
     def prefill_s(self, tokens: int, offset: int = 0) -> float:
@@ -338,11 +347,12 @@ class StepModel:
 
 def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, hardware: HardwareView,
                parallel: ParallelView, memory: MemoryEstimate | None = None, host: Gpu | None = None,
-               correction: Correction = PRIOR) -> StepModel:
+               correction: Correction = PRIOR, eager: bool = False) -> StepModel:
     """The step model of a candidate; `correction` scales the runtime's efficiency as measured runs on this
-    device say (estimate/calibration.py)."""
+    device say (estimate/calibration.py); `eager`: CUDA graphs are off (enforce_eager pinned), so each step
+    also pays the runtime's host-side launches per layer."""
     bw, flops, dev, dev_source = _device_peaks(hardware, weights, runtime)
-    eff = corrected(efficiency(runtime, dev), correction)
+    eff = corrected(sustained(efficiency(runtime, dev), dev), correction)
     runtime_profile = profile(runtime)
     tp = max(1, parallel.tp)
     slow_kernels = (weights.family in INT4_FAMILIES and dev is not None and dev.kind == "gpu"
@@ -352,7 +362,7 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
         if slow_kernels else 0.0
     host_share = _host_share(memory, weights) if not hardware.cpu_only else 0.0
     host_bw = (host.bandwidth_gbps * 1e9) if host else CPU_DEFAULT_BANDWIDTH_GBPS * 1e9
-    host_eff = runtime_profile.fit("cpu").bandwidth * correction.host if host_share else 1.0  # llama.cpp only
+    host_eff = sustained(runtime_profile.fit("cpu"), host).bandwidth * correction.host if host_share else 1.0
     _, active = param_counts(model)
     kinds = model.layer_kinds()
     attn_layers = [k for k in kinds if k != "linear"]
@@ -361,6 +371,7 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
     sliding = kinds.count("sliding") if window else 0
     heads = model.n_heads / tp
     sched = runtime_profile.scheduler
+    eager_s = runtime_profile.eager_layer_s * correction.overhead if eager else 0.0
     return StepModel(
         model=model, weights=weights, kv=kv, hardware=hardware, parallel=parallel, eff=eff, bw=bw, flops=flops,
         int4_extra=int4 * (1 / INT4_KERNEL_BANDWIDTH - 1), host_share=host_share, host_rate=host_bw * host_eff,
@@ -370,18 +381,28 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
         kv_full=sum(per_kind.values()) - (per_kind.get("sliding", 0) if sliding else 0),
         kv_window=per_kind.get("sliding", 0) if sliding else 0, window=window if sliding else None,
         attn_width=heads * sum(model.kv_shape(k)[1] if k != "mla" else model.head_dim for k in attn_layers),
-        fixed_s=eff.step_overhead_s + eff.layer_overhead_s * model.n_layers,
+        fixed_s=eff.step_overhead_s + (eff.layer_overhead_s + eager_s) * model.n_layers,
         request_s=sched.request_overhead_s * correction.overhead, correction=correction,
-        sources=(dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ()))
+        sources=(dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ())
+        + ((runtime_profile.eager_source,) if eager_s else ()))
+
+
+def sustained(eff: Efficiency, device: Gpu | None) -> Efficiency:
+    """The runtime's efficiency against a bandwidth measured as sustained (Gpu.sustained_bandwidth): its
+    weight reads reach that figure, where they reach `eff.bandwidth` of a datasheet peak."""
+    if device is None or not device.sustained_bandwidth:
+        return eff
+    return replace(eff, bandwidth=SUSTAINED_READ_SHARE, source=f"{eff.source}; {SUSTAINED_READ_SOURCE}")
 
 
 def corrected(eff: Efficiency, correction: Correction) -> Efficiency:
     """The runtime's efficiency with measured runs' scales applied (the prior when there are none)."""
     if correction.factors == PRIOR.factors:
         return eff
-    bandwidth, compute, overhead, _ = correction.factors   # the host's is applied to the host rate
-    vector = eff.vector_compute * compute if eff.vector_compute is not None else None
-    return replace(eff, bandwidth=eff.bandwidth * bandwidth, compute=eff.compute * compute, vector_compute=vector,
+    bandwidth, compute, vector, overhead, _ = correction.factors   # the host's is applied to the host rate
+    vector_compute = eff.vector_compute * vector if eff.vector_compute is not None else None
+    return replace(eff, bandwidth=eff.bandwidth * bandwidth, compute=eff.compute * compute,
+                   vector_compute=vector_compute,
                    step_overhead_s=eff.step_overhead_s * overhead, layer_overhead_s=eff.layer_overhead_s * overhead)
 
 

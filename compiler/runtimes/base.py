@@ -136,6 +136,9 @@ class RuntimeProfile:
     pads_mxfp4_experts: bool = False            # MXFP4 expert matrices padded for the kernels (memory.py)
     kv_groups: bool = False                     # a sliding-window hybrid's pool is vLLM's grouped one (kv.PagedPool)
     in_flight_batches: int = 1                  # steps scheduled ahead (async scheduling): tokens a window keeps
+    # without CUDA graphs (enforce_eager pinned) every step launches each layer's kernels from the host
+    eager_layer_s: float = 0.0
+    eager_source: str = ""
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
     slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
     # ---- solve

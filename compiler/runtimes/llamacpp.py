@@ -6,11 +6,15 @@ from .knobs import Tunable, backend_knob, knob
 # ggml-cpu/llamafile/sgemm.cpp:3829-4131 (b11312): tinyBLAS GEMMs for F32, BF16, F16, Q8_0, Q4_0, Q5_0 and
 # IQ4_NL; every other type (the k-quants) multiplies row by row through its vec_dot
 CPU_GEMM_FORMATS = ("f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "iq4_nl")
+# Decode's matrix-vector products: test-backend-ops perf (b11312, one thread of a 2-vCPU AVX-512 EPYC VM),
+# MUL_MAT m=4096 k=14336 n=1: Q8_0 15.1, Q5_0 15.2, Q4_0 19.4, Q4_K 21.9, Q6_K 22.8 GFLOPS against the core's
+# 192 GFLOPS FP32 FMA peak (CPU_FLOPS_PER_CYCLE x 3 GHz): ~10%, the median. F16 ran at its thread's bandwidth.
+CPU_VECTOR_COMPUTE = 0.10
 CPU_SOURCE = ("llama.cpp CPU backend (assumptions, checked by benchmarks/calibration_cpu.py): ~60% of the DDR "
-              "bandwidth in decode; prefill GEMMs at half the FP32 FMA peak, half that again for types without "
-              "a tinyBLAS kernel (ggml-cpu/llamafile/sgemm.cpp); decode's matrix-vector dot products at ~15% of "
-              "it; ~0.2 ms a layer of thread barriers (ggml-cpu.c ggml_graph_compute_thread syncs the threads "
-              "after every graph node)")
+              "bandwidth in decode (all of a measured one); prefill GEMMs at half the FP32 FMA peak, half that "
+              "again for types without a tinyBLAS kernel (ggml-cpu/llamafile/sgemm.cpp); decode's matrix-vector "
+              "dot products at ~10% of it (test-backend-ops perf MUL_MAT n=1, b11312); ~0.2 ms a layer of thread "
+              "barriers (ggml-cpu.c ggml_graph_compute_thread syncs the threads after every graph node)")
 
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
@@ -18,7 +22,8 @@ EFFICIENCY = (
                             f"fitted to llama-bench rows s1, s2, s4 (RTX 4090 / 3080), {CALIBRATION}")),
     ("datacenter", Efficiency(0.66, 0.41, 0.0002, 25e-6,
                               f"P40 row s3 (bandwidth); compute assumed below consumer, {CALIBRATION}")),
-    ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0002, CPU_SOURCE, vector_compute=0.15, gemm_formats=CPU_GEMM_FORMATS,
+    ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0002, CPU_SOURCE, vector_compute=CPU_VECTOR_COMPUTE,
+                       gemm_formats=CPU_GEMM_FORMATS,
                        other_gemm=0.5)),
 )
 

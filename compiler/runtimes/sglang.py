@@ -5,6 +5,7 @@ from dataclasses import replace
 from .base import Pin, RuntimeProfile, Scheduler
 from .knobs import Tunable, backend_knob, knob
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
+from .vllm import PROFILE as VLLM_PROFILE
 
 # SGLang 0.5.23 arg_groups/memory_hook.py handle_gpu_memory_settings: chunked_prefill_size by GPU memory
 # (< 20 GiB 2048, < 60 GiB 4096, < 160 GiB 8192, else 16384); the prefill batch is min(that, max_prefill_tokens
@@ -63,6 +64,8 @@ PROFILE = RuntimeProfile(
     efficiency=tuple((cls, replace(fit, source=f"assumed equal to vLLM's ({fit.source}); no SGLang rows"))
                      for cls, fit in VLLM_EFFICIENCY),
     memory_budget="fraction", slow_int4_kernels=True,
+    # --disable-cuda-graph launches each layer's kernels from Python as vLLM's eager mode does: its figure assumed
+    eager_layer_s=VLLM_PROFILE.eager_layer_s, eager_source=f"assumed as vLLM's: {VLLM_PROFILE.eager_source}",
     batched_tokens=CHUNKED_PREFILL, max_seqs=MAX_RUNNING, scheduler=SCHEDULER, memory_fraction=0.88,
     memory_fraction_source="SGLang --mem-fraction-static auto (~0.85-0.9 by GPU size; server_args heuristic)",
     rank=1, needs_tool_parser=True, homogeneous_ranks=True,

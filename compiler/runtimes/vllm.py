@@ -65,6 +65,13 @@ KNOBS = (
          pin=False),
 )
 
+# --enforce-eager (no CUDA graphs, no torch.compile): Qwen2.5-Omni-7B's thinker (a 28-layer Qwen2.5-7B) decodes
+# at ~22.5 ms a token eager against ~13 ms with graphs on two A800s, vLLM 0.29 (vllm-project/vllm-omni#7960,
+# the flag the only difference): ~0.34 ms a layer of host-side launches. The launch rate is the host CPU's.
+EAGER_LAYER_S = (22.5e-3 - 13e-3) / 28
+EAGER_SOURCE = ("--enforce-eager: ~0.34 ms a layer a step of kernel launches from the host (Qwen2.5-7B decode "
+                "22.5 vs 13 ms with CUDA graphs, vllm-project/vllm-omni#7960)")
+
 PROFILE = RuntimeProfile(
     name="vllm",
     pin=Pin(VERSION, "vllm/vllm-openai", f"v{VERSION}", test_package=("VLLM_VERSION", VERSION),
@@ -79,6 +86,7 @@ PROFILE = RuntimeProfile(
     # sliding-window groups keep window - 1 + max_concurrent_batches x max_num_batched_tokens tokens; async
     # scheduling (on by default in 0.33, config/vllm.py) schedules 2 batches ahead (config/vllm.py:601)
     kv_groups=True, in_flight_batches=2, pads_mxfp4_experts=True,
+    eager_layer_s=EAGER_LAYER_S, eager_source=EAGER_SOURCE,
     memory_fraction=0.92, memory_fraction_source="vLLM 0.33.0 vllm/config/cache.py: gpu_memory_utilization default 0.92",
     rank=0, needs_tool_parser=True, homogeneous_ranks=True,
     service_name="vllm", launcher="vllm/serve.sh", api_key_env="VLLM_API_KEY", serve_command=("vllm", "serve"),

@@ -65,12 +65,15 @@ def hardware_view(ctx: Context, layout: Layout) -> HardwareView:
 
 def calibration_key(ctx: Context, c: Candidate) -> Key:
     """What a run of this candidate is measured on (estimate/calibration.py): the device the step model
-    prices (the first GPU, or the CPU host as the spec states it), the runtime release, the model's shape."""
+    prices (the first GPU, or the CPU host as the spec states it) and how its bandwidth is known, the runtime
+    release, the model's shape."""
     gpu = c.layout.devices[0].gpu if c.layout.devices else None
     device = gpu.name if gpu is not None else cpu_device(ctx.deployment)
     shape = f"{c.model.architecture} {'moe' if c.model.is_moe else 'dense'}"
+    priced = gpu or ctx.topology.cpu_host
     return Key(runtime=c.runtime.name, version=profile(c.runtime.name).pin.version, device=device,
-               device_class=device_class(gpu), shape=shape)
+               device_class=device_class(gpu), shape=shape,
+               bandwidth_basis="measured" if priced is not None and priced.sustained_bandwidth else "peak")
 
 
 def cpu_device(d: Deployment) -> str:
@@ -264,7 +267,8 @@ def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: Me
     d = ctx.deployment
     per_replica = per_replica_concurrency(d.concurrency, c)
     step = step_model(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout), parallel_view(c.layout),
-                      mem, ctx.topology.cpu_host, ctx.calibration.correction(calibration_key(ctx, c)))
+                      mem, ctx.topology.cpu_host, ctx.calibration.correction(calibration_key(ctx, c)),
+                      eager=bool(d.pin_value("enforce_eager")))
     speed = unloaded_speed(step, c.runtime.name, prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
                            concurrency=per_replica, speculative=spec)
     budget, load = serving_budget(ctx, c, mem, spec), replica_load(ctx, c)

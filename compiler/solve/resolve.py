@@ -98,13 +98,14 @@ def _describes_host(hw) -> bool:
 
 def described_host(default: Gpu, hw) -> Gpu:
     """The host's CPU as the spec states it (`cores`, `memory_bandwidth`, `isa`), over the catalog's default
-    host: its bandwidth as written, its dense rate from the cores and their vectors (estimate.speed)."""
+    host: its bandwidth as written (a sustained read, as `llmc detect` measures it), its dense rate from the
+    cores and their vectors (estimate.speed)."""
     if not _describes_host(hw):
         return default
     update: dict = {"name": "CPU host (as the spec states it)", "source": (f"{hw.span.file}: hardware",
                                                                            *default.source)}
     if hw.memory_bandwidth:
-        update["bandwidth_gbps"] = hw.memory_bandwidth.bytes_per_s / 1e9
+        update |= {"bandwidth_gbps": hw.memory_bandwidth.bytes_per_s / 1e9, "sustained_bandwidth": True}
     if hw.cores:
         update["bf16_tflops"] = cpu_tflops(hw.cores.value, tuple(w.value for w in hw.isa))
     return default.model_copy(update=update)
