@@ -136,9 +136,11 @@ def calibration_lines(perf) -> list[str]:
     if not cal.runs:
         return [f"  calibration: no measured run of {setup} yet; the published fit (band ±{cal.band:.0%}). "
                 "`llmc smoke` records one"]
+    buffers = [f"  compute buffers ×{cal.compute_memory:.2f} as the runs' logs showed them"] \
+        if round(cal.compute_memory, 2) != 1 else []
     return [f"  calibrated from {count(cal.runs, 'measured run')} ({cal.level}: {setup}, {key['shape']}): "
             f"{factors_text(cal.bandwidth, cal.compute, cal.vector, cal.overhead)} of the published fit; runs within "
-            f"{cal.residual:.0%} after it; band ±{cal.band:.0%}",
+            f"{cal.residual:.0%} after it; band ±{cal.band:.0%}", *buffers,
             f"  records: {', '.join(cal.files)}"]
 
 

@@ -202,6 +202,7 @@ class Calibration(Node):
     vector: float = 1.0           # matrix-vector FLOPs
     overhead: float = 1.0
     host: float = 1.0             # ... and the host bandwidth of layers left in host RAM
+    compute_memory: float = 1.0   # the compute buffers' scale, from runs of this setup
     residual: float = 0.0         # relative RMS error of the runs' figures after the fit
     band: float                   # the speed figures' relative band
     files: tuple[str, ...] = ()   # where the records came from

@@ -14,6 +14,7 @@ from llmc.driver import build, compile_file
 from llmc.estimate.calibration import ONE, PRIOR_BAND, Calibration, Key, Parts, Record, fit, parse_lines
 from llmc.plan import Plan
 from llmc.smoke.store import project_dir, read_store, record_line
+from llmc.smoke.verdict import predicted_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU = Key("llama.cpp", "b11312", "cpu: 2 cores, avx2, 20 GB/s", "cpu", "llama dense")
@@ -235,3 +236,27 @@ def test_calibration_show_fit_and_clear(tmp_path):
     assert llmc("calibration", "clear", cwd=tmp_path / ".llmc").returncode == 0   # the store above is found
     nowhere = llmc("calibration", "clear", cwd=Path("/"))
     assert nowhere.returncode == 2 and "no .llmc/calibration/" in nowhere.stderr
+
+
+def test_a_runs_measured_compute_buffers_size_the_next_build_of_its_setup(tmp_path):
+    """The log showed the compute buffers half again as large as modelled: the next build of the same setup
+    plans them at that size (and what is left for the KV cache shrinks with it), and PLAN.md says so."""
+    prior = _plan(SPEC, calibration=[])
+    said = predicted_figures(prior)
+    line = json.loads(record_line(prior, "test", said, {"ttft_s": said["ttft_s"], "tpot_s": said["tpot_s"],
+                                                        "compute_bytes": said["compute_bytes"] * 1.5}, "smoke", True))
+    store = tmp_path / "runs.jsonl"
+    store.write_text(json.dumps(line) + "\n")
+    learned = _plan(SPEC, calibration=[str(store)])
+
+    def compute(plan: Plan) -> int:
+        return sum(p.bytes for d in plan.memory.devices for p in d.parts if p.name == "compute")
+
+    assert learned.performance.calibration.compute_memory == pytest.approx(1.5, rel=1e-3)
+    assert compute(learned) == pytest.approx(1.5 * compute(prior), rel=0.02)
+    from llmc.explain import plan_markdown
+    assert "compute buffers ×1.50" in plan_markdown(learned)
+    other_shape = json.loads(json.dumps(line))
+    other_shape["key"]["shape"] = "llama dense"    # another model's graph: its buffers say nothing of this one's
+    store.write_text(json.dumps(other_shape) + "\n")
+    assert _plan(SPEC, calibration=[str(store)]).performance.calibration.compute_memory == 1.0

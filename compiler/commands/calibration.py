@@ -76,7 +76,7 @@ def run_show(args) -> int:
     for key, records in groups(cal.records).items():
         fitted = Calibration(tuple(records)).correction(key)
         rows.append({**key.to_dict(), "runs": len(records), "bandwidth": fitted.bandwidth, "compute": fitted.compute,
-                     "vector": fitted.vector, "overhead": fitted.overhead, "residual": fitted.residual, "band": fitted.band})
+                     "vector": fitted.vector, "overhead": fitted.overhead, "compute_memory": fitted.compute_memory, "residual": fitted.residual, "band": fitted.band})
     files = [{"file": shown(f, Path.cwd()), "skipped_lines": store.skipped.get(str(f), 0)} for f in store.files]
     if args.json:
         print_json({"files": files, "groups": rows})
@@ -89,10 +89,11 @@ def run_show(args) -> int:
     if not rows:
         out("no measured runs yet: `llmc smoke BUILD_DIR` records one; builds use the published fit\n")
         return EXIT_OK
-    header = ("runtime", "version", "device", "shape", "runs", "bandwidth", "FLOPs", "mat-vec", "fixed", "residual",
-              "band")
+    header = ("runtime", "version", "device", "shape", "runs", "bandwidth", "FLOPs", "mat-vec", "fixed", "buffers",
+              "residual", "band")
     out(text_table(header, [(r["runtime"], r["version"], r["device"], r["shape"], r["runs"], f"×{r['bandwidth']:.2f}",
-                             f"×{r['compute']:.2f}", f"×{r['vector']:.2f}", f"×{r['overhead']:.2f}", f"{r['residual']:.0%}",
+                             f"×{r['compute']:.2f}", f"×{r['vector']:.2f}", f"×{r['overhead']:.2f}",
+                             f"×{r['compute_memory']:.2f}", f"{r['residual']:.0%}",
                              f"±{r['band']:.0%}") for r in rows]))
     return EXIT_OK
 
@@ -129,7 +130,7 @@ def _fit_report(plan, cal: Calibration) -> dict:
         runs.append({"origin": r.origin, "key": r.key.to_dict(), "figures": figures})
     return {"deployment": plan.deployment, "key": key.to_dict(), "level": level, "runs": runs,
             "correction": {"bandwidth": fitted.bandwidth, "compute": fitted.compute, "vector": fitted.vector,
-                           "overhead": fitted.overhead, "residual": fitted.residual, "band": fitted.band}}
+                           "overhead": fitted.overhead, "compute_memory": fitted.compute_memory, "residual": fitted.residual, "band": fitted.band}}
 
 
 def _fit_text(report: dict) -> str:

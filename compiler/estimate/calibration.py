@@ -119,6 +119,9 @@ class Record:
     measured: dict[str, float]
     output_tokens: int = 1                  # per request, in the run's workload
     origin: str = ""                        # "smoke" or "tune", and the deployment
+    # the compute buffers (llama.cpp's graph buffers, vLLM's activation peak) as the uncorrected model put
+    # them and as the run's log showed them, summed over devices; None when the run did not read them
+    compute_bytes: tuple[float, float] | None = None
 
     def predict(self, figure: str, k: tuple[float, ...] = ONE) -> float | None:
         """What a plan built under correction k would have said of this run's figure (k = 1: the prior).
@@ -154,6 +157,7 @@ class Correction:
     vector: float = 1.0
     overhead: float = 1.0
     host: float = 1.0
+    compute_memory: float = 1.0   # the compute buffers' scale (memory, not speed: not among FACTORS)
     band: float = PRIOR_BAND
     runs: int = 0
     level: str = ""
@@ -196,13 +200,24 @@ class Calibration:
         level, chosen = self.matching(key)
         if not chosen:
             return PRIOR
-        fitted = fit(chosen, key.prior_sigmas)
+        fitted = replace(fit(chosen, key.prior_sigmas), compute_memory=compute_memory(chosen, level))
         runs = len(chosen)
         if level == "this device class":   # other devices of the class: weak evidence for this one
             runs = 1
             fitted = replace(fitted, **{f: round(math.sqrt(getattr(fitted, f)), 4) for f in FACTORS})
         return replace(fitted, runs=len(chosen), level=level,
                        band=round(math.sqrt((PRIOR_BAND ** 2 + runs * fitted.residual ** 2) / (runs + 1)), 4))
+
+
+def compute_memory(records: list[Record], level: str) -> float:
+    """The compute buffers' scale: the geometric mean of measured / modelled over runs of this setup (the
+    same runtime release, device and model; the logs give the bytes exactly, but another model's graph is
+    another graph), 1 without any."""
+    ratios = [measured / modelled for modelled, measured in (r.compute_bytes for r in records if r.compute_bytes)
+              if modelled > 0 and measured > 0] if level == "this setup" else []
+    if not ratios:
+        return 1.0
+    return round(math.exp(sum(math.log(x) for x in ratios) / len(ratios)), 4)
 
 
 def fit(records: list[Record], sigmas: tuple[float, ...] = (PRIOR_SIGMA,) * len(FACTORS)) -> Correction:
@@ -250,10 +265,19 @@ def parse_record(data: dict) -> Record | None:
         predicted = {f: float(data["predicted"][f]) for f in PREDICTED if data["predicted"].get(f)}
         measured = {f: float(data["measured"][f]) for f in FIGURES if data["measured"].get(f)}
         output = int(data.get("workload", {}).get("output_tokens", 1))
+        compute = _compute_bytes(data)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     origin = " of ".join(str(data[f]) for f in ("origin", "deployment") if data.get(f))
-    return Record(key, parts, applied, predicted, measured, output, origin)
+    return Record(key, parts, applied, predicted, measured, output, origin, compute)
+
+
+def _compute_bytes(data: dict) -> tuple[float, float] | None:
+    """(modelled without the applied scale, measured) compute-buffer bytes of a record, if it has both."""
+    modelled, seen = data["predicted"].get("compute_bytes"), data["measured"].get("compute_bytes")
+    if not modelled or not seen:
+        return None
+    return float(modelled) / float(data["applied"].get("compute_memory", 1.0)), float(seen)
 
 
 def parse_line(line: str) -> Record | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import DeviceMemory, Memory, MemoryPart
@@ -29,6 +29,7 @@ from .kv import (KvBytes, PagedPool, flashinfer_gdn, hybrid_align, hybrid_block_
                  paged_bytes_per_token, pad)
 from .weights import WeightBytes
 
+MEASURED_SCALE_SOURCE = "compute buffers scaled to measured runs of this setup (llmc smoke records)"
 OUTPUT_SOURCE = "llama.cpp@0c1e57098 llama_context::output_reserve (n_vocab x max(n_outputs, n_seq) x 4 B)"
 LLAMA_FIT_TARGET = 1024 * MIB
 LLAMA_FIT_SOURCE = "llama.cpp b11312 common/arg.cpp: --fit-target default 1024 MiB free per device"
@@ -95,6 +96,7 @@ class MemorySettings:
     max_num_seqs: int | None = None
     enforce_eager: bool = False
     mem_fraction_static: float | None = None
+    compute_scale: float = 1.0              # measured runs' compute buffers / the model's (estimate/calibration.py)
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ def llama_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
                                    swa_cells=swa_cells)
         if pipelined:
             comp = pipeline_copies(model, comp, n_kv_cells + swa_cells, settings)
+        comp = measured_scale(comp, settings.compute_scale)
         m = round(free[d] * OLLAMA_ADMISSION) if admission else margin
         parts = [
             MemoryPart(name="weights", bytes=w[d], source=weights.source,
@@ -310,6 +313,7 @@ def _llama_host(model, weights, kv, hardware, settings, context, slots, w_cpu, k
     comp = llama_compute_bytes(model, n_ctx=context, n_kv_cells=spans[0], n_batch=settings.n_batch,
                                n_ubatch=settings.n_ubatch, flash_attention=settings.flash_attention,
                                n_seq=slots, layers_here=layers_cpu, output_here=output_cpu, swa_cells=spans[1])
+    comp = measured_scale(comp, settings.compute_scale)
     output_buf = model.vocab_size * max(slots, 1) * 4
     parts = [
         MemoryPart(name="weights", bytes=w_cpu, source=weights.source,
@@ -372,6 +376,7 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     tokens_batched = settings.max_num_batched_tokens or default_tokens
     max_seqs = settings.max_num_seqs or default_seqs
     act, overhead = vllm_reserve(model, parallel, tokens_batched, max_seqs, cuda_graphs=not settings.enforce_eager)
+    act = measured_scale(act, settings.compute_scale)
     total = gpu.visible_memory_bytes
     fraction = runtime_profile.memory_budget == "fraction"
     budget_source = runtime_profile.memory_fraction_source
@@ -446,6 +451,14 @@ def _rank_parts(parts: list[MemoryPart], margin: MemoryPart, hardware: HardwareV
     device is over capacity; SGLang's margin is empty, the desktop having come off its pool."""
     rest = max(0, margin.bytes - hardware.reserved_bytes(device))
     return [*parts, margin.model_copy(update={"bytes": rest}), *_desktop_part(hardware, device)]
+
+
+def measured_scale(comp: ComputeBytes, scale: float) -> ComputeBytes:
+    """The compute buffers scaled as measured runs of this setup found them (1: the model's own figure)."""
+    if scale == 1.0:
+        return comp
+    return replace(comp, bytes=round(comp.bytes * scale), detail=f"{comp.detail}; x{scale:.3g} as measured runs found",
+                   source=f"{comp.source}; {MEASURED_SCALE_SOURCE}")
 
 
 def vllm_reserve(model: Model, parallel: ParallelView, batched_tokens: int, max_seqs: int,

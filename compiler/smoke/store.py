@@ -110,7 +110,7 @@ def record_line(plan: Plan, choice: str, predicted: dict, measured: dict, origin
         "runtime": plan.runtime.name,
         "runtime_version": plan.runtime.version,
         "key": cal.key,
-        "applied": {f: getattr(cal, f) for f in FACTORS},
+        "applied": {f: getattr(cal, f) for f in (*FACTORS, "compute_memory")},
         "parts": {"decode": perf.decode_parts.model_dump(), "prefill": perf.prefill_parts.model_dump()},
         "hardware": plan.hardware.model_dump(mode="json"),
         "workload": plan.workload.model_dump(mode="json"),

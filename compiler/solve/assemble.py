@@ -62,6 +62,7 @@ def _calibration(ctx: Context, c: Candidate, best: Evaluation) -> Calibration:
     fitted = ctx.calibration.correction(key)
     return Calibration(key=key.to_dict(), runs=fitted.runs, level=fitted.level, bandwidth=fitted.bandwidth,
                        compute=fitted.compute, vector=fitted.vector, overhead=fitted.overhead, host=fitted.host,
+                       compute_memory=fitted.compute_memory,
                        residual=fitted.residual,
                        band=best.speed.band, files=ctx.calibration.sources if fitted.calibrated else ())
 

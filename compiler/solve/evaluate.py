@@ -106,7 +106,8 @@ def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryE
     sched = profile(c.runtime.name).scheduler
     settings = replace(MEMORY_SETTINGS, n_batch=sched.step_tokens, n_ubatch=sched.ubatch) \
         if sched.policy == "slots" else MEMORY_SETTINGS
-    settings = pinned_memory_settings(ctx.deployment, settings)
+    settings = replace(pinned_memory_settings(ctx.deployment, settings),
+                       compute_scale=ctx.calibration.correction(calibration_key(ctx, c)).compute_memory)
     mem = plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
                       parallel_view(c.layout), c.context, c.slots, settings)
     return with_vision_tower(mem, ctx, c)
