@@ -3,8 +3,9 @@
 A record (written by `llmc smoke --record` and `llmc tune`, one JSON line) carries what the plan predicted,
 what the run measured, and the parts of the prediction: the decode step's and the prefill's seconds of
 memory traffic, host traffic, FLOPs and fixed costs, as the prior (uncalibrated) model priced them. A
-correction scales four things: the device bandwidth the runtime achieves, the FLOPs it achieves, its fixed
-costs (per step, per layer and per request), and the host bandwidth of layers left in host RAM. FLOPs are two
+correction scales the device bandwidth the runtime achieves, the FLOPs it achieves, its fixed costs (per
+step, per layer and per request), and the host bandwidth of layers left in host RAM; and, from the bytes the
+runs' logs showed, the compute buffers of the same setup (compute_memory). FLOPs are two
 factors where the device runs two kinds of kernel: GEMMs (prefill, large batches) and matrix-vector products
 (a CPU's decode of a few sequences: ggml's vec_dot, estimate/speed.py), whose efficiencies differ and are
 learnt apart, so a run's prompt does not move the prediction of its decode. Under a correction k a step's
@@ -18,10 +19,10 @@ helps): deterministic, a few hundred evaluations.
 
 Records match a plan at the most specific level that has any: the same runtime release, device and model
 shape; the same runtime (or one priced by the same fit: Ollama runs llama.cpp's kernels) and device; the
-same runtime and device class. The error band comes from the
-residuals: the published band for no runs, narrowing towards the residuals' size as agreeing runs add up
-(sqrt((prior^2 + n x rms^2) / (n + 1))). A device-class match is weak evidence for another device: it counts
-as one run however many it has, and its factors go half way (in log) from the published fit to the fit.
+same runtime and device class. The error band comes from the residuals: the published band for no runs,
+narrowing towards the residuals' size as agreeing runs add up (sqrt((prior^2 + n x rms^2) / (n + 1))). A
+device-class match is weak evidence for another device: it counts as one run however many it has, and its
+factors go half way (in log) from the published fit to the fit.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ this machine's CPU, 2, 4 and 8 users' measured TTFT within 10% of the waves', wh
 request's latency were 25-240% off: benchmarks/serving_cpu.py), while a token budget smaller than a wave's
 prompts splits it. Users that arrive independently of each other are an open loop (`rate`). The first
 cycle and the last (the batch draining) are warm-up and cool-down: the figures are over the requests in
-between, the steady state. The simulation is O(1) per step in the number of running sequences (their contexts are
-kept as sums), so a build simulates its short list of candidates in milliseconds each.
+between, the steady state. The simulation is O(1) per step in the number of running sequences (their
+contexts are kept as sums), so a build simulates its short list of candidates in milliseconds each.
 """
 
 from __future__ import annotations
