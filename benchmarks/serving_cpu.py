@@ -76,6 +76,7 @@ class Measured:
     e2e: list[float] = field(default_factory=list)
     wall_s: float = 0.0
     tokens: int = 0
+    slowest_s: float = 0.0       # the slowest short request's end-to-end latency, warm-up and cool-down included
 
     def mean(self, name: str) -> float:
         return statistics.fmean(getattr(self, name))
@@ -170,7 +171,8 @@ def _figures(out, load: Load, wall: float) -> Measured:
     done = sorted((r for r in out if r[2] and r[1].ok), key=lambda r: r[0])
     warm = load.users if load.kind == "closed" else len(done) // 10
     steady = done[warm:len(done) - warm] or done
-    m = Measured(wall_s=wall, tokens=sum(r.completion_tokens for _, r, _ in out if r.ok))
+    m = Measured(wall_s=wall, tokens=sum(r.completion_tokens for _, r, _ in out if r.ok),
+                 slowest_s=max((r.duration_s for _, r, _ in done), default=0.0))
     for arrival, r, _ in steady:
         m.ttft.append(r.ttft_s)
         m.tpot.append(r.tpot_s)
