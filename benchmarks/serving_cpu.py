@@ -18,21 +18,23 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from functools import cache
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
 import httpx
 
 from llmc.catalog.local import import_local
 from llmc.catalog.schema import Gpu, KvType
-from llmc.estimate.from_file import weights_from_tensors
+from llmc.commands.detect import probe_cpu
+from llmc.driver import open_catalog
 from llmc.estimate.calibration import ONE, PRIOR, Correction, Key, Record, fit
+from llmc.estimate.from_file import weights_from_tensors
 from llmc.estimate.memory import HardwareView, ParallelView
 from llmc.estimate.serving import Budget, Load, LoadFigures, simulate
-from llmc.commands.detect import probe_cpu
-from llmc.estimate.speed import cpu_tflops, step_model
+from llmc.estimate.speed import step_model
 from llmc.runtimes import profile
+from llmc.solve.resolve import stated_host
 from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body, stream_one
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,11 +187,10 @@ def _figures(out, load: Load, wall: float) -> Measured:
 @cache
 def host() -> Gpu:
     """This CPU as `llmc detect` finds it (cores, vector instructions, measured bandwidth), planned as a spec
-    that states it is (solve.resolve.described_host)."""
+    that states it is."""
     found = probe_cpu()
-    return Gpu(source=("llmc detect on this machine",), name="this CPU", kind="cpu", memory_bytes=16 * 2**30,
-               bandwidth_gbps=found.bandwidth_bytes_per_s / 1e9, sustained_bandwidth=True,
-               bf16_tflops=cpu_tflops(found.cores or 1, found.isa), arch="cpu")
+    return stated_host(open_catalog()[0].cpu_host, "llmc detect on this machine", found.cores,
+                       found.bandwidth_bytes_per_s, found.isa)
 
 
 def _step(gguf: Path, correction: Correction = PRIOR):

@@ -75,8 +75,7 @@ def run_show(args) -> int:
     rows = []
     for key, records in groups(cal.records).items():
         fitted = Calibration(tuple(records)).correction(key)
-        rows.append({**key.to_dict(), "runs": len(records), "bandwidth": fitted.bandwidth, "compute": fitted.compute,
-                     "vector": fitted.vector, "overhead": fitted.overhead, "compute_memory": fitted.compute_memory, "residual": fitted.residual, "band": fitted.band})
+        rows.append({**key.to_dict(), "runs": len(records), **_learned(fitted)})
     files = [{"file": shown(f, Path.cwd()), "skipped_lines": store.skipped.get(str(f), 0)} for f in store.files]
     if args.json:
         print_json({"files": files, "groups": rows})
@@ -129,8 +128,15 @@ def _fit_report(plan, cal: Calibration) -> dict:
                                    "prior_error": prior / seen - 1, "calibrated_error": now / seen - 1}
         runs.append({"origin": r.origin, "key": r.key.to_dict(), "figures": figures})
     return {"deployment": plan.deployment, "key": key.to_dict(), "level": level, "runs": runs,
-            "correction": {"bandwidth": fitted.bandwidth, "compute": fitted.compute, "vector": fitted.vector,
-                           "overhead": fitted.overhead, "compute_memory": fitted.compute_memory, "residual": fitted.residual, "band": fitted.band}}
+            "correction": _learned(fitted)}
+
+
+REPORTED = ("bandwidth", "compute", "vector", "overhead", "compute_memory", "residual", "band")
+
+
+def _learned(fitted) -> dict:
+    """A fitted correction as `show` and `fit` report it."""
+    return {f: getattr(fitted, f) for f in REPORTED}
 
 
 def _fit_text(report: dict) -> str:

@@ -261,26 +261,32 @@ class StepModel:
         tokens where the device has a rate of its own for them, else its GEMMs (slower for a GGUF type the
         device has no GEMM kernel for)."""
         eff = self.eff
-        if per_pass <= MMVQ_MAX_BATCH and eff.vector_compute is not None:
+        if self._matrix_vector(per_pass):
             return eff.vector_compute
         fast = eff.gemm_formats is None or self.weights.family != "gguf" or \
             self.weights.format.lower().startswith(eff.gemm_formats)
         return eff.compute * (1.0 if fast else eff.other_gemm)
 
+    def _matrix_vector(self, per_pass: int) -> bool:
+        return per_pass <= MMVQ_MAX_BATCH and self.eff.vector_compute is not None
+
     def vector_kernels(self, tokens: int) -> bool:
         """Whether a step of this many tokens multiplies in matrix-vector kernels (compute_rate)."""
-        return self.eff.vector_compute is not None and -(-tokens // self.passes(tokens)) <= MMVQ_MAX_BATCH
+        return self._matrix_vector(self.per_pass(tokens))
 
     def passes(self, tokens: int) -> int:
         return max(1, -(-tokens // self.ubatch)) if self.ubatch else 1
+
+    def per_pass(self, tokens: int) -> int:
+        """Tokens in each of a step's micro-batches."""
+        return -(-tokens // self.passes(tokens))
 
     def _terms(self, tokens: int) -> tuple[float, ...]:
         """What depends only on the step's token count, computed once per count: seconds of weight reads on
         the GPU and from host RAM, of matmul FLOPs, of communication, and of fixed costs."""
         found = self.terms.get(tokens)
         if found is None:
-            passes = self.passes(tokens)
-            per_pass = -(-tokens // passes)
+            passes, per_pass = self.passes(tokens), self.per_pass(tokens)
             tp = max(1, self.parallel.tp)
             w = rank_weight_bytes(self.model, self.weights, per_pass, self.parallel)
             gpu = passes * (w * (1 - self.host_share) + self.int4_extra) / (self.bw * self.eff.bandwidth)
@@ -311,16 +317,15 @@ class StepModel:
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
                             4 * self.attn_width * (kv_tokens + prefill_pairs)) / (
-                                self.flops * self.compute_rate(-(-tokens // self.passes(tokens))))
+                                self.flops * self.compute_rate(self.per_pass(tokens)))
         return mem, host, compute, comm, fixed
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
         """A decode step's terms, for the plan's explanation."""
         mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, 0, 0.0)
         tokens = max(1, decode)
-        passes = self.passes(tokens)
-        w = rank_weight_bytes(self.model, self.weights, -(-tokens // passes), self.parallel)
-        return {"weights_bytes_per_step": w * passes,
+        w = rank_weight_bytes(self.model, self.weights, self.per_pass(tokens), self.parallel)
+        return {"weights_bytes_per_step": w * self.passes(tokens),
                 "kv_bytes_per_step": self.kv_full * kv_tokens + self.kv_window * kv_window_tokens,
                 "t_mem_s": mem, "t_host_s": host, "t_compute_s": compute, "t_comm_s": comm, "t_fixed_s": fixed}
 

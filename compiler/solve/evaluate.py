@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from ..catalog.schema import Gpu
-from ..estimate.calibration import Calibration, Key
+from ..estimate.calibration import Calibration, Correction, Key
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
 from ..estimate.serving import MAX_SIMULATED_STEPS, Budget, Load, LoadFigures, decode_steps, simulate
@@ -76,6 +76,11 @@ def calibration_key(ctx: Context, c: Candidate) -> Key:
                bandwidth_basis="measured" if priced is not None and priced.sustained_bandwidth else "peak")
 
 
+def correction(ctx: Context, c: Candidate) -> Correction:
+    """What measured runs say of this candidate's setup (its memory and its speed both read it)."""
+    return ctx.calibration.correction(calibration_key(ctx, c))
+
+
 def cpu_device(d: Deployment) -> str:
     """A CPU host by what the spec states of it; hosts described alike share their records."""
     hw = d.hardware
@@ -107,7 +112,7 @@ def estimate_memory(ctx: Context, c: Candidate, weights: WeightBytes) -> MemoryE
     settings = replace(MEMORY_SETTINGS, n_batch=sched.step_tokens, n_ubatch=sched.ubatch) \
         if sched.policy == "slots" else MEMORY_SETTINGS
     settings = replace(pinned_memory_settings(ctx.deployment, settings),
-                       compute_scale=ctx.calibration.correction(calibration_key(ctx, c)).compute_memory)
+                       compute_scale=correction(ctx, c).compute_memory)
     mem = plan_memory(c.model, weights, c.fmt, c.kv, c.runtime.name, hardware_view(ctx, c.layout),
                       parallel_view(c.layout), c.context, c.slots, settings)
     return with_vision_tower(mem, ctx, c)
@@ -268,7 +273,7 @@ def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: Me
     d = ctx.deployment
     per_replica = per_replica_concurrency(d.concurrency, c)
     step = step_model(c.model, weights, c.kv, c.runtime.name, hardware_view(ctx, c.layout), parallel_view(c.layout),
-                      mem, ctx.topology.cpu_host, ctx.calibration.correction(calibration_key(ctx, c)),
+                      mem, ctx.topology.cpu_host, correction(ctx, c),
                       eager=bool(d.pin_value("enforce_eager")))
     speed = unloaded_speed(step, c.runtime.name, prompt_tokens=d.prompt_tokens, output_tokens=d.output_tokens,
                            concurrency=per_replica, speculative=spec)

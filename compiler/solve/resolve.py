@@ -102,12 +102,20 @@ def described_host(default: Gpu, hw) -> Gpu:
     cores and their vectors (estimate.speed)."""
     if not _describes_host(hw):
         return default
-    update: dict = {"name": "CPU host (as the spec states it)", "source": (f"{hw.span.file}: hardware",
-                                                                           *default.source)}
-    if hw.memory_bandwidth:
-        update |= {"bandwidth_gbps": hw.memory_bandwidth.bytes_per_s / 1e9, "sustained_bandwidth": True}
-    if hw.cores:
-        update["bf16_tflops"] = cpu_tflops(hw.cores.value, tuple(w.value for w in hw.isa))
+    return stated_host(default, f"{hw.span.file}: hardware", hw.cores.value if hw.cores else None,
+                       hw.memory_bandwidth.bytes_per_s if hw.memory_bandwidth else None,
+                       tuple(w.value for w in hw.isa))
+
+
+def stated_host(default: Gpu, said_in: str, cores: int | None, bandwidth_bytes_per_s: float | None,
+                isa: tuple[str, ...]) -> Gpu:
+    """The default host with what is known of this one: a bandwidth measured as sustained, a dense rate from
+    the cores and their vectors."""
+    update: dict = {"name": "CPU host (as the spec states it)", "source": (said_in, *default.source)}
+    if bandwidth_bytes_per_s:
+        update |= {"bandwidth_gbps": bandwidth_bytes_per_s / 1e9, "sustained_bandwidth": True}
+    if cores:
+        update["bf16_tflops"] = cpu_tflops(cores, isa)
     return default.model_copy(update=update)
 
 
