@@ -32,7 +32,7 @@ from llmc.estimate.calibration import ONE, PRIOR, Correction, Key, Record, fit
 from llmc.estimate.from_file import weights_from_tensors
 from llmc.estimate.memory import HardwareView, ParallelView
 from llmc.estimate.serving import Budget, Load, LoadFigures, simulate
-from llmc.estimate.speed import step_model
+from llmc.estimate.speed import step_model, unloaded_speed
 from llmc.runtimes import profile
 from llmc.solve.resolve import stated_host
 from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body, stream_one
@@ -209,12 +209,10 @@ def fit_host(gguf: Path, one: Measured, case: Case) -> Correction:
     record `llmc smoke` would write of it, fitted as a build fits it."""
     step = _step(gguf)
     load = case.load
-    context = load.prompt + load.output / 2
-    speed = predict(gguf, PRIOR, case)
-    record = Record(Key("llama.cpp", "", "this CPU", "cpu", "", bandwidth_basis="measured"),
-                    {"decode": step.prior_parts(1, context, min(context, step.window or context)),
-                     "prefill": step.prior_parts(
-                        prefill=load.prompt, prefill_pairs=load.prompt ** 2 / 2, request=True)},
+    speed = simulate(step, profile("llama.cpp").scheduler, Budget(2048, SLOTS, None), load)
+    parts = unloaded_speed(step, "llama.cpp", prompt_tokens=load.prompt, output_tokens=load.output,
+                           concurrency=1).step_parts
+    record = Record(Key("llama.cpp", "", "this CPU", "cpu", "", bandwidth_basis="measured"), parts,
                     ONE, predicted={"ttft_s": speed.ttft_s.mean, "tpot_s": speed.tpot_s.mean},
                     measured={"ttft_s": one.mean("ttft"), "tpot_s": one.mean("tpot")}, output_tokens=load.output)
     return fit([record], record.key.prior_sigmas)

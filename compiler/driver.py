@@ -127,6 +127,7 @@ class Compilation:
     loaded: Loaded
     deployments: list[Compiled] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    calibration: Calibration | None = None     # the measured runs the plans learnt from
 
     @property
     def sources(self) -> dict[str, SourceFile]:
@@ -172,6 +173,7 @@ def compile_file(path: str, catalog_dirs=(), strict: bool = False, catalog: Cata
     result.diagnostics += calibration_diags
     if has_errors(calibration_diags):
         return result
+    result.calibration = runs
     base = Path(path).resolve().parent
     for deployment in loaded.spec.deployments:
         plan, diags = solve(deployment, catalog, base, runs)

@@ -91,6 +91,18 @@ def lower(source: SourceFile, tree: Tree) -> tuple[Spec, list[Diagnostic]]:
     return Spec(file=source.path, deployments=tuple(deployments)), diagnostics
 
 
+
+def clean_spec(source: SourceFile) -> tuple[Tree, Spec] | None:
+    """The tree and spec of a text llmc wrote itself (an imported config, a --hardware block): None when it
+    does not parse or lower without an error, or holds no deployment (lower returns the clean part of a file)."""
+    from .parse import parse
+
+    tree, diagnostics = parse(source)
+    if tree is None or has_errors(diagnostics):
+        return None
+    spec, lowered = lower(source, tree)
+    return None if has_errors(lowered) or not spec.deployments else (tree, spec)
+
 def _stmt(node: Tree) -> Stmt:
     children = node.children
     if node.data == "attribute":

@@ -1,6 +1,13 @@
+import os
+import tempfile
+
 import pytest
 
 from tests.support import tools
+
+# Module- and session-scoped fixtures run before the autouse one below: they get a store of their own too,
+# never the developer's.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="llmc-test-data-")
 
 
 @pytest.fixture(autouse=True)

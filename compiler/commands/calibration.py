@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ..catalog.tables import text_table
-from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, compile_file, open_calibration
+from ..driver import EXIT_FAILED, EXIT_INPUT, EXIT_OK, compile_file
 from ..estimate.calibration import FIGURES, Calibration, Key, Record, parse_line
 from ..explain import factors_text
 from ..smoke.store import Store, default_paths, project_dir, read_store, record_files, shown, user_dir
@@ -103,8 +103,7 @@ def run_fit(args) -> int:
     if not plans:
         emit(result.diagnostics, result.sources)
         return result.exit_code or EXIT_INPUT
-    calibration, _ = open_calibration(args.file, args.calibration)   # readable: the build above read it
-    reports = [_fit_report(plan, calibration) for plan in plans]
+    reports = [_fit_report(plan, result.calibration) for plan in plans]
     if args.json:
         print_json(reports)
         return EXIT_OK

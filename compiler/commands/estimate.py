@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..driver import compile_file
 from ..explain import estimate_text
 from ._catalog_args import add_calibration_option, add_catalog_option
-from ._report import add_format_option, emit, out, print_result, report
+from ._report import add_format_option, emit, print_result, report
 
 
 def register(sub) -> None:

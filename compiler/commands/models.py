@@ -65,12 +65,13 @@ def run(args) -> int:
     if args.json:
         print_json([_as_json(m, c, q, task) for m, c, q in rows])
     else:
+        width = terminal_width()
         report(text_table(["MODEL", f"QUALITY ({TASK_SUITES[task]})", "PARAMS", "CONTEXT", "ATTENTION", "NATIVE",
                         "FITS AS" if budget is not None else "SMALLEST", "LICENSE", "VERIFIED"],
-                       [_row(m, c, q) for m, c, q in rows], terminal_width(),
+                       [_row(m, c, q) for m, c, q in rows], width,
                        ("VERIFIED", "NATIVE", "ATTENTION", "LICENSE", "CONTEXT")), table=True)
         out(wrapped("QUALITY: the model's published score on the task's suite; ~ marks llmc's conservative prior "
-                    "where it has none (see `llmc explain`).\n", terminal_width()))
+                    "where it has none (see `llmc explain`).\n", width))
     return 0
 
 

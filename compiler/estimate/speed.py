@@ -283,7 +283,7 @@ class StepModel:
 
     def _terms(self, tokens: int) -> tuple[float, ...]:
         """What depends only on the step's token count, computed once per count: seconds of weight reads on
-        the GPU and from host RAM, of matmul FLOPs, of communication, and of fixed costs."""
+        the GPU and from host RAM, of matmul FLOPs, of communication, of fixed costs; and the pass's FLOPs rate."""
         found = self.terms.get(tokens)
         if found is None:
             passes, per_pass = self.passes(tokens), self.per_pass(tokens)
@@ -293,11 +293,12 @@ class StepModel:
             host = passes * w * self.host_share / self.host_rate
             body = self.body_active - self.expert_active + self.expert_active / expert_tile_efficiency(
                 self.model, per_pass)
-            matmul = 2 * body * tokens / tp / (self.flops * self.compute_rate(per_pass))
+            rate = self.flops * self.compute_rate(per_pass)
+            matmul = 2 * body * tokens / tp / rate
             comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
                              + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
             fixed = self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
-            found = self.terms[tokens] = (gpu, host, matmul, comm, fixed)
+            found = self.terms[tokens] = (gpu, host, matmul, comm, fixed, rate)
         return found
 
     def time(self, decode: int = 0, kv_tokens: float = 0.0, kv_window_tokens: float = 0.0, prefill: int = 0,
@@ -312,12 +313,11 @@ class StepModel:
                prefill_pairs: float) -> tuple[float, float, float, float, float]:
         """(GPU memory, host memory, compute, communication, fixed) seconds of one step."""
         tokens = max(1, decode + prefill)
-        gpu, host, matmul, comm, fixed = self._terms(tokens)
+        gpu, host, matmul, comm, fixed, rate = self._terms(tokens)
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
-                            4 * self.attn_width * (kv_tokens + prefill_pairs)) / (
-                                self.flops * self.compute_rate(self.per_pass(tokens)))
+                            4 * self.attn_width * (kv_tokens + prefill_pairs)) / rate
         return mem, host, compute, comm, fixed
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from ..catalog import Catalog, unknown_gpu
 from ..catalog.schema import Gpu
-from ..diagnostics import Diagnostic, define_code, error, has_errors
-from ..lower import lower
-from ..parse import parse
+from ..diagnostics import Diagnostic, define_code, error
+from ..lower import clean_spec
 from ..source import SourceFile
 
 E_HARDWARE = define_code("E839", "Unusable --hardware", __name__)
@@ -45,9 +44,8 @@ class HardwareArg:
 def parse_hardware(text: str, catalog: Catalog) -> tuple[HardwareArg | None, list[Diagnostic]]:
     body = text if "=" in text else f"gpu = {text}"
     source = SourceFile(path="--hardware", text=f'deployment "hardware" {{\nhardware {{\n{body}\n}}\n}}\n')
-    tree, diagnostics = parse(source)
-    spec, lowered = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])
-    spec = None if spec is None or has_errors(lowered) or not spec.deployments else spec
+    clean = clean_spec(source)
+    tree, spec = clean if clean is not None else (None, None)
     groups = spec.deployments[0].hardware.gpu if spec is not None else None
     if spec is None or groups == ():
         return None, [error(E_HARDWARE, f"--hardware {text!r} names no GPUs llmc can read",

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..diagnostics import has_errors
 from ..importers.config import Server
 from ..importers.to_spec import import_spec
-from ..lower import lower
-from ..parse import parse
+from ..lower import clean_spec
 from ..solve import evaluate_pinned
 from ..solve.evaluate import Evaluation
 from ..source import SourceFile
@@ -23,11 +21,10 @@ def evaluate(ctx, server: Server) -> Evaluation | None:
     count, _ = ctx.visible_gpus(server)
     text = import_spec(server, ctx.catalog, ctx.hardware, gpus=count)
     source = SourceFile(path="imported.llmspec", text=text)
-    tree, diagnostics = parse(source)
-    spec, lowered = lower(source, tree) if tree is not None and not has_errors(diagnostics) else (None, [])
-    if spec is None or has_errors(lowered) or not spec.deployments:
+    clean = clean_spec(source)
+    if clean is None:
         return None
-    evaluation, _, _ = evaluate_pinned(spec.deployments[0], ctx.catalog, Path(server.span.file).parent)
+    evaluation, _, _ = evaluate_pinned(clean[1].deployments[0], ctx.catalog, Path(server.span.file).parent)
     return evaluation
 
 
