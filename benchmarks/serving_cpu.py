@@ -11,7 +11,6 @@ smoke` run one: N users starting together, each sending its next request when th
 
 from __future__ import annotations
 
-import random
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from llmc.driver import open_catalog
 from llmc.estimate.calibration import ONE, PRIOR, Correction, Key, Record, fit
 from llmc.estimate.from_file import weights_from_tensors
 from llmc.estimate.memory import HardwareView, ParallelView
-from llmc.estimate.serving import Budget, Load, LoadFigures, simulate
+from llmc.estimate.serving import Budget, Load, LoadFigures, open_arrivals, simulate
 from llmc.estimate.speed import step_model, unloaded_speed
 from llmc.runtimes import profile
 from llmc.solve.resolve import stated_host
@@ -39,7 +38,6 @@ from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body
 
 ROOT = Path(__file__).resolve().parents[1]
 F16 = KvType(source=("ggml",), id="f16", bits=16, runtimes={"llama.cpp": "f16"})
-SEED = 7
 PROMPT, OUTPUT, LONG = 128, 32, 2048
 WAVES_IN = 1.5
 SLOTS = 8
@@ -138,12 +136,8 @@ def drive(endpoint: Endpoint, case: Case) -> Measured:
 
 
 def _arrivals(load: Load, requests: int, send, start: float) -> list[threading.Thread]:
-    if load.kind == "open":
-        rng, when, threads = random.Random(SEED), 0.0, []
-        for i in range(requests):
-            threads.append(_at(start + when, lambda i=i: send(i)))
-            when += rng.expovariate(load.rate)
-        return threads
+    if load.kind == "open":    # the simulation's own arrivals, so both see the same sample path
+        return [_at(start + when, lambda i=i: send(i)) for i, when in enumerate(open_arrivals(load))]
     counter = iter(range(requests))
     lock = threading.Lock()
 

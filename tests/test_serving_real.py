@@ -6,8 +6,10 @@ tail) in the measurement and in the prediction, and each predicted mean within t
 measured one. A closed loop's users start together and llama-server keeps them in waves, so their TTFT (a
 wave's prompts batched in one step) is held close. The TPOT band is wide: on this 2-core machine the client's
 threads share the cores with the server's, and 8 sequences decode for less per token than the matrix-vector
-model's linear cost says. The open loop's band is wide too: its measured TTFT and TPOT are 2-4 times an
-isolated request's at a load that rarely overlaps two requests, which no part of the model explains yet.
+model's linear cost says. The open loop replays the simulation's
+own Poisson arrivals (estimate/serving.open_arrivals): at this load one sample path of 30 requests queues
+several times longer than another, so a client drawing its own would measure a different load (it did: TTFT
+and TPOT 3-5x the prediction for the same rate).
 `python benchmarks/serving_cpu.py` prints the errors.
 """
 
@@ -24,7 +26,7 @@ from tests.support import tools
 ROOT = Path(__file__).resolve().parents[1]
 # predicted / measured - 1, for the cases out of the fit
 WAVE_TTFT_BAND = (-0.3, 0.3)      # closed loops
-TTFT_BAND = (-0.7, 1.5)           # the open loop
+TTFT_BAND = (-0.6, 0.8)           # the open loop (one run: -36%)
 TPOT_BAND = (-0.8, 1.0)
 # 8 sequences decode for less per token than the matrix-vector model's linear cost (docs/estimation.md): +60%
 # to +110% over this machine's runs, so a model that gets worse still fails, and one that learns it passes

@@ -216,7 +216,6 @@ class _Sim:
     def __init__(self, step: StepModel, scheduler: Scheduler, budget: Budget, load: Load):
         self.step, self.sched, self.budget, self.load = step, scheduler, budget, load
         self.overhead = step.request_s
-        self.rng = random.Random(SEED)
         self.t = 0.0
         self.k = 0
         self.waiting: list[_Request] = []
@@ -241,10 +240,7 @@ class _Sim:
         if self.load.kind == "closed":
             self.arrivals = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
         else:
-            when = 0.0
-            for _ in range(self.total):
-                self.arrivals.append(self._new(when))
-                when += self.rng.expovariate(self.load.rate)
+            self.arrivals = [self._new(when) for when in open_arrivals(self.load)]
         for i, (when, prompt, output) in enumerate(self.load.extra):
             self.arrivals.append(_Request(-1 - i, when, prompt, max(1, output), -1, measured=False))
         self.arrivals.sort(key=lambda q: (q.arrival, q.index))
@@ -460,6 +456,17 @@ def decode_steps(load: Load, budget: Budget, request_s: float) -> int:
     sequences running at once (the users, or the arrivals during one request's `request_s`)."""
     running = load.users if load.kind == "closed" else load.rate * request_s
     return int(load.total * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
+
+
+def open_arrivals(load: Load) -> list[float]:
+    """An open loop's arrival times (s): Poisson at `load.rate`, seeded. A run that checks the simulation
+    replays these (benchmarks/serving_cpu.py): near saturation one sample path of 30 requests can load a
+    server twice as hard as another."""
+    rng, when, times = random.Random(SEED), 0.0, []
+    for _ in range(load.total):
+        times.append(when)
+        when += rng.expovariate(load.rate)
+    return times
 
 
 def simulate(step: StepModel, scheduler: Scheduler, budget: Budget, load: Load) -> LoadFigures:
