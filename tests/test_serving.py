@@ -81,6 +81,15 @@ def test_a_small_pool_preempts_and_recomputes():
     assert tight.e2e_s.mean > roomy.e2e_s.mean and tight.kv_peak <= 1.0
 
 
+def test_sglang_keeps_room_for_the_answers_so_the_same_pool_runs_fewer_at_once_without_preempting():
+    """SGLang's PrefillAdder admits a request only if its prompt and answer fit beside every running request's
+    remaining answer (srt/managers/schedule_policy.py); vLLM admits on the prompt and preempts as answers grow."""
+    load, tight = Load("closed", prompt=1024, output=1024, users=32), Budget(8192, 1024, 40_000)
+    vllm, sglang = _run("vllm", load, tight), _run("sglang", load, tight)
+    assert vllm.preemptions > 0 and sglang.preemptions == 0
+    assert sglang.queue_s.mean > 0 and sglang.kv_peak <= 1.0
+
+
 def test_users_beyond_the_slots_wait_in_llama_servers_queue():
     step = {"gpu": RTX4090, "fmt": Q4_K_M}
     fits = _run("llama.cpp", Load("closed", prompt=256, output=64, users=4), Budget(2048, 4, None), **step)

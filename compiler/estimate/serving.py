@@ -161,6 +161,7 @@ class _Decoders:
     window: int | None
     members: dict[int, _Request] = field(default_factory=dict)
     base: int = 0                 # sum over members of (join context - join step)
+    answers_base: int = 0         # sum over members of (tokens left to generate at joining + join step)
     below: dict[int, _Request] = field(default_factory=dict)     # members still shorter than the window
     below_base: int = 0
     finish: list[tuple[int, int]] = field(default_factory=list)  # (last step, index)
@@ -170,6 +171,7 @@ class _Decoders:
         r.join_step, r.join_ctx = step, r.context
         self.members[r.index] = r
         self.base += r.join_ctx - step
+        self.answers_base += r.output - r.generated + step
         heapq.heappush(self.finish, (step + r.output - r.generated - 1, r.index))
         if self.window and r.join_ctx < self.window:
             self.below[r.index] = r
@@ -179,12 +181,16 @@ class _Decoders:
     def remove(self, r: _Request, step: int) -> None:
         del self.members[r.index]
         self.base -= r.join_ctx - r.join_step
+        self.answers_base -= r.output - r.generated + r.join_step
         if self.below.pop(r.index, None) is not None:
             self.below_base -= r.join_ctx - r.join_step
         r.generated += step - r.join_step
 
     def tokens(self, step: int) -> int:
         return self.base + len(self.members) * step
+
+    def answers_left(self, step: int) -> int:
+        return self.answers_base - len(self.members) * step
 
     def window_tokens(self, step: int) -> float:
         if not self.window:
@@ -271,7 +277,12 @@ class _Sim:
 
     def _room(self, tokens: int) -> bool:
         pool = self.budget.pool_tokens
-        return pool is None or self._in_use() + tokens <= pool
+        if pool is None:
+            return True
+        held = self._in_use()
+        if self.sched.reserves_answers:
+            held += self.decoders.answers_left(self.k) + sum(_left(r) for r in self.prefilling)
+        return held + tokens <= pool
 
     # ---- one step
     def _plan_step(self) -> list[tuple[_Request, int]]:
@@ -290,7 +301,7 @@ class _Sim:
         while self.waiting and budget > 0 and self._running() < self.budget.max_seqs:
             r = self.waiting[0]
             n = min(r.prompt + r.generated - r.done_prompt, budget)
-            reserve = r.prompt + (r.output if policy == "prefill-first" else 0) - r.done_prompt
+            reserve = _left(r) if self.sched.reserves_answers else r.prompt - r.done_prompt
             if not self._room(max(n, reserve)) and self._running():
                 break
             self.waiting.pop(0)
@@ -441,6 +452,12 @@ class _Sim:
             preemptions=self.preemptions, requests=len(measured), steps=len(self.records),
             saturated=saturated,
             scheduler=describe(self.sched, self.budget))
+
+
+def _left(r: _Request) -> int:
+    """The tokens a request not yet decoding will still add to the pool: the rest of its prompt (and, after a
+    preemption, of the answer it recomputes) and the rest of its answer."""
+    return r.prompt + r.output - r.done_prompt
 
 
 def describe(scheduler: Scheduler, budget: Budget) -> str:

@@ -49,6 +49,9 @@ class Scheduler:
     step_tokens: int | None = None  # tokens per step; None: the profile's batched_tokens by the card's memory
     ubatch: int | None = None       # a step runs in passes of this many tokens, each reading the weights
     preempts: bool = False          # a full KV pool evicts the newest running request, recomputed later
+    # admission keeps pool room for the whole answer of the request admitted and of every running one (False:
+    # for the prompt only, the answers' growth left to preemption)
+    reserves_answers: bool = False
 
 
 # The two KV sizing rules (estimate/kv.py): llama.cpp's cells per device, or vLLM's paged blocks.

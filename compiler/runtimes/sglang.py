@@ -15,9 +15,16 @@ MAX_RUNNING = ((0, 2048),)
 
 VERSION = "0.5.23"
 
-SCHEDULER = Scheduler("prefill-first", 0.010, preempts=True, source=(
+# SGLang 0.5.23 srt/managers/schedule_policy.py PrefillAdder: a waiting request is admitted only if its
+# prompt + min(max_new_tokens, 4096) fits what the pool has left after reserving, for each running request,
+# min(its remaining max_new_tokens, 4096) x new_token_ratio (1.0 for ignore_eos, as bench_serving sends; else
+# 0.7 decaying to 0.098, its estimate of the share of max_new_tokens an answer uses: the simulation's answers
+# are their real lengths, so their whole remainder is reserved); scheduler.py retract_decode preempts only
+# when a decode step's pages do not fit even so.
+SCHEDULER = Scheduler("prefill-first", 0.010, preempts=True, reserves_answers=True, source=(
     f"SGLang {VERSION} srt/managers/scheduler.py get_next_batch_to_run (a prefill batch runs before decoding "
-    "resumes; chunked_prefill_size per batch); per-request cost ~10 ms assumed, as vLLM's"))
+    "resumes; chunked_prefill_size per batch), schedule_policy.py PrefillAdder (room kept for the running "
+    "requests' answers); per-request cost ~10 ms assumed, as vLLM's"))
 
 # SGLang 0.5.23 srt/server_args.py ServerArgs.add_cli_args (aliases from targets/sglang/flags_0.5.23.json)
 KNOBS = (
