@@ -31,6 +31,11 @@ TPOT_BAND = (-0.8, 1.0)
 # 8 sequences decode for less per token than the matrix-vector model's linear cost (docs/estimation.md): +60%
 # to +110% over this machine's runs, so a model that gets worse still fails, and one that learns it passes
 EIGHT_USERS_TPOT_BAND = (-0.8, 1.5)
+# 8 users' first wave does not always stay one: in some runs 2 of the 8 decode in steps of their own, finish a
+# wave later, and from then on the users come in waves of 6 and 2, whose smaller prompt batches wait less
+# (measured TTFT 3.9 to 6.8 s over this machine's runs against 6.1 to 6.5 predicted): the simulation keeps one
+# wave, so its TTFT is the slower run's
+EIGHT_USERS_TTFT_BAND = (-0.3, 0.8)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,8 @@ def test_each_prediction_is_within_its_band(rows, bench, name):
     measured, predicted = rows[name]
     ttft = bench.error(predicted.ttft_s.mean, measured.mean("ttft"))
     tpot = bench.error(predicted.tpot_s.mean, measured.mean("tpot"))
-    low, high = TTFT_BAND if name.startswith("open") else WAVE_TTFT_BAND
+    low, high = TTFT_BAND if name.startswith("open") else EIGHT_USERS_TTFT_BAND if name == "8 users" \
+        else WAVE_TTFT_BAND
     assert low < ttft < high, (name, ttft)
     low, high = EIGHT_USERS_TPOT_BAND if name == "8 users" else TPOT_BAND
     assert low < tpot < high, (name, tpot)
