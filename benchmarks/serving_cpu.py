@@ -65,7 +65,7 @@ CASES = (
     # the long prompt arrives halfway through the second wave of the 4 users' requests (WAVES_IN x the measured
     # latency of the case without it: measure() sets it), so it meets measured requests, not the warm-up
     Case("4 users + a long prompt", Load("closed", PROMPT, OUTPUT, users=4, requests=16, extra=((0.0, LONG, 8),))),
-    Case("open loop 0.5 req/s", Load("open", PROMPT, OUTPUT, rate=0.5, requests=30)),
+    Case("open loop 0.3 req/s", Load("open", PROMPT, OUTPUT, rate=0.3, requests=30)),
 )
 
 

@@ -7,7 +7,7 @@ measured one. A closed loop's users start together and llama-server keeps them i
 wave's prompts batched in one step) is held close. The TPOT band is wide: on this 2-core machine the client's
 threads share the cores with the server's, and 8 sequences decode for less per token than the matrix-vector
 model's linear cost says. The open loop replays the simulation's
-own Poisson arrivals (estimate/serving.open_arrivals): at this load one sample path of 30 requests queues
+own Poisson arrivals (estimate/serving.open_arrivals): near saturation one sample path of 30 requests queues
 several times longer than another, so a client drawing its own would measure a different load (it did: TTFT
 and TPOT 3-5x the prediction for the same rate).
 `python benchmarks/serving_cpu.py` prints the errors.
@@ -26,7 +26,9 @@ from tests.support import tools
 ROOT = Path(__file__).resolve().parents[1]
 # predicted / measured - 1, for the cases out of the fit
 WAVE_TTFT_BAND = (-0.3, 0.3)      # closed loops
-TTFT_BAND = (-0.6, 0.8)           # the open loop (one run: -36%)
+# the open loop, at 0.3 req/s (about half this machine's capacity for these requests; runs: -25%, -14%). At
+# 0.5 req/s (~85% busy) this VM's 20% speed drift moved the queueing several-fold: -27%, -36%, -70%
+TTFT_BAND = (-0.55, 0.6)
 TPOT_BAND = (-0.8, 1.0)
 # 8 sequences decode for less per token than the matrix-vector model's linear cost (docs/estimation.md): +60%
 # to +110% over this machine's runs, so a model that gets worse still fails, and one that learns it passes
@@ -72,7 +74,7 @@ def test_a_long_prompt_among_short_chats_slows_them_measured_and_predicted(rows)
     assert mixed[1].e2e_s.p99 > 1.5 * base[1].e2e_s.p99
 
 
-@pytest.mark.parametrize("name", ["2 users", "4 users", "8 users", "open loop 0.5 req/s"])
+@pytest.mark.parametrize("name", ["2 users", "4 users", "8 users", "open loop 0.3 req/s"])
 def test_each_prediction_is_within_its_band(rows, bench, name):
     """(Not the long-prompt case: which short requests meet the long prompt's prefill depends on the real
     run's timing to a fraction of a second, so its means are a coin toss; its tail is checked above.)"""
