@@ -477,8 +477,8 @@ def decode_steps(load: Load, budget: Budget, request_s: float) -> int:
 
 def open_arrivals(load: Load) -> list[float]:
     """An open loop's arrival times (s): Poisson at `load.rate`, seeded. A run that checks the simulation
-    replays these (benchmarks/serving_cpu.py): near saturation one sample path of 30 requests can load a
-    server twice as hard as another."""
+    replays these (benchmarks/serving_cpu.py): near saturation one sample path of 30 requests can queue
+    several times longer than another."""
     rng, when, times = random.Random(SEED), 0.0, []
     for _ in range(load.total):
         times.append(when)
