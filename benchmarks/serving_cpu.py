@@ -3,9 +3,11 @@
     python benchmarks/serving_cpu.py            # run the sweep; print measured, predicted and the error
 
 Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host is what `llmc detect` finds, corrected by
-the one-user run alone as llmc's calibration learns a device from a smoke record (estimate/calibration.py);
-every other row is a prediction of the load model out of that fit: more users on more slots, a long prompt
-among short chats, and an open-loop rate. Closed loop as `vllm bench serve --max-concurrency` and `llmc
+a one-user run as llmc's calibration learns a device from a smoke record (estimate/calibration.py); every
+other row is a prediction of the load model out of that fit: more users on more slots, a long prompt among
+short chats, and an open-loop rate. A one-user run is made before each case and the host is fitted to all
+of them together: this VM's speed drifts by 20% between runs minutes apart (and once by 3x for the seconds
+of a run), and a single run at the start taught its drift to every row. Closed loop as `vllm bench serve --max-concurrency` and `llmc
 smoke` run one: N users starting together, each sending its next request when the last one ends.
 """
 
@@ -88,6 +90,21 @@ class Measured:
     @property
     def throughput(self) -> float:
         return self.tokens / self.wall_s
+
+
+@dataclass(frozen=True)
+class Run:
+    case: Case
+    measured: Measured
+    reference: Measured          # the one-user case (CASES[0]) run just before it
+
+
+@dataclass(frozen=True)
+class Row:
+    case: Case
+    measured: Measured
+    predicted: LoadFigures
+    reference: Measured
 
 
 # ---------------------------------------------------------------- the real server
@@ -198,37 +215,43 @@ def predict(gguf: Path, correction: Correction, case: Case, slots: int = SLOTS) 
     return simulate(_step(gguf, correction), profile("llama.cpp").scheduler, Budget(2048, slots, None), case.load)
 
 
-def fit_host(gguf: Path, one: Measured, case: Case) -> Correction:
-    """This machine as llmc's calibration learns it (estimate/calibration.py) from the one-user run: the
-    record `llmc smoke` would write of it, fitted as a build fits it."""
+def fit_host(gguf: Path, ones: list[Measured], case: Case) -> Correction:
+    """This machine as llmc's calibration learns it (estimate/calibration.py) from one-user runs: the records
+    `llmc smoke` would write of them, fitted together as a build fits a store's records."""
     step = _step(gguf)
     load = case.load
     speed = simulate(step, profile("llama.cpp").scheduler, Budget(2048, SLOTS, None), load)
     parts = unloaded_speed(step, "llama.cpp", prompt_tokens=load.prompt, output_tokens=load.output,
                            concurrency=1).step_parts
-    record = Record(Key("llama.cpp", "", "this CPU", "cpu", "", bandwidth_basis="measured"), parts,
-                    ONE, predicted={"ttft_s": speed.ttft_s.mean, "tpot_s": speed.tpot_s.mean},
-                    measured={"ttft_s": one.mean("ttft"), "tpot_s": one.mean("tpot")}, output_tokens=load.output)
-    return fit([record], record.key.prior_sigmas)
+    key = Key("llama.cpp", "", "this CPU", "cpu", "", bandwidth_basis="measured")
+    records = [Record(key, parts, ONE, predicted={"ttft_s": speed.ttft_s.mean, "tpot_s": speed.tpot_s.mean},
+                      measured={"ttft_s": one.mean("ttft"), "tpot_s": one.mean("tpot")}, output_tokens=load.output)
+               for one in ones]
+    return fit(records, key.prior_sigmas)
 
 
-def measure(binary: Path, gguf: Path, port: int, cases=CASES) -> list[tuple[Case, Measured]]:
-    """Each case in turn; a long prompt's arrival is set from the measured latency of the same users without it."""
-    out: list[tuple[Case, Measured]] = []
+def measure(binary: Path, gguf: Path, port: int, cases=CASES) -> list[Run]:
+    """Each case in turn, after a one-user run of the first case (the first is its own); a long prompt's
+    arrival is set from the measured latency of the same users without it."""
+    out: list[Run] = []
     with llama_server(binary, gguf, port) as endpoint:
         for case in cases:
+            # its own name, so its prompts are new to the slots' caches
+            reference = drive(endpoint, replace(cases[0], name=f"{cases[0].name} before {case.name}"))
             if case.load.extra:
-                wave = next(m.mean("e2e") for c, m in out if not c.load.extra and c.load.users == case.load.users)
+                wave = next(r.measured.mean("e2e") for r in out
+                            if not r.case.load.extra and r.case.load.users == case.load.users)
                 extra = tuple((WAVES_IN * wave, prompt, output) for _, prompt, output in case.load.extra)
                 case = replace(case, load=replace(case.load, extra=extra))
-            out.append((case, drive(endpoint, case)))
+            measured = reference if case == cases[0] else drive(endpoint, case)
+            out.append(Run(case, measured, reference))
     return out
 
 
-def compare(gguf: Path, measured: list[tuple[Case, Measured]]) -> list[tuple[Case, Measured, LoadFigures]]:
-    """Fit the host to the first case, predict them all."""
-    correction = fit_host(gguf, measured[0][1], measured[0][0])
-    return [(case, m, predict(gguf, correction, case)) for case, m in measured]
+def compare(gguf: Path, runs: list[Run], reference: Case = CASES[0]) -> list[Row]:
+    """Fit the host to all the one-user runs, predict every case."""
+    correction = fit_host(gguf, [r.reference for r in runs], reference)
+    return [Row(r.case, r.measured, predict(gguf, correction, r.case), r.reference) for r in runs]
 
 
 def error(ours: float, theirs: float) -> float:
@@ -237,11 +260,13 @@ def error(ours: float, theirs: float) -> float:
 
 def table(rows) -> list[str]:
     lines = [f"{'case':<26} {'TTFT meas':>10} {'pred':>8} {'err':>6}  {'TPOT meas':>10} {'pred':>8} {'err':>6}  "
-             f"{'TTFT p99':>9} {'pred':>8}"]
-    for case, m, p in rows:
-        lines.append(f"{case.name:<26} {m.mean('ttft'):>10.3f} {p.ttft_s.mean:>8.3f} "
+             f"{'TTFT p99':>9} {'pred':>8}  {'1-user TPOT before':>18}"]
+    for r in rows:
+        m, p = r.measured, r.predicted
+        lines.append(f"{r.case.name:<26} {m.mean('ttft'):>10.3f} {p.ttft_s.mean:>8.3f} "
                      f"{error(p.ttft_s.mean, m.mean('ttft')):>+6.0%}  {m.mean('tpot'):>10.4f} {p.tpot_s.mean:>8.4f} "
-                     f"{error(p.tpot_s.mean, m.mean('tpot')):>+6.0%}  {m.p99('ttft'):>9.3f} {p.ttft_s.p99:>8.3f}")
+                     f"{error(p.tpot_s.mean, m.mean('tpot')):>+6.0%}  {m.p99('ttft'):>9.3f} {p.ttft_s.p99:>8.3f}  "
+                     f"{r.reference.mean('tpot'):>18.4f}")
     return lines
 
 
@@ -252,8 +277,8 @@ def main() -> int:
     gguf = tools.gemma_gguf()
     rows = compare(gguf, measure(tools.llama_server(), gguf, 18990))
     print("\n".join(table(rows)))
-    out = [abs(error(p.tpot_s.mean, m.mean("tpot"))) for _, m, p in rows[1:]] + \
-          [abs(error(p.ttft_s.mean, m.mean("ttft"))) for _, m, p in rows[1:]]
+    out = [abs(error(getattr(r.predicted, f"{name}_s").mean, r.measured.mean(name)))
+           for r in rows[1:] for name in ("ttft", "tpot")]
     print(f"\nout of the fit (rows 2-{len(rows)}): median |error| {statistics.median(out):.0%}, worst {max(out):.0%}")
     return 0
 

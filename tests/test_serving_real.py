@@ -1,6 +1,7 @@
 """The serving simulation against the real llama-server on this machine's CPU (benchmarks/serving_cpu.py).
 
-The host is what `llmc detect` finds, corrected by the one-user run; every other case is a prediction. What
+The host is what `llmc detect` finds, corrected by one-user runs, one made before each case (this VM's
+speed drifts between runs); every other case is a prediction. What
 must hold: the directions a user plans by (more users, slower tokens; a long prompt among short chats, a slow
 tail) in the measurement and in the prediction, and each predicted mean within the stated band of the
 measured one. A closed loop's users start together and llama-server keeps them in waves, so their TTFT (a
@@ -57,13 +58,12 @@ def rows(bench):
     from tests.test_llama_real import free_port
 
     gguf = tools.gemma_gguf()
-    return {case.name: (m, p) for case, m, p in bench.compare(gguf, bench.measure(tools.llama_server(), gguf,
-                                                                                   free_port()))}
+    return {r.case.name: r for r in bench.compare(gguf, bench.measure(tools.llama_server(), gguf, free_port()))}
 
 
 def test_more_users_slow_every_stream_measured_and_predicted(rows):
     """(Past 4 users the measured TPOT flattens or dips within noise: 4 and 8 users are not ordered.)"""
-    for source in (lambda r: r[0].mean("tpot"), lambda r: r[1].tpot_s.mean):
+    for source in (lambda r: r.measured.mean("tpot"), lambda r: r.predicted.tpot_s.mean):
         tpot = [source(rows[name]) for name in ("1 user", "2 users", "4 users", "8 users")]
         assert tpot[0] < tpot[1] < min(tpot[2], tpot[3]), tpot
 
@@ -71,17 +71,19 @@ def test_more_users_slow_every_stream_measured_and_predicted(rows):
 def test_a_long_prompt_among_short_chats_slows_them_measured_and_predicted(rows):
     """Measured: the slowest short request, warm-up included (the wave the long prompt's prefill meets waits
     for it, whichever wave that is in a given run; the run's wall time per request dilutes those seconds over
-    16 requests and sat at the threshold). Predicted: the short requests' tail."""
+    16 requests and sat at the threshold), each in units of the one-user latency measured just before it,
+    as this VM's speed drifts between runs. Predicted: the short requests' tail."""
     base, mixed = rows["4 users"], rows["4 users + a long prompt"]
-    assert mixed[0].slowest_s > 1.3 * base[0].slowest_s, (base[0].slowest_s, mixed[0].slowest_s)
-    assert mixed[1].e2e_s.p99 > 1.5 * base[1].e2e_s.p99
+    slowest = [r.measured.slowest_s / r.reference.mean("e2e") for r in (base, mixed)]
+    assert slowest[1] > 1.3 * slowest[0], slowest
+    assert mixed.predicted.e2e_s.p99 > 1.5 * base.predicted.e2e_s.p99
 
 
 @pytest.mark.parametrize("name", ["2 users", "4 users", "8 users", "open loop 0.3 req/s"])
 def test_each_prediction_is_within_its_band(rows, bench, name):
     """(Not the long-prompt case: which short requests meet the long prompt's prefill depends on the real
     run's timing to a fraction of a second, so its means are a coin toss; its tail is checked above.)"""
-    measured, predicted = rows[name]
+    measured, predicted = rows[name].measured, rows[name].predicted
     ttft = bench.error(predicted.ttft_s.mean, measured.mean("ttft"))
     tpot = bench.error(predicted.tpot_s.mean, measured.mean("tpot"))
     low, high = TTFT_BANDS.get(name, WAVE_TTFT_BAND)
@@ -90,7 +92,9 @@ def test_each_prediction_is_within_its_band(rows, bench, name):
     assert low < tpot < high, (name, tpot)
 
 
-def test_the_fit_reproduces_the_one_user_run(rows, bench):
-    measured, predicted = rows["1 user"]
-    assert abs(bench.error(predicted.tpot_s.mean, measured.mean("tpot"))) < 0.05
-    assert abs(bench.error(predicted.ttft_s.mean, measured.mean("ttft"))) < 0.05
+def test_the_fit_reproduces_the_one_user_runs(rows, bench):
+    """Within their spread: the fit is one host for all of them."""
+    predicted = rows["1 user"].predicted
+    for name in ("ttft", "tpot"):
+        measured = [r.reference.mean(name) for r in rows.values()]
+        assert min(measured) * 0.95 < getattr(predicted, f"{name}_s").mean < max(measured) * 1.05, (name, measured)
