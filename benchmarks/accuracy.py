@@ -85,6 +85,7 @@ def _gpu(name, gib, gbps, tflops, src, kind="gpu", nvlink=False, fp8=None, cc=No
 
 
 # llama.cpp discussion #4167's summary table: LLaMA 7B Q4_0 tg128 and pp512 tok/s per chip
+CATALOG = load_catalog()[0]
 APPLE_ROWS = {"Apple M4": (24.11, 221.29), "Apple M4 Pro": (50.74, 439.78), "Apple M4 Max": (83.06, 885.68),
               "Apple M3 Max": (66.31, 759.70), "Apple M3 Ultra": (92.14, 1471.24)}
 APPLE_SOURCE = ("github.com/ggml-org/llama.cpp/discussions/4167 (summary table, LLaMA 7B; build 8e672ef for the "
@@ -101,7 +102,7 @@ GPUS = {
     "H100 80GB": _gpu("H100 80GB", 79.65, 3350, 989, "NVIDIA H100 datasheet (SXM5: 3.35 TB/s, 989 TFLOPS BF16, "
                       "1979 TFLOPS FP8)", nvlink=True, fp8=1979, cc=9.0),
     # Apple: the catalog's own records, so the rows check its bandwidth and FP16 figures
-    **{name: load_catalog()[0].gpus[name] for name in APPLE_ROWS},
+    **{name: CATALOG.gpus[name] for name in APPLE_ROWS},
 }
 
 
@@ -127,6 +128,7 @@ FORMATS = {
 }
 LLMD = "github.com/llm-d/llm-d-benchmark config_explorer/empirical-vllm-memory-results.md"
 F16 = KvType(source=("-",), id="f16", bits=16, runtimes={"llama.cpp": "f16", "vllm": "auto", "sglang": "auto"})
+KV_TYPES = {"F16": F16, "FP8": CATALOG.kv_types["fp8"]}
 
 
 @dataclass
@@ -394,6 +396,7 @@ class LoadRow:
     fit: bool = False      # used to set a factor (none is: every row here is out of sample)
     predicted: float | None = None
     eager: bool = False    # run with --enforce-eager (no CUDA graphs)
+    kv: str = "F16"        # the KV cache type it ran with (KV_TYPES)
 
     @property
     def unit(self) -> str:
@@ -419,6 +422,10 @@ LAMBDA = "github.com/LambdaLabsML/vllm-benchmark results/prompt_1280/1xH100-80GB
 KVCACHED = "github.com/ovg-project/kvcached benchmarks/bench_kvcached_overhead/README.md (SGLang baseline)"
 MUSHFIQ = "mushfiqrahman.dev/?p=1668 (vLLM on one RTX 4090, random 256/128)"
 NIM = "docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance.md (Llama-3.3-70B FP8, 2x H100, 5000/500)"
+# NIM's FP8 profile keeps its KV cache in FP8 as well: past 100 users its throughput stays at 920 tok/s with an
+# ITL of 93 ms (the same page, 150-250 users), so about 85 sequences of 5,500 tokens run at once, 470k tokens:
+# in BF16 (320 KiB a token) that is 154 GB, more than two 80 GB cards hold beside 70 GB of weights; in FP8, 77 GB
+NIM_KV = "FP8"
 TT = "github.com/tenstorrent/tt-inference-server/issues/{} (vLLM GPU reference run)"
 LOAD_ROWS = [
     LoadRow("l1", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200), 100.48,
@@ -464,15 +471,15 @@ LOAD_ROWS = [
     LoadRow("l20", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, 256, 128, 300), 667,
             MUSHFIQ),
     LoadRow("l21", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8), 406.77, NIM,
-            tp=2, context=8192, note="NIM 1.8 (TensorRT-LLM engine, not vLLM): a different runtime"),
+            tp=2, context=8192, kv=NIM_KV, note="NIM 1.8 (TensorRT-LLM engine, not vLLM): a different runtime; FP8 KV"),
     LoadRow("l22", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8), 18.58, NIM,
-            tp=2, context=8192, note="as l21"),
+            tp=2, context=8192, kv=NIM_KV, note="as l21"),
     LoadRow("l23", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(25, 5000, 500, 100), 38.75,
-            NIM, tp=2, context=8192, note="as l21"),
+            NIM, tp=2, context=8192, kv=NIM_KV, note="as l21"),
     LoadRow("l24", "out_tok_s", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300), 917.26,
-            NIM, tp=2, context=8192, note="as l21; concurrency 100"),
+            NIM, tp=2, context=8192, kv=NIM_KV, note="as l21; concurrency 100"),
     LoadRow("l25", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300), 7996.25,
-            NIM, tp=2, context=8192, note="as l24"),
+            NIM, tp=2, context=8192, kv=NIM_KV, note="as l24"),
     LoadRow("l26", "tpot_mean", "Qwen3-30B-A3B", "BF16", "A100 80GB", "vllm", _closed(1, 128, 128, 8), 9.6,
             TT.format(340), note="GPU count not given: one A100 80GB assumed"),
     LoadRow("l27", "tpot_mean", "Qwen2.5-72B", "BF16", "H100 80GB", "vllm", _closed(1, 1024, 128, 8), 31.0,
@@ -486,10 +493,11 @@ def predict_load(row: LoadRow) -> float:
     gpu = GPUS[row.gpu]
     hw = HardwareView(gpus=(gpu,) * row.tp, host_ram_bytes=512 * GIB, link="nvlink" if gpu.nvlink else "pcie")
     par = ParallelView(tp=row.tp)
-    mem = plan_memory(m, w, fmt, F16, row.runtime, hw, par, row.context, 1, MemorySettings(enforce_eager=row.eager))
+    kv = KV_TYPES[row.kv]
+    mem = plan_memory(m, w, fmt, kv, row.runtime, hw, par, row.context, 1, MemorySettings(enforce_eager=row.eager))
     runtime = profile(row.runtime)
     tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / GIB, gpu.name)
-    figures = simulate(step_model(m, w, F16, row.runtime, hw, par, mem, eager=row.eager), runtime.scheduler,
+    figures = simulate(step_model(m, w, kv, row.runtime, hw, par, mem, eager=row.eager), runtime.scheduler,
                        Budget(tokens, seqs, mem.kv_tokens_capacity), row.load)
     if row.metric == "out_tok_s":
         return figures.throughput_tok_s
