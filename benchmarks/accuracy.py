@@ -24,7 +24,7 @@ from llmc.catalog.schema import Attention, Format, Gpu, KvType, License, Model, 
 from llmc.estimate.kv import kv_bytes
 from llmc.estimate.memory import HardwareView, MemorySettings, ParallelView, grouped_pool, plan_memory, vllm_reserve
 from llmc.estimate.serving import Budget, Load, simulate
-from llmc.estimate.speed import estimate_speed, step_model
+from llmc.estimate.speed import step_model, unloaded_speed
 from llmc.estimate.weights import weight_bytes
 from llmc.runtimes import profile
 
@@ -318,6 +318,11 @@ def _hardware(row: Row) -> HardwareView:
     return HardwareView(gpus=(gpu,) * row.tp, host_ram_bytes=512 * GIB, link="nvlink" if gpu.nvlink else "pcie")
 
 
+# llama-bench's test names: its rows time the model alone (b11312 tools/llama-bench/llama-bench.cpp test_gen:
+# the next token is std::rand() % n_vocab, nothing is sampled)
+LLAMA_BENCH_TESTS = ("tg128", "pp512")
+
+
 def predict(row: Row) -> float:
     m, fmt = MODELS[row.model], FORMATS[row.fmt]
     w = weight_bytes(m, fmt)
@@ -343,8 +348,10 @@ def predict(row: Row) -> float:
                           MemorySettings(gpu_memory_utilization=row.util, max_num_batched_tokens=row.batched or None,
                                          max_num_seqs=row.seqs or None))
         return est.kv_tokens_capacity
-    s = estimate_speed(m, w, F16, row.runtime, hw, ParallelView(tp=row.tp), prompt_tokens=row.prompt,
-                       output_tokens=row.output, concurrency=1)
+    step = step_model(m, w, F16, row.runtime, hw, ParallelView(tp=row.tp))
+    if any(test in row.what for test in LLAMA_BENCH_TESTS):
+        step = replace(step, sample_s=0.0)   # llama-bench decodes without sampling (a random next token)
+    s = unloaded_speed(step, row.runtime, prompt_tokens=row.prompt, output_tokens=row.output, concurrency=1)
     if row.mode == "decode":
         return s.decode_tok_s
     if row.mode == "prefill":

@@ -9,8 +9,9 @@ runs' logs showed, the compute buffers of the same setup (compute_memory). FLOPs
 factors where the device runs two kinds of kernel: GEMMs (prefill, large batches) and matrix-vector products
 (a CPU's decode of a few sequences: ggml's vec_dot, estimate/speed.py), whose efficiencies differ and are
 learnt apart, so a run's prompt does not move the prediction of its decode. Under a correction k a step's
-parts become max(memory / k_bw + host / k_host, compute / k_fl + vector / k_vec) + fixed x k_ov, so each
-record says what every k would have predicted for it. The fit is the maximum a posteriori k: squared log
+parts become max(memory / k_bw + host / k_host, compute / k_fl) + vector / k_vec + fixed x k_ov (matrix-vector
+kernels do not overlap the reads they follow: StepModel.time), so each record says what every k would have
+predicted for it. The fit is the maximum a posteriori k: squared log
 errors of TTFT and TPOT over the matching records, plus a log-normal prior centred on the published fit
 (k = 1, PRIOR_SIGMA wide), so a factor the records cannot see (the fixed costs of a run whose steps are all
 memory; the host bandwidth of a run with every layer on the GPU) stays where the published rows put it. The
@@ -107,8 +108,8 @@ class Parts:
 
     def time(self, k: tuple[float, ...]) -> float:
         bandwidth, compute, vector, overhead, host = k
-        return (max(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute + self.vector_s / vector)
-                + self.comm_s + self.fixed_s * overhead)
+        return (max(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute)
+                + self.vector_s / vector + self.comm_s + self.fixed_s * overhead)
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,7 @@ class StepModel:
     attn_width: float         # attention layers x heads x head_dim / tp: the FLOPs weight of one token pair
     fixed_s: float            # per step: scheduling, sampling, and per-layer launch costs
     request_s: float          # per request, outside the steps (the scheduler's request overhead)
+    sample_s: float           # per token sampled on the host (Scheduler.sampling_s_per_entry x the vocabulary)
     sources: tuple[str, ...]
     correction: Correction = PRIOR   # measured runs' scales of `eff` (estimate/calibration.py), applied
 
@@ -307,6 +308,12 @@ class StepModel:
         (`kv_window_tokens` as the sliding layers see them), plus `prefill` prompt tokens whose attention
         covers `prefill_pairs` (token, earlier token) pairs."""
         mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
+        if self.vector_kernels(max(1, decode + prefill)):
+            # Matrix-vector kernels (a CPU's decode) do not hide their dot products behind the weight reads:
+            # a core streams a row, then dots it. llama-server's decode on this project's 2-core VM follows the
+            # sum (a Q8_0 640 x 262,144 head: 11.5 / 14.7 / 18.7 / 32.8 ms at 1 / 2 / 4 / 8 slots; the sum
+            # predicts 10.4 / 14.2 / 21.9 / 37.3, the larger of the two 7.8 / 9.0 / 15.4 / 30.8)
+            return mem + host + compute + comm + fixed
         return max(mem + host, compute) + comm + fixed
 
     def _split(self, decode: int, kv_tokens: float, kv_window_tokens: float, prefill: int,
@@ -318,7 +325,7 @@ class StepModel:
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
                             4 * self.attn_width * (kv_tokens + prefill_pairs)) / rate
-        return mem, host, compute, comm, fixed
+        return mem, host, compute, comm, fixed + outputs * self.sample_s
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
         """A decode step's terms, for the plan's explanation."""
@@ -387,7 +394,8 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
         kv_window=per_kind.get("sliding", 0) if sliding else 0, window=window if sliding else None,
         attn_width=heads * sum(model.kv_shape(k)[1] if k != "mla" else model.head_dim for k in attn_layers),
         fixed_s=eff.step_overhead_s + (eff.layer_overhead_s + eager_s) * model.n_layers,
-        request_s=sched.request_overhead_s * correction.overhead, correction=correction,
+        request_s=sched.request_overhead_s * correction.overhead,
+        sample_s=sched.sampling_s_per_entry * model.vocab_size * correction.overhead, correction=correction,
         sources=(dev_source, eff.source) + ((LINK_SOURCE,) if tp > 1 else ())
         + ((runtime_profile.eager_source,) if eager_s else ()))
 

@@ -52,6 +52,9 @@ class Scheduler:
     # admission keeps pool room for the whole answer of the request admitted and of every running one (False:
     # for the prompt only, the answers' growth left to preemption)
     reserves_answers: bool = False
+    # seconds per sampled token per vocabulary entry, where the runtime samples on the host over every logit
+    # (0: sampling is inside the step, on the device, and in the step's fitted overhead)
+    sampling_s_per_entry: float = 0.0
 
 
 # The two KV sizing rules (estimate/kv.py): llama.cpp's cells per device, or vLLM's paged blocks.

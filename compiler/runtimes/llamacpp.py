@@ -6,14 +6,19 @@ from .knobs import Tunable, backend_knob, knob
 # ggml-cpu/llamafile/sgemm.cpp:3829-4131 (b11312): tinyBLAS GEMMs for F32, BF16, F16, Q8_0, Q4_0, Q5_0 and
 # IQ4_NL; every other type (the k-quants) multiplies row by row through its vec_dot
 CPU_GEMM_FORMATS = ("f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "iq4_nl")
-# Decode's matrix-vector products: test-backend-ops perf (b11312, one thread of a 2-vCPU AVX-512 EPYC VM),
-# MUL_MAT m=4096 k=14336 n=1: Q8_0 15.1, Q5_0 15.2, Q4_0 19.4, Q4_K 21.9, Q6_K 22.8 GFLOPS against the core's
-# 192 GFLOPS FP32 FMA peak (CPU_FLOPS_PER_CYCLE x 3 GHz): ~10%, the median. F16 ran at its thread's bandwidth.
-CPU_VECTOR_COMPUTE = 0.10
+# Decode's matrix-vector products as compute: test-backend-ops perf (b11312, one thread of this project's
+# 2-core AVX-512 Xeon VM), MUL_MAT m=4096 k=14336 at n=4, where the weight row is read once for four vectors
+# and the dot products bind: Q8_0 79.8, Q4_K 75.1, Q6_K 63.0, F16 57.8, Q5_0 57.4 GFLOPS against the core's
+# 192 GFLOPS FP32 FMA peak (CPU_FLOPS_PER_CYCLE x 3 GHz): ~33%, the median. At n=1 every type ran at the
+# memory's pace (Q8_0 45 GFLOPS = 24 GB/s of a matrix that stays in L3; an earlier 10% was such a bandwidth
+# figure). llama-server agrees: a Q8_0 640 x 262,144 head decoded 8 sequences in 32.8 ms, 4 in 18.7 ms, ~147
+# GFLOPS on two threads beyond the sampling. x86's quantized dot products are AVX2 code (ggml-cpu/arch/x86/
+# quants.c), so on a core without AVX-512 (half the peak) this share understates them up to 2x.
+CPU_VECTOR_COMPUTE = 0.33
 CPU_SOURCE = ("llama.cpp CPU backend (assumptions, checked by benchmarks/calibration_cpu.py): ~60% of the DDR "
               "bandwidth in decode (all of a measured one); prefill GEMMs at half the FP32 FMA peak, half that "
               "again for types without a tinyBLAS kernel (ggml-cpu/llamafile/sgemm.cpp); decode's matrix-vector "
-              "dot products at ~10% of it (test-backend-ops perf MUL_MAT n=1, b11312); ~0.2 ms a layer of thread "
+              "dot products at ~33% of it (test-backend-ops perf MUL_MAT n=4, b11312); ~0.2 ms a layer of thread "
               "barriers (ggml-cpu.c ggml_graph_compute_thread syncs the threads after every graph node)")
 
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
@@ -36,9 +41,18 @@ BUILD = "b11312"
 # tools/server/server-context.cpp update_slots(): the sampled tokens of every generating slot go into the
 # batch first, then prompt tokens of the slots still reading their prompt, up to n_batch (-b 2048); llama_decode
 # runs the batch in micro-batches of n_ubatch (-ub 512), each a full pass over the weights.
-SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, source=(
-    f"llama.cpp {BUILD} tools/server/server-context.cpp update_slots, src/llama-context.cpp decode (ubatch "
-    "split); per-request cost (HTTP, template, tokenizing) ~2 ms assumed"))
+# Sampling runs on the host over the whole vocabulary for every sampled token (common/sampling.cpp set_logits
+# fills one candidate per vocabulary entry; --backend-sampling, which moves it to the device, is off by
+# default in b11312): a model with a 262,144-entry vocabulary and a 33 MB head decoded at 1.61 / 3.24 / 5.08 /
+# 10.26 ms per token with 1 / 2 / 4 / 8 slots busy on this project's 2-core Xeon VM (against 0.15 ms with a
+# 262-entry vocabulary): ~1.25 ms per sequence, 4.8 ns an entry. Published desktops agree: moving gpt-oss-20b's
+# sampling (201,088 entries) to the GPU cut 12.34 -> 11.47 ms per token on an RTX 4000 SFF and 3.27 -> 2.74 ms
+# on an RTX 6000 Pro (ggml-org/llama.cpp#25262): 2.6-4.3 ns an entry, less the device's own sampling.
+SAMPLING_S_PER_ENTRY = 4.8e-9
+SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, sampling_s_per_entry=SAMPLING_S_PER_ENTRY,
+                      source=(f"llama.cpp {BUILD} tools/server/server-context.cpp update_slots, src/llama-context.cpp "
+                              "decode (ubatch split); per-request cost (HTTP, template, tokenizing) ~2 ms assumed; "
+                              "host-side sampling ~4.8 ns per vocabulary entry per sampled token (measured)"))
 
 # llama.cpp b11312 common/arg.cpp: the long flags and their LLAMA_ARG_* variables (aliases such as -c, -np,
 # -ngl come from targets/llamacpp/flags_b11312.json)

@@ -2,16 +2,17 @@
 
 from .base import Pin, RuntimeProfile, Scheduler
 from .knobs import Tunable, backend_knob, knob
-from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE
+from .llamacpp import EFFICIENCY, LLAMA_MEMORY_SOURCE, SAMPLING_S_PER_ENTRY
 
 VERSION = "0.33.0"
 
 # Ollama 0.33 serves GGUF models with upstream llama-server (llm/server.go NewLlamaServer), so it schedules as
 # llama-server does; requests beyond OLLAMA_NUM_PARALLEL wait in its queue. It passes the Modelfile's num_batch
 # as both -b and -ub (llm/llama_server.go appendBatchArgs): the plans' num_batch 2048 is one micro-batch.
-SCHEDULER = Scheduler("slots", 0.005, step_tokens=2048, ubatch=2048, source=(
-    f"Ollama {VERSION} llm/server.go (llama-server underneath), llm/llama_server.go appendBatchArgs (-b = -ub = "
-    "num_batch); per-request cost (HTTP, template, the Go server's hop to llama-server) ~5 ms assumed"))
+SCHEDULER = Scheduler("slots", 0.005, step_tokens=2048, ubatch=2048, sampling_s_per_entry=SAMPLING_S_PER_ENTRY,
+                      source=(f"Ollama {VERSION} llm/server.go (llama-server underneath, its host-side sampling "
+                              "too), llm/llama_server.go appendBatchArgs (-b = -ub = num_batch); per-request cost "
+                              "(HTTP, template, the Go server's hop to llama-server) ~5 ms assumed"))
 
 # Ollama 0.33 envconfig/config.go (OLLAMA_* variables) and api/types.go Options (Modelfile PARAMETERs)
 KNOBS = (
