@@ -35,8 +35,10 @@ TTFT_BANDS = {
     # 8 users' waves do not always stay whole: requests that reach the server a few milliseconds after a step
     # began wait for the next one (llama-server starts a batch with what has arrived), and in some runs 2 of
     # the 8 decode in steps of their own, so the users come in waves of 6 and 2. Measured TTFT over this
-    # machine's runs on one day: 3.9, 4.2, 5.4, 6.8 and 10.9 s, against 6.1 to 6.5 s predicted for one wave.
-    "8 users": (-0.5, 0.8),
+    # machine's runs on one day: 3.9, 4.2, 5.4, 6.8 and 10.9 s, against 6.1 to 6.5 s predicted for one wave;
+    # on 2026-12-03 (prompts of 128 tokens) 1.2 and 2.0 s against 2.3 s. Split in two, a wave's prompts take
+    # about half the time together: up to +100%.
+    "8 users": (-0.5, 1.0),
 }
 TPOT_BANDS = {
     # +60% to +110% over earlier runs, -18% to +42% over one day's (as the waves split or not)
