@@ -249,7 +249,7 @@ class StepModel:
     kv_window: float          # ... over the sliding-window layers (they read at most `window` tokens)
     window: int | None
     attn_width: float         # attention layers x heads x head_dim / tp: the FLOPs weight of one token pair
-    fixed_s: float            # per step: scheduling, sampling, and per-layer launch costs
+    fixed_s: float            # per step: scheduling and per-layer launch costs
     request_s: float          # per request, outside the steps (the scheduler's request overhead)
     sample_s: float           # per token sampled on the host (Scheduler.sampling_s_per_entry x the vocabulary)
     sources: tuple[str, ...]
