@@ -271,10 +271,6 @@ class StepModel:
     def _matrix_vector(self, per_pass: int) -> bool:
         return per_pass <= MMVQ_MAX_BATCH and self.eff.vector_compute is not None
 
-    def vector_kernels(self, tokens: int) -> bool:
-        """Whether a step of this many tokens multiplies in matrix-vector kernels (compute_rate)."""
-        return self._matrix_vector(self.per_pass(tokens))
-
     def passes(self, tokens: int) -> int:
         return max(1, -(-tokens // self.ubatch)) if self.ubatch else 1
 
@@ -284,7 +280,8 @@ class StepModel:
 
     def _terms(self, tokens: int) -> tuple[float, ...]:
         """What depends only on the step's token count, computed once per count: seconds of weight reads on
-        the GPU and from host RAM, of matmul FLOPs, of communication, of fixed costs; and the pass's FLOPs rate."""
+        the GPU and from host RAM, of matmul FLOPs, of communication, of fixed costs; the pass's FLOPs rate, and
+        whether it multiplies in matrix-vector kernels (compute_rate)."""
         found = self.terms.get(tokens)
         if found is None:
             passes, per_pass = self.passes(tokens), self.per_pass(tokens)
@@ -299,7 +296,7 @@ class StepModel:
             comm = passes * (_allreduce_s(self.model, self.hardware, tp, per_pass)
                              + _alltoall_s(self.model, self.hardware, self.parallel, per_pass))
             fixed = self.fixed_s + self.eff.layer_overhead_s * self.model.n_layers * (passes - 1)
-            found = self.terms[tokens] = (gpu, host, matmul, comm, fixed, rate)
+            found = self.terms[tokens] = (gpu, host, matmul, comm, fixed, rate, self._matrix_vector(per_pass))
         return found
 
     def time(self, decode: int = 0, kv_tokens: float = 0.0, kv_window_tokens: float = 0.0, prefill: int = 0,
@@ -307,8 +304,9 @@ class StepModel:
         """One step: `decode` sequences emitting a token after reading `kv_tokens` cached tokens in all
         (`kv_window_tokens` as the sliding layers see them), plus `prefill` prompt tokens whose attention
         covers `prefill_pairs` (token, earlier token) pairs."""
-        mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
-        if self.vector_kernels(max(1, decode + prefill)):
+        mem, host, compute, comm, fixed, vector = self._split(decode, kv_tokens, kv_window_tokens, prefill,
+                                                              prefill_pairs)
+        if vector:
             # Matrix-vector kernels (a CPU's decode) do not hide their dot products behind the weight reads:
             # a core streams a row, then dots it. llama-server's decode on this project's 2-core VM follows the
             # sum (a Q8_0 640 x 262,144 head: 11.5 / 14.7 / 18.7 / 32.8 ms at 1 / 2 / 4 / 8 slots; the sum
@@ -317,19 +315,20 @@ class StepModel:
         return max(mem + host, compute) + comm + fixed
 
     def _split(self, decode: int, kv_tokens: float, kv_window_tokens: float, prefill: int,
-               prefill_pairs: float) -> tuple[float, float, float, float, float]:
-        """(GPU memory, host memory, compute, communication, fixed) seconds of one step."""
+               prefill_pairs: float) -> tuple[float, float, float, float, float, bool]:
+        """(GPU memory, host memory, compute, communication, fixed) seconds of one step, and whether its
+        compute is in matrix-vector kernels."""
         tokens = max(1, decode + prefill)
-        gpu, host, matmul, comm, fixed, rate = self._terms(tokens)
+        gpu, host, matmul, comm, fixed, rate, vector = self._terms(tokens)
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
         outputs = decode + (1 if prefill else 0)
         compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
                             4 * self.attn_width * (kv_tokens + prefill_pairs)) / rate
-        return mem, host, compute, comm, fixed + outputs * self.sample_s
+        return mem, host, compute, comm, fixed + outputs * self.sample_s, vector
 
     def parts(self, decode: int, kv_tokens: float, kv_window_tokens: float) -> dict[str, float]:
         """A decode step's terms, for the plan's explanation."""
-        mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, 0, 0.0)
+        mem, host, compute, comm, fixed, _ = self._split(decode, kv_tokens, kv_window_tokens, 0, 0.0)
         tokens = max(1, decode)
         w = rank_weight_bytes(self.model, self.weights, self.per_pass(tokens), self.parallel)
         return {"weights_bytes_per_step": w * self.passes(tokens),
@@ -340,9 +339,9 @@ class StepModel:
                     prefill_pairs: float = 0.0, request: bool = False) -> Parts:
         """A step's parts as the uncalibrated model prices them (what a calibration record keeps): this
         model's, with its correction taken back out. `request`: the per-request cost is counted (a TTFT)."""
-        mem, host, compute, comm, fixed = self._split(decode, kv_tokens, kv_window_tokens, prefill, prefill_pairs)
+        mem, host, compute, comm, fixed, in_vector = self._split(decode, kv_tokens, kv_window_tokens, prefill,
+                                                                 prefill_pairs)
         bandwidth, flops, vector, overhead, host_rate = self.correction.factors
-        in_vector = self.vector_kernels(max(1, decode + prefill))
         return Parts(memory_s=mem * bandwidth, host_s=host * host_rate,
                      compute_s=0.0 if in_vector else compute * flops, vector_s=compute * vector if in_vector else 0.0,
                      fixed_s=(fixed + (self.request_s if request else 0.0)) / overhead, comm_s=comm)

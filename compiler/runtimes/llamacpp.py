@@ -52,7 +52,8 @@ SAMPLING_S_PER_ENTRY = 4.8e-9
 SCHEDULER = Scheduler("slots", 0.002, step_tokens=2048, ubatch=512, sampling_s_per_entry=SAMPLING_S_PER_ENTRY,
                       source=(f"llama.cpp {BUILD} tools/server/server-context.cpp update_slots, src/llama-context.cpp "
                               "decode (ubatch split); per-request cost (HTTP, template, tokenizing) ~2 ms assumed; "
-                              "host-side sampling ~4.8 ns per vocabulary entry per sampled token (measured)"))
+                              f"host-side sampling ~{SAMPLING_S_PER_ENTRY * 1e9:g} ns per vocabulary entry per "
+                              "sampled token (measured)"))
 
 # llama.cpp b11312 common/arg.cpp: the long flags and their LLAMA_ARG_* variables (aliases such as -c, -np,
 # -ngl come from targets/llamacpp/flags_b11312.json)
