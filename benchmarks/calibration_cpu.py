@@ -2,8 +2,8 @@
 
     python benchmarks/calibration_cpu.py        # build, smoke and rebuild every case; print the errors
 
-The host is what `llmc detect` finds here (cores, ISA, measured bandwidth), written into every spec as a
-user would paste it. Each case is built with `llmc build --no-calibration` ("before"), then run with
+The host is what `llmc detect` finds here (cores, measured bandwidth), written into every spec as a user
+would paste it, with the instructions of the llama-server under test (an AVX2 build: tools.LLAMA_SERVER_ISA). Each case is built with `llmc build --no-calibration` ("before"), then run with
 `llmc smoke` (the real llama-server, the plan's workload). The fit uses one case only: gemma-3-270m Q4_K_M
 at one user, run first and again after the others (two records in a scratch store: this VM's speed drifts
 by 20% between runs minutes apart, and one run's drift would be learnt as the machine's); every other case,
@@ -78,11 +78,14 @@ def llmc(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           env=ENV)
 
 
-def detected_host(work: Path) -> str:
+def detected_host(work: Path, isa: tuple[str, ...]) -> str:
+    """`llmc detect`'s block, its instructions those of the llama-server under test (tools.LLAMA_SERVER_ISA)."""
     proc = llmc("detect", cwd=work)
     if proc.returncode != 0:
         raise SystemExit(f"llmc detect failed:\n{proc.stderr}")
-    return "\n".join("  " + line.split("#")[0].rstrip() for line in proc.stdout.splitlines()) + "\n"
+    lines = [line.split("#")[0].rstrip() for line in proc.stdout.splitlines()]
+    lines = [f"    isa = [{', '.join(isa)}]" if line.split("=")[0].strip() == "isa" else line for line in lines]
+    return "\n".join("  " + line for line in lines) + "\n"
 
 
 def build(work: Path, case: Case, index: int, model: Path, hardware: str, calibration: list[str]) -> dict:
@@ -119,8 +122,8 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="llmc-calibration-"))
     ENV["LLAMA_SERVER"] = str(tools.llama_server())   # what the launch scripts run; built once into the cache
     models = {"gemma": tools.gemma_gguf(), **{n: write_tiny_gguf(work / f"{n}.gguf", **s) for n, s in SHAPES.items()}}
-    hardware = detected_host(work)
-    print("host, as `llmc detect` found it:\n" + hardware)
+    hardware = detected_host(work, tools.LLAMA_SERVER_ISA)
+    print("host, as `llmc detect` found it (isa: the test build's):\n" + hardware)
     store = work / "runs.jsonl"
     rows = []
     for i, case in enumerate(CASES):

@@ -2,7 +2,8 @@
 
     python benchmarks/serving_cpu.py            # run the sweep; print measured, predicted and the error
 
-Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host is what `llmc detect` finds, corrected by
+Model: gemma-3-270m Q4_K_M (the test suite's file). The CPU host is what `llmc detect` finds (its ISA the
+test build's, tests/support/tools.py LLAMA_SERVER_ISA), corrected by
 a one-user run as llmc's calibration learns a device from a smoke record (estimate/calibration.py); every
 other row is a prediction of the load model out of that fit: more users on more slots, a long prompt among
 short chats, and an open-loop rate. A one-user run is made before each case and the host is fitted to all
@@ -197,11 +198,13 @@ def _figures(out, load: Load, wall: float) -> Measured:
 
 @cache
 def host() -> Gpu:
-    """This CPU as `llmc detect` finds it (cores, vector instructions, measured bandwidth), planned as a spec
-    that states it is."""
+    """This CPU as `llmc detect` finds it (cores, measured bandwidth), planned as a spec that states it is, with
+    the vector instructions the llama-server under test uses."""
+    from tests.support.tools import LLAMA_SERVER_ISA
+
     found = probe_cpu()
     return stated_host(open_catalog()[0].cpu_host, "llmc detect on this machine", found.cores,
-                       found.bandwidth_bytes_per_s, found.isa)
+                       found.bandwidth_bytes_per_s, LLAMA_SERVER_ISA)
 
 
 def _step(gguf: Path, correction: Correction = PRIOR):

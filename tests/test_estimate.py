@@ -243,6 +243,62 @@ def test_cpu_host_speed_uses_its_memory_bandwidth():
     assert EPYC.source[0] in s.sources
 
 
+F16_GGUF = Format(source=("ggml",), id="f16_gguf", family="gguf", bits_per_weight=16, runtimes=("llama.cpp",))
+CPU_HOST = HardwareView(host_ram_bytes=384 * GIB, cpu=EPYC)
+
+
+def cpu_prefill_tok_s(weights, model=None, runtime: str = "llama.cpp") -> float:
+    model = model or llama_8b()
+    return estimate_speed(model, weights, F16, runtime, CPU_HOST, ParallelView(), prompt_tokens=512,
+                          output_tokens=16, concurrency=1).prefill_tok_s
+
+
+def test_a_cpu_prompt_runs_at_its_weight_types_measured_gemm_rate():
+    """llama.cpp's CPU GEMMs differ by weight type (llama-bench pp512 here: k-quants ~1.5x F16 per FLOP),
+    and a Q4_K_M file, mostly Q4_K with Q6_K parts, runs between the two."""
+    from llmc.runtimes.llamacpp import CPU_GEMM_BY_TYPE
+    rate = dict(CPU_GEMM_BY_TYPE)
+    m = llama_8b()
+    f16, q4km = cpu_prefill_tok_s(weight_bytes(m, F16_GGUF)), cpu_prefill_tok_s(weight_bytes(m, Q4_K_M))
+    assert q4km / f16 == pytest.approx(rate["q4_k"] / rate["f16"], rel=0.1)
+    assert rate["q4_k"] / rate["f16"] * 0.95 < q4km / f16 < rate["q6_k"] / rate["f16"]
+
+
+def test_a_gguf_is_priced_by_its_tensors_types_not_its_label():
+    """gemma-3-270m's "Q4_K_M" file holds mostly Q5_0 (rows of 640 do not divide into k-quant blocks): read
+    from the file, its prompt is priced at Q5_0's slower GEMMs, not at the label's."""
+    from dataclasses import replace
+
+    from llmc.catalog.local import TensorInfo
+    from llmc.estimate.from_file import weights_from_tensors
+    m = gemma3_270m()
+    def tensors(kind: str) -> list[TensorInfo]:
+        return [TensorInfo(f"blk.{i}.{name}.weight", kind, (640, 2048), 640 * 2048) for i in range(m.n_layers)
+                for name in ("ffn_up", "ffn_gate", "ffn_down", "attn_q")]
+    labelled = weights_from_tensors(m, tensors("q4_k"), "q4_k_m")
+    q5_0 = weights_from_tensors(m, tensors("q5_0"), "q4_k_m")
+    assert dict(next(g for g in q5_0.groups if g.kind == "ffn").types) == {"q5_0": 1.0}
+    assert cpu_prefill_tok_s(q5_0, m) < 0.7 * cpu_prefill_tok_s(labelled, m)
+    # the speed model reads the types, not the file's format id
+    relabelled = replace(q5_0, format="q8_0")
+    assert cpu_prefill_tok_s(relabelled, m) == cpu_prefill_tok_s(q5_0, m)
+
+
+def test_llama_cpp_runs_the_last_layers_ffn_for_the_sampled_row_only():
+    """A prompt skips the last layer's FFN in llama.cpp (inp_out_ids) but not in vLLM: for a 4-layer model
+    that is about a fifth of its FLOPs, for a 32-layer one a few percent."""
+    from dataclasses import replace
+
+    from llmc.estimate.speed import step_model
+    for layers, skipped in ((4, (0.15, 0.22)), (32, (0.015, 0.03))):
+        m = llama_8b().model_copy(update={"n_layers": layers})
+        step = step_model(m, weight_bytes(m, F16_GGUF), F16, "llama.cpp", CPU_HOST, ParallelView())
+        every_row = replace(step, last_ffn_active=0.0, terms={})
+        saved = 1 - step.prefill_s(2048) / every_row.prefill_s(2048)
+        assert skipped[0] < saved < skipped[1]
+        assert step.decode_s(4, 1000) == every_row.decode_s(4, 1000)   # decode samples every row
+
+
 def test_throughput_grows_with_concurrency_and_ttft_with_prompt():
     m, w = llama_8b(), weight_bytes(llama_8b(), BF16)
     hw = HardwareView(gpus=(H100,))

@@ -55,24 +55,28 @@ def _part(name: str, naming: str) -> tuple[int | None, str]:
 
 def weights_from_tensors(model: Model, tensors, format_id: str, naming: str = "gguf",
                          family: str = "gguf") -> WeightBytes:
-    """`tensors`: objects with `name`, `n_bytes` and `shape` (llmc.catalog.local.TensorInfo), named as a GGUF
+    """`tensors`: objects with `name`, `n_bytes`, `shape` and `ggml_type` (llmc.catalog.local.TensorInfo), named as a GGUF
     names them (`naming` gguf) or as transformers does (hf); `family` is the format's (its kernels)."""
     totals: dict[tuple[str, bool], list[int]] = {}
     layers: dict[tuple[str, bool], set[int]] = {}
+    types: dict[tuple[str, bool], dict[str, int]] = {}
     for t in tensors:
         layer, kind = _part(t.name, naming)
         key = (kind, layer is not None)
         acc = totals.setdefault(key, [0, 0])
         acc[0] += t.n_bytes
         acc[1] += _elements(t.shape)
+        by_type = types.setdefault(key, {})
+        by_type[t.ggml_type.lower()] = by_type.get(t.ggml_type.lower(), 0) + _elements(t.shape)
         if layer is not None:
             layers.setdefault(key, set()).add(layer)
     groups = []
     for (kind, per_layer), (n_bytes, n_params) in sorted(totals.items()):
         n_layers = len(layers.get((kind, per_layer), ())) or 1
         name = kind if per_layer else f"{kind} (global)"
+        mix = tuple((t, n / max(n_params, 1)) for t, n in sorted(types[(kind, per_layer)].items()))
         groups.append(GroupBytes(name, kind, n_params, n_bytes, n_bytes * 8 / max(n_params, 1),
-                                 per_layer, n_layers))
+                                 per_layer, n_layers, mix))
     return WeightBytes(tuple(groups), format_id, SOURCES[naming], family)
 
 

@@ -3,7 +3,8 @@
 A step reads the active weights once per micro-batch (MoE: the routed experts its tokens touch,
 E x (1 - (1 - k/E)^B) of them) plus each decoding sequence's KV (sliding layers at most their window), over
 bandwidth x efficiency; its FLOPs are 2 x active parameters per token (the output projection only for sampled
-tokens; routed experts in 64-row tiles), plus the attention pairs. TP divides both and adds two all-reduces per
+tokens, in llama.cpp the last layer's FFN too; routed experts in 64-row tiles), plus the attention pairs, at
+the rate of the weights' storage types (per type on a CPU). TP divides both and adds two all-reduces per
 layer (latency + ring transfer over NVLink or PCIe); expert parallelism across replicas spreads the routed
 experts over TP x DP ranks and adds two all-to-alls per MoE layer. Layers in host RAM (llama.cpp -ngl /
 --n-cpu-moe) are read at host bandwidth. `estimate_speed` gives the unloaded figures (a request alone; a
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from ..catalog.params import moe_layer_indices, param_counts
+from ..catalog.params import active_fraction, moe_layer_indices, param_counts
 from ..catalog.schema import Gpu, KvType, Model
 from ..plan import Calibration as PlanCalibration
 from ..plan import Estimate, Performance, StepParts
@@ -52,15 +53,19 @@ CPU_DEFAULT_BANDWIDTH_GBPS = 50.0
 SUSTAINED_READ_SHARE = 1.0
 SUSTAINED_READ_SOURCE = "weights read at the host's measured bandwidth (benchmarks/calibration_cpu.py)"
 CPU_DEFAULT_TFLOPS = 1.0
-# Dense FP32 FLOPs per cycle per core of the vector units ggml-cpu uses (two FMA pipes x lanes x 2): AVX2 32,
-# AVX-512 64 (Intel optimization manual, 2 x 512-bit FMA on server cores), NEON 16, SVE (256-bit) 32. AMX tiles
-# are not counted (ggml uses them for a few quantized types only). The all-core clock is assumed, not read.
-CPU_FLOPS_PER_CYCLE = {"avx512": 64, "avx2": 32, "sve": 32, "neon": 16}
+# FP32 FLOPs per cycle per core that llama.cpp's CPU kernels are priced against (runtimes/llamacpp.py's shares
+# are of this): the FMA width they are written for, two pipes x lanes x 2. AVX2 32, NEON 16, SVE (256-bit) 32.
+# AVX-512 doubles the hardware's peak (64) but not ggml-cpu's: an AVX-512 build ran this project's Xeon's
+# prompts 17-26% faster than the AVX2 build (docs/calibration.md), and x86's quantized dot products are AVX2
+# code (ggml-cpu/arch/x86/quants.c), so 1.2 x AVX2. The released images pick the widest build the host runs
+# (.devops/cpu.Dockerfile: GGML_CPU_ALL_VARIANTS). AMX tiles are not counted. The all-core clock is assumed.
+CPU_FLOPS_PER_CYCLE = {"avx512": 38.4, "avx2": 32, "sve": 32, "neon": 16}
 CPU_ASSUMED_GHZ = 3.0
 
 
 def cpu_tflops(cores: int, isa: tuple[str, ...]) -> float:
-    """A CPU host's dense rate from its cores and widest vector unit (AVX2 when the spec names none)."""
+    """A CPU host's dense rate for llama.cpp's kernels from its cores and widest vector unit (AVX2 when the
+    spec names none)."""
     per_cycle = max((CPU_FLOPS_PER_CYCLE[i] for i in isa if i in CPU_FLOPS_PER_CYCLE), default=32)
     return round(cores * per_cycle * CPU_ASSUMED_GHZ / 1e3, 3)
 CPU_DEFAULT_SOURCE = "no CPU record: dual-channel DDR5 (~50 GB/s) and ~1 TFLOPS assumed"
@@ -166,6 +171,14 @@ def expert_tile_efficiency(model: Model, tokens: int) -> float:
     return rows / max(rows + touched * EXPERT_TILE_ROWS / 2, touched * EXPERT_TILE_ROWS)
 
 
+def last_ffn_active(model: Model, weights: WeightBytes) -> float:
+    """Active parameters of one layer's feed-forward (its dense FFN or shared experts, and the routed experts
+    a token uses), averaged over the layers that have it."""
+    per_layer = [g for g in weights.groups if g.per_layer and g.kind in ("ffn", "shared_experts", "experts")]
+    return sum(g.n_params / g.layers * (active_fraction(model) if g.kind == "experts" else 1.0)
+               for g in per_layer)
+
+
 def rank_weight_bytes(model: Model, weights: WeightBytes, batch: int, parallel: ParallelView) -> float:
     """Weight bytes one GPU reads per decode step: the dense part split by TP; the routed experts split over
     the expert group (TP x DP under expert parallelism, as vLLM shards them), touched by the tokens of every
@@ -238,11 +251,13 @@ class StepModel:
     eff: Efficiency
     bw: float                 # device peak bytes/s
     flops: float              # device peak FLOP/s for this weight type
+    gemm_rate: float          # achieved / peak FLOPs of the GEMMs over these weights (Efficiency.gemm_share)
     int4_extra: float         # bytes per rank the slow int4 kernels cost on top of the weights
     host_share: float         # share of a step's weight bytes read from host RAM (offloaded layers)
     host_rate: float          # achieved host bytes/s
     ubatch: int | None        # a step's tokens run in passes of this many (llama.cpp -ub); None: one pass
     body_active: float        # active parameters a token's layers multiply by (not the embedding lookup or the head)
+    last_ffn_active: float    # ... of them in the last layer's FFN, where the runtime runs it for sampled rows only
     expert_active: float      # ... of them in routed experts (their GEMMs tile, expert_tile_efficiency)
     head_params: float        # the output projection, computed only for tokens that are sampled
     kv_full: float            # KV bytes per token per rank over the layers that read every token
@@ -259,14 +274,8 @@ class StepModel:
 
     def compute_rate(self, per_pass: int) -> float:
         """Achieved / peak FLOPs of a pass of this many tokens: matrix-vector kernels up to MMVQ_MAX_BATCH
-        tokens where the device has a rate of its own for them, else its GEMMs (slower for a GGUF type the
-        device has no GEMM kernel for)."""
-        eff = self.eff
-        if self._matrix_vector(per_pass):
-            return eff.vector_compute
-        fast = eff.gemm_formats is None or self.weights.family != "gguf" or \
-            self.weights.format.lower().startswith(eff.gemm_formats)
-        return eff.compute * (1.0 if fast else eff.other_gemm)
+        tokens where the device has a rate of its own for them, else its GEMMs over these weights' types."""
+        return self.eff.vector_compute if self._matrix_vector(per_pass) else self.gemm_rate
 
     def _matrix_vector(self, per_pass: int) -> bool:
         return per_pass <= MMVQ_MAX_BATCH and self.eff.vector_compute is not None
@@ -322,7 +331,8 @@ class StepModel:
         gpu, host, matmul, comm, fixed, rate, vector = self._terms(tokens)
         mem = gpu + (self.kv_full * kv_tokens + self.kv_window * kv_window_tokens) / (self.bw * self.eff.bandwidth)
         outputs = decode + (1 if prefill else 0)
-        compute = matmul + (2 * self.head_params * outputs / max(1, self.parallel.tp) +
+        skipped = self.last_ffn_active * (tokens - outputs)
+        compute = matmul + (2 * (self.head_params * outputs - skipped) / max(1, self.parallel.tp) +
                             4 * self.attn_width * (kv_tokens + prefill_pairs)) / rate
         return mem, host, compute, comm, fixed + outputs * self.sample_s, vector
 
@@ -383,11 +393,14 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
     heads = model.n_heads / tp
     sched = runtime_profile.scheduler
     eager_s = runtime_profile.eager_layer_s * correction.overhead if eager else 0.0
+    gemm_rate = eff.gemm_share(weights.layer_type_mix()) if weights.family == "gguf" else eff.compute
     return StepModel(
         model=model, weights=weights, kv=kv, hardware=hardware, parallel=parallel, eff=eff, bw=bw, flops=flops,
+        gemm_rate=gemm_rate,
         int4_extra=int4 * (1 / INT4_KERNEL_BANDWIDTH - 1), host_share=host_share, host_rate=host_bw * host_eff,
         ubatch=sched.ubatch, body_active=active - model.vocab_size * model.hidden_size * (
             1 if model.tie_word_embeddings else 2), expert_active=routed_active_params(model),
+        last_ffn_active=last_ffn_active(model, weights) if runtime_profile.last_layer_output_rows else 0.0,
         head_params=model.vocab_size * model.hidden_size,
         kv_full=sum(per_kind.values()) - (per_kind.get("sliding", 0) if sliding else 0),
         kv_window=per_kind.get("sliding", 0) if sliding else 0, window=window if sliding else None,
@@ -414,6 +427,7 @@ def corrected(eff: Efficiency, correction: Correction) -> Efficiency:
     bandwidth, compute, vector, overhead, _ = correction.factors   # the host's is applied to the host rate
     vector_compute = eff.vector_compute * vector if eff.vector_compute is not None else None
     return replace(eff, bandwidth=eff.bandwidth * bandwidth, compute=eff.compute * compute,
+                   gemm_by_type=tuple((kind, share * compute) for kind, share in eff.gemm_by_type),
                    vector_compute=vector_compute,
                    step_overhead_s=eff.step_overhead_s * overhead, layer_overhead_s=eff.layer_overhead_s * overhead)
 

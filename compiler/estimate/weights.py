@@ -52,6 +52,9 @@ class GroupBytes:
     bits: float           # effective bits per weight of the group after the rules
     per_layer: bool
     layers: int
+    # the storage types of its parameters, (type id, share of them): ggml types for a GGUF file, the
+    # format's id and its rules' types for a catalog format (q4_k_m; its output in q6_k)
+    types: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,16 @@ class WeightBytes:
         params = sum(g.n_params for g in self.groups)
         return self.total_bytes * 8 / params if params else 0.0
 
+    def layer_type_mix(self) -> dict[str, float]:
+        """Parameters per storage type of the matrices a token's layers multiply by (not the norms, the
+        embedding lookup or the head)."""
+        mix: dict[str, float] = {}
+        for g in self.groups:
+            if g.kind not in ("norm", "embed", "output"):
+                for kind, share in g.types:
+                    mix[kind] = mix.get(kind, 0.0) + share * g.n_params
+        return mix
+
 
 def type_bits(type_id: str, formats: dict[str, Format] | None = None) -> float:
     """Effective bits of a type id: a catalog format if one has that id, else a ggml type."""
@@ -92,36 +105,42 @@ def type_bits(type_id: str, formats: dict[str, Format] | None = None) -> float:
     raise KeyError(f"unknown tensor type {type_id!r} in a format rule")
 
 
-def _base_bits(group: TensorGroup, fmt: Format) -> float:
+def _base_type(group: TensorGroup, fmt: Format) -> tuple[str, float]:
+    """(type id, bits) a group is stored in before the format's rules."""
     if group.kind == "norm":
-        return 32.0 if fmt.family == "gguf" else 16.0
-    if fmt.family in SIXTEEN_BIT_EDGES and group.kind in ("embed", "output"):
-        return 16.0
-    if fmt.family in EXPERTS_ONLY and group.kind != "experts":
-        return 16.0
-    return fmt.bits_per_weight
+        return ("f32", 32.0) if fmt.family == "gguf" else ("bf16", 16.0)
+    if (fmt.family in SIXTEEN_BIT_EDGES and group.kind in ("embed", "output")) or \
+            (fmt.family in EXPERTS_ONLY and group.kind != "experts"):
+        return "bf16", 16.0
+    return fmt.id, fmt.bits_per_weight
 
 
-def _group_bits(group: TensorGroup, fmt: Format, formats: dict[str, Format] | None, tied: bool = False) -> float:
-    bits = _base_bits(group, fmt)
+def _group_types(group: TensorGroup, fmt: Format, formats: dict[str, Format] | None,
+                 tied: bool = False) -> tuple[float, tuple[tuple[str, float], ...]]:
+    """(effective bits, (type id, share of the parameters) ...) of a group after the format's rules."""
+    base, bits = _base_type(group, fmt)
+    shares = {base: 1.0}
     if group.kind == "norm":
-        return bits
+        return bits, tuple(shares.items())
     # llama-quantize stores a tied token_embd with the output tensor's type (src/llama-quant.cpp)
     kind_for_rules = "output" if (tied and fmt.family == "gguf" and group.kind == "embed") else group.kind
+    base_bits = bits
     for rule in fmt.rules:
         for kind, share in RULE_TARGETS.get(rule.group, ()):
             if kind == kind_for_rules:
                 covered = share * rule.fraction
-                bits += covered * (type_bits(rule.type, formats) - _base_bits(group, fmt))
-    return bits
+                bits += covered * (type_bits(rule.type, formats) - base_bits)
+                shares[base] -= covered
+                shares[rule.type.lower()] = shares.get(rule.type.lower(), 0.0) + covered
+    return bits, tuple((kind, share) for kind, share in shares.items() if share > 0)
 
 
 def weight_bytes(model: Model, fmt: Format, formats: dict[str, Format] | None = None) -> WeightBytes:
     """Bytes of every tensor group of `model` stored in `fmt`."""
     groups = []
     for g in tensor_groups(model):
-        bits = _group_bits(g, fmt, formats, tied=model.tie_word_embeddings)
+        bits, types = _group_types(g, fmt, formats, tied=model.tie_word_embeddings)
         groups.append(GroupBytes(g.name, g.kind, g.n_params, round(g.n_params * bits / 8), bits,
-                                 g.per_layer, g.layers))
+                                 g.per_layer, g.layers, types))
     return WeightBytes(tuple(groups), fmt.id, SOURCE, fmt.family)
 

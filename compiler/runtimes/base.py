@@ -28,10 +28,22 @@ class Efficiency:
     # a pass of at most MMVQ_MAX_BATCH tokens runs matrix-vector kernels: achieved / peak FLOPs there
     # (None: as `compute`; a GPU's decode is memory-bound long before)
     vector_compute: float | None = None
-    # GGUF formats with a GEMM kernel on this device (format-id prefixes; None: all of them); the others
-    # multiply row by row at `other_gemm` x `compute`
-    gemm_formats: tuple[str, ...] | None = None
-    other_gemm: float = 1.0
+    # achieved / peak FLOPs of a prompt's GEMMs per GGUF weight type, as (ggml type prefix, share) measured
+    # on this device class; a type not listed runs at `compute` (empty: every type at `compute`)
+    gemm_by_type: tuple[tuple[str, float], ...] = ()
+
+    def gemm_share(self, type_mix: dict[str, float]) -> float:
+        """Achieved / peak FLOPs of GEMMs over weights of these types (type -> share of the multiplied
+        parameters): the harmonic mean of the types' rates, as each type's share of the work runs at its own."""
+        if not self.gemm_by_type or not type_mix:
+            return self.compute
+        seconds = sum(share / self._type_rate(kind) for kind, share in type_mix.items())
+        return sum(type_mix.values()) / seconds
+
+    def _type_rate(self, kind: str) -> float:
+        """The rate of the longest listed type prefix of `kind` (q4_k_m, a file's label, reads as q4_k)."""
+        matches = [(len(prefix), share) for prefix, share in self.gemm_by_type if kind.startswith(prefix)]
+        return max(matches)[1] if matches else self.compute
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,10 @@ class RuntimeProfile:
     eager_source: str = ""
     quantized_gguf_mmq: bool = False            # quantized GGUF matmuls run on int8 tensor cores (2x fp16)
     slow_int4_kernels: bool = False             # int4 formats run the slower int4 kernels on GPUs
+    # the last layer's feed-forward runs only for the rows that are sampled, so a prompt's other tokens skip
+    # it: llama.cpp b11312 src/models/*.cpp (132 of 156 builders: `if (il == n_layer - 1 && inp_out_ids)`
+    # ggml_get_rows before the FFN), Ollama's engine (model/models/*/model.go passes lastLayerOutputs)
+    last_layer_output_rows: bool = False
     # ---- solve
     rank: int = 9                               # tie-break order among equal plans (lower first)
     needs_tool_parser: bool = False             # agent task: needs a catalog tool-call parser for the model

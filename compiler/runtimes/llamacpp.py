@@ -3,33 +3,43 @@
 from .base import CALIBRATION, Efficiency, Pin, RuntimeProfile, Scheduler
 from .knobs import Tunable, backend_knob, knob
 
-# ggml-cpu/llamafile/sgemm.cpp:3829-4131 (b11312): tinyBLAS GEMMs for F32, BF16, F16, Q8_0, Q4_0, Q5_0 and
-# IQ4_NL; every other type (the k-quants) multiplies row by row through its vec_dot
-CPU_GEMM_FORMATS = ("f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "iq4_nl")
-# Decode's matrix-vector products as compute: test-backend-ops perf (b11312, one thread of this project's
-# 2-core AVX-512 Xeon VM), MUL_MAT m=4096 k=14336 at n=4, where the weight row is read once for four vectors
+# A prompt's GEMMs per weight type, achieved / peak FLOPs of the AVX2 FMA units the kernels ran on (96 GFLOPS a
+# core at 3 GHz, estimate/speed.py CPU_FLOPS_PER_CYCLE): llama-bench pp512 (b11312, -t 2, the GGML_NATIVE=OFF
+# AVX2 build of scripts/ensure-llama-server.sh) on this project's 2-core Xeon VM, over generated llama GGUFs
+# quantized with llama-quantize --pure (d2048 x 4 layers, d1024 x 8, d4096 x 1: within +-5% of their mean; one
+# shape for the types after q6_k), FLOPs counted as the step model counts them (the last layer's FFN for the
+# sampled row only). Int8 dot products do more than one FP32 FMA's work, so quantized types pass 1. Why this
+# order: x86 repacks Q4_0, Q4_K, IQ4_NL and MXFP4 into 8x8 tiles (ggml-cpu/repack.cpp
+# ggml_repack_get_optimal_repack_type), the other k-quants multiply row blocks against q8_K activations,
+# F16/Q8_0/Q5_0 go through tinyBLAS (ggml-cpu/llamafile/sgemm.cpp); the _1 types are the slowest. gemma-3-270m
+# (640 wide) ran 10-20% below these at every type, a shape effect not modelled.
+CPU_GEMM_BY_TYPE = (("f16", 0.58), ("bf16", 0.58), ("q8_0", 0.62), ("q4_0", 0.70), ("q4_1", 0.42),
+                    ("q5_0", 0.46), ("q5_1", 0.34), ("q2_k", 0.88), ("q3_k", 1.02), ("q4_k", 0.88),
+                    ("q5_k", 0.88), ("q6_k", 0.94), ("iq4_nl", 0.76), ("iq4_xs", 0.92))
+# types not measured (the other IQ types, MXFP4, TQ): the median of those measured
+CPU_GEMM_UNMEASURED = 0.73
+# Decode's matrix-vector products as compute: test-backend-ops perf (b11312 AVX2 build, one thread of this
+# project's 2-core Xeon VM), MUL_MAT m=4096 k=14336 at n=4, where the weight row is read once for four vectors
 # and the dot products bind: Q8_0 79.8, Q4_K 75.1, Q6_K 63.0, F16 57.8, Q5_0 57.4 GFLOPS against the core's
-# 192 GFLOPS FP32 FMA peak (CPU_FLOPS_PER_CYCLE x 3 GHz): ~33%, the median. At n=1 every type ran at the
-# memory's pace (Q8_0 45 GFLOPS = 24 GB/s of a matrix that stays in L3; an earlier 10% was such a bandwidth
-# figure). llama-server agrees: a Q8_0 640 x 262,144 head decoded 8 sequences in 32.8 ms, 4 in 18.7 ms, ~147
-# GFLOPS on two threads beyond the sampling. x86's quantized dot products are AVX2 code (ggml-cpu/arch/x86/
-# quants.c), so on a core without AVX-512 (half the peak) this share understates them up to 2x.
-CPU_VECTOR_COMPUTE = 0.33
+# 96 GFLOPS AVX2 FMA peak: ~66%, the median. At n=1 every type ran at the memory's pace (Q8_0 45 GFLOPS =
+# 24 GB/s of a matrix that stays in L3; an earlier 10% of twice that peak was such a bandwidth figure).
+# llama-server agrees: a Q8_0 640 x 262,144 head decoded 8 sequences in 32.8 ms, 4 in 18.7 ms, ~147 GFLOPS on
+# two threads beyond the sampling.
+CPU_VECTOR_COMPUTE = 0.66
 CPU_SOURCE = ("llama.cpp CPU backend (assumptions, checked by benchmarks/calibration_cpu.py): ~60% of the DDR "
-              "bandwidth in decode (all of a measured one); prefill GEMMs at half the FP32 FMA peak, half that "
-              "again for types without a tinyBLAS kernel (ggml-cpu/llamafile/sgemm.cpp); decode's matrix-vector "
-              "dot products at ~33% of it (test-backend-ops perf MUL_MAT n=4, b11312); ~0.2 ms a layer of thread "
+              "bandwidth in decode (all of a measured one); prefill GEMMs at 34-102% of the AVX2 FMA peak by "
+              "weight type (llama-bench pp512, b11312, measured); decode's matrix-vector "
+              "dot products at ~66% of it (test-backend-ops perf MUL_MAT n=4, b11312); ~0.2 ms a layer of thread "
               "barriers (ggml-cpu.c ggml_graph_compute_thread syncs the threads after every graph node)")
 
 # compute: of the fp16 peak for 16-bit GGUFs, of MMQ_PREFILL_SPEEDUP x it for quantized ones (estimate/speed.py)
 EFFICIENCY = (
-    ("consumer", Efficiency(0.80, 0.55, 0.0002, 25e-6,
+    ("consumer", Efficiency(0.80, 0.54, 0.0002, 25e-6,
                             f"fitted to llama-bench rows s1, s2, s4 (RTX 4090 / 3080), {CALIBRATION}")),
     ("datacenter", Efficiency(0.66, 0.41, 0.0002, 25e-6,
                               f"P40 row s3 (bandwidth); compute assumed below consumer, {CALIBRATION}")),
-    ("cpu", Efficiency(0.60, 0.50, 0.0005, 0.0002, CPU_SOURCE, vector_compute=CPU_VECTOR_COMPUTE,
-                       gemm_formats=CPU_GEMM_FORMATS,
-                       other_gemm=0.5)),
+    ("cpu", Efficiency(0.60, CPU_GEMM_UNMEASURED, 0.0005, 0.0002, CPU_SOURCE, vector_compute=CPU_VECTOR_COMPUTE,
+                       gemm_by_type=CPU_GEMM_BY_TYPE)),
 )
 
 LLAMA_HELP = ("keep the log verbosity at 4 or more (llmc smoke sets LLAMA_ARG_LOG_VERBOSITY=4; a -lv flag in "
@@ -100,7 +110,7 @@ PROFILE = RuntimeProfile(
                    ".github/workflows/docker.yml (versioned tags server-<variant>-b<build>: cuda, rocm (amd64, "
                    "gfx908-gfx1201), vulkan, intel); Metal has no image (macOS only, run natively)"),
     engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.03,
-    memory_budget="fit-target", quantized_gguf_mmq=True, scheduler=SCHEDULER,
+    memory_budget="fit-target", quantized_gguf_mmq=True, scheduler=SCHEDULER, last_layer_output_rows=True,
     rank=2, offload=True,
     service_name="llama-cpp", launcher="llama.cpp/llama-server.sh",
     override_hint="Override the executable with `LLAMA_SERVER=/path/to/llama-server`; extra arguments are passed on.",

@@ -40,7 +40,7 @@ PROFILE = RuntimeProfile(
             source="ollama/ollama v0.33.0-rc2 Dockerfile, image ollama/ollama (the 0.33.0 tag is assumed); "
                    "docs/docker.mdx: the -rocm image for AMD, Vulkan bundled in the amd64 image"),
     engine="llama", kv_runtime="llama.cpp", efficiency=EFFICIENCY, error_band=0.05,
-    memory_budget="admission", quantized_gguf_mmq=True, scheduler=SCHEDULER,
+    memory_budget="admission", quantized_gguf_mmq=True, scheduler=SCHEDULER, last_layer_output_rows=True,
     rank=3, offload=True,
     service_name="ollama", launcher=None, create_script="ollama/create.sh",
     override_hint="Override the executable with `OLLAMA=/path/to/ollama`.", smoke_path="/",

@@ -16,6 +16,13 @@ REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("LLMC_TOOLS_CACHE", Path.home() / ".cache" / "llmc-tools"))
 
 
+# The vector instructions the llama-server below computes with, whatever the host has: it is built with
+# GGML_NATIVE=OFF (scripts/ensure-llama-server.sh), AVX2 kernels only, where the released images pick the
+# host's widest at start (.devops/cpu.Dockerfile GGML_CPU_ALL_VARIANTS). A spec whose prediction is compared
+# with it states these, as a user states the build they run.
+LLAMA_SERVER_ISA = ("avx2",)
+
+
 @functools.cache
 def llama_server() -> Path:
     """The llama-server binary built from the llama-cpp-python sdist (cached by version)."""
