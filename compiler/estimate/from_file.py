@@ -55,8 +55,9 @@ def _part(name: str, naming: str) -> tuple[int | None, str]:
 
 def weights_from_tensors(model: Model, tensors, format_id: str, naming: str = "gguf",
                          family: str = "gguf") -> WeightBytes:
-    """`tensors`: objects with `name`, `n_bytes`, `shape` and `ggml_type` (llmc.catalog.local.TensorInfo), named as a GGUF
-    names them (`naming` gguf) or as transformers does (hf); `family` is the format's (its kernels)."""
+    """`tensors`: objects with `name`, `n_bytes`, `shape` and `ggml_type` (llmc.catalog.local.TensorInfo),
+    named as a GGUF names them (`naming` gguf) or as transformers does (hf); `family` is the format's (its
+    kernels)."""
     totals: dict[tuple[str, bool], list[int]] = {}
     layers: dict[tuple[str, bool], set[int]] = {}
     types: dict[tuple[str, bool], dict[str, int]] = {}
