@@ -93,6 +93,13 @@ def same_kernels(a: str, b: str) -> bool:
         return False
 
 
+def step_seconds(reads: float, gemm: float, vector: float, rest: float) -> float:
+    """A step from its parts: GEMM FLOPs overlap the memory reads (the larger of the two counts), the dot
+    products of matrix-vector kernels follow the reads they need (a CPU core streams a row, then dots it), and
+    communication and fixed costs add."""
+    return max(reads, gemm) + vector + rest
+
+
 @dataclass(frozen=True)
 class Parts:
     """A step's seconds as the prior model priced them: memory traffic on the device, host traffic (layers
@@ -108,8 +115,8 @@ class Parts:
 
     def time(self, k: tuple[float, ...]) -> float:
         bandwidth, compute, vector, overhead, host = k
-        return (max(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute)
-                + self.vector_s / vector + self.comm_s + self.fixed_s * overhead)
+        return step_seconds(self.memory_s / bandwidth + self.host_s / host, self.compute_s / compute,
+                            self.vector_s / vector, self.comm_s + self.fixed_s * overhead)
 
 
 @dataclass(frozen=True)

@@ -63,21 +63,21 @@ def weights_from_tensors(model: Model, tensors, format_id: str, naming: str = "g
     types: dict[tuple[str, bool], dict[str, int]] = {}
     for t in tensors:
         layer, kind = _part(t.name, naming)
-        key = (kind, layer is not None)
+        key, n = (kind, layer is not None), _elements(t.shape)
         acc = totals.setdefault(key, [0, 0])
         acc[0] += t.n_bytes
-        acc[1] += _elements(t.shape)
+        acc[1] += n
         by_type = types.setdefault(key, {})
-        by_type[t.ggml_type.lower()] = by_type.get(t.ggml_type.lower(), 0) + _elements(t.shape)
+        by_type[t.ggml_type.lower()] = by_type.get(t.ggml_type.lower(), 0) + n
         if layer is not None:
             layers.setdefault(key, set()).add(layer)
     groups = []
-    for (kind, per_layer), (n_bytes, n_params) in sorted(totals.items()):
-        n_layers = len(layers.get((kind, per_layer), ())) or 1
+    for key, (n_bytes, n_params) in sorted(totals.items()):
+        kind, per_layer = key
         name = kind if per_layer else f"{kind} (global)"
-        mix = tuple((t, n / max(n_params, 1)) for t, n in sorted(types[(kind, per_layer)].items()))
+        mix = tuple((t, n / max(n_params, 1)) for t, n in sorted(types[key].items()))
         groups.append(GroupBytes(name, kind, n_params, n_bytes, n_bytes * 8 / max(n_params, 1),
-                                 per_layer, n_layers, mix))
+                                 per_layer, len(layers.get(key, ())) or 1, mix))
     return WeightBytes(tuple(groups), format_id, SOURCES[naming], family)
 
 

@@ -23,7 +23,7 @@ from ..catalog.schema import Gpu, KvType, Model
 from ..plan import Calibration as PlanCalibration
 from ..plan import Estimate, Performance, StepParts
 from ..runtimes import Efficiency, profile
-from .calibration import PRIOR, PRIOR_BAND, Correction, Parts
+from .calibration import PRIOR, PRIOR_BAND, Correction, Parts, step_seconds
 from .kv import token_bytes
 from .memory import HardwareView, MemoryEstimate, ParallelView
 from .speculative import SpecSpeedup
@@ -315,13 +315,11 @@ class StepModel:
         covers `prefill_pairs` (token, earlier token) pairs."""
         mem, host, compute, comm, fixed, vector = self._split(decode, kv_tokens, kv_window_tokens, prefill,
                                                               prefill_pairs)
-        if vector:
-            # Matrix-vector kernels (a CPU's decode) do not hide their dot products behind the weight reads:
-            # a core streams a row, then dots it. llama-server's decode on this project's 2-core VM follows the
-            # sum (a Q8_0 640 x 262,144 head: 11.5 / 14.7 / 18.7 / 32.8 ms at 1 / 2 / 4 / 8 slots; the sum
-            # predicts 10.4 / 14.2 / 21.9 / 37.3, the larger of the two 7.8 / 9.0 / 15.4 / 30.8)
-            return mem + host + compute + comm + fixed
-        return max(mem + host, compute) + comm + fixed
+        # Matrix-vector kernels (a CPU's decode) do not hide their dot products behind the weight reads.
+        # llama-server's decode on this project's 2-core VM follows the sum (a Q8_0 640 x 262,144 head: 11.5 /
+        # 14.7 / 18.7 / 32.8 ms at 1 / 2 / 4 / 8 slots; the sum predicts 10.4 / 14.2 / 21.9 / 37.3, the larger
+        # of the two 7.8 / 9.0 / 15.4 / 30.8)
+        return step_seconds(mem + host, 0.0 if vector else compute, compute if vector else 0.0, comm + fixed)
 
     def _split(self, decode: int, kv_tokens: float, kv_window_tokens: float, prefill: int,
                prefill_pairs: float) -> tuple[float, float, float, float, float, bool]:
@@ -393,10 +391,9 @@ def step_model(model: Model, weights: WeightBytes, kv: KvType, runtime: str, har
     heads = model.n_heads / tp
     sched = runtime_profile.scheduler
     eager_s = runtime_profile.eager_layer_s * correction.overhead if eager else 0.0
-    gemm_rate = eff.gemm_share(weights.layer_type_mix()) if weights.family == "gguf" else eff.compute
     return StepModel(
         model=model, weights=weights, kv=kv, hardware=hardware, parallel=parallel, eff=eff, bw=bw, flops=flops,
-        gemm_rate=gemm_rate,
+        gemm_rate=eff.gemm_share(weights.layer_type_mix()),
         int4_extra=int4 * (1 / INT4_KERNEL_BANDWIDTH - 1), host_share=host_share, host_rate=host_bw * host_eff,
         ubatch=sched.ubatch, body_active=active - model.vocab_size * model.hidden_size * (
             1 if model.tie_word_embeddings else 2), expert_active=routed_active_params(model),

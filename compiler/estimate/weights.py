@@ -118,13 +118,12 @@ def _base_type(group: TensorGroup, fmt: Format) -> tuple[str, float]:
 def _group_types(group: TensorGroup, fmt: Format, formats: dict[str, Format] | None,
                  tied: bool = False) -> tuple[float, tuple[tuple[str, float], ...]]:
     """(effective bits, (type id, share of the parameters) ...) of a group after the format's rules."""
-    base, bits = _base_type(group, fmt)
-    shares = {base: 1.0}
+    base, base_bits = _base_type(group, fmt)
+    bits, shares = base_bits, {base: 1.0}
     if group.kind == "norm":
         return bits, tuple(shares.items())
     # llama-quantize stores a tied token_embd with the output tensor's type (src/llama-quant.cpp)
     kind_for_rules = "output" if (tied and fmt.family == "gguf" and group.kind == "embed") else group.kind
-    base_bits = bits
     for rule in fmt.rules:
         for kind, share in RULE_TARGETS.get(rule.group, ()):
             if kind == kind_for_rules:
