@@ -98,18 +98,29 @@ def test_users_beyond_the_slots_wait_in_llama_servers_queue():
     assert waits.ttft_s.mean > fits.ttft_s.mean
 
 
-def test_a_workload_too_long_to_simulate_keeps_its_unloaded_figures():
-    """Answers of a quarter-million tokens from every user would take the simulation minutes: the plan keeps
-    the unloaded figures and says so (basis), where a short answer of the same spec is simulated."""
+def _basis(concurrency: int, output: str, model: str = "Qwen/Qwen3-30B-A3B-Instruct-2507", context: str = "256k",
+           prompt: str = "1k") -> str:
     from llmc.catalog import load_catalog
     from llmc.solve import solve
     from tests.support.specs import deployment, spec_text
 
-    def plan_for(output: str):
-        body = ('  model = "Qwen/Qwen3-30B-A3B-Instruct-2507"\n  runtime = vllm\n  context = 256k tokens\n'
-                f'  workload {{\n    concurrency = 2\n    prompt = 1k tokens\n    output = {output}\n  }}\n')
-        plan, diagnostics = solve(deployment(spec_text('    gpu = 1 x "H200 SXM"', body=body)), load_catalog()[0])
-        assert plan is not None, [d.summary for d in diagnostics]
-        return plan
-    assert plan_for("250k tokens").performance.basis == "unloaded"
-    assert plan_for("1k tokens").performance.basis == "simulated"
+    body = (f'  model = "{model}"\n  runtime = vllm\n  context = {context} tokens\n'
+            f'  workload {{\n    concurrency = {concurrency}\n    prompt = {prompt} tokens\n    output = {output}\n  }}\n')
+    plan, diagnostics = solve(deployment(spec_text('    gpu = 1 x "H200 SXM"', body=body)), load_catalog()[0])
+    assert plan is not None, [d.summary for d in diagnostics]
+    return plan.performance.basis
+
+
+def test_a_workload_too_long_to_simulate_keeps_its_unloaded_figures():
+    """Answers of a quarter-million tokens from every user would take the simulation minutes: the plan keeps
+    the unloaded figures and says so (basis), where a short answer of the same spec is simulated."""
+    assert _basis(2, "250k tokens") == "unloaded"
+    assert _basis(2, "1k tokens") == "simulated"
+
+
+def test_a_crowd_too_large_to_simulate_keeps_its_unloaded_figures():
+    """100,000 users are 300,000 simulated requests, each an event however short its answer (such a spec
+    once kept `llmc build` busy for many minutes): the plan keeps the unloaded figures."""
+    crowd = dict(model="google/gemma-3-270m-it", context="1k", prompt="8")
+    assert _basis(100_000, "16 tokens", **crowd) == "unloaded"
+    assert _basis(100, "16 tokens", **crowd) == "simulated"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,9 +37,10 @@ SOURCE = ("llmc's discrete-event simulation of the runtime's scheduler (estimate
 # Requests per simulated user (closed loop) and in all (open loop): enough cycles for a steady state.
 CYCLES = 3
 MIN_CLOSED_REQUESTS = 16      # a closed loop of few users runs more cycles, so its percentiles have samples
-# Decode steps one simulation may take (about a second of CPython): a workload past it (answers of millions of
-# tokens) keeps its unloaded figures, which the plan says (Performance.basis)
-MAX_SIMULATED_STEPS = 300_000
+# Events one simulation may handle, each a step or a request (a few microseconds each in CPython; a build may
+# simulate hundreds of candidates): a workload past it (answers of millions of tokens, or 30,000 users) keeps
+# its unloaded figures, which the plan says (Performance.basis)
+MAX_SIMULATED_EVENTS = 100_000
 OPEN_REQUESTS = 200
 SEED = 20261201
 
@@ -218,21 +220,52 @@ class _Decoders:
         return max(self.members.values(), key=lambda r: (r.admitted or 0.0, r.index))
 
 
+@dataclass
+class _Prefilling:
+    """The requests reading their prompts, in admission order, with the pool tokens they hold and will still
+    add kept as sums, so a step's pool check costs O(1) however many are admitted."""
+
+    members: dict[int, _Request] = field(default_factory=dict)   # by index, in admission order
+    held: int = 0                 # sum over members of (prompt tokens cached + tokens generated)
+    left: int = 0                 # sum over members of _left
+
+    def __iter__(self):
+        return iter(self.members.values())
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def add(self, r: _Request) -> None:
+        self.members[r.index] = r
+        self.held += r.done_prompt + r.generated
+        self.left += _left(r)
+
+    def advance(self, r: _Request, tokens: int) -> None:
+        r.done_prompt += tokens
+        self.held += tokens
+        self.left -= tokens
+
+    def remove(self, r: _Request) -> None:
+        del self.members[r.index]
+        self.held -= r.done_prompt + r.generated
+        self.left -= _left(r)
+
+
 class _Sim:
     def __init__(self, step: StepModel, scheduler: Scheduler, budget: Budget, load: Load):
         self.step, self.sched, self.budget, self.load = step, scheduler, budget, load
         self.overhead = step.request_s
         self.t = 0.0
         self.k = 0
-        self.waiting: list[_Request] = []
-        self.prefilling: list[_Request] = []
+        self.waiting: deque[_Request] = deque()
+        self.prefilling = _Prefilling()
         self.free_slots = list(range(budget.max_seqs))
         self.decoders = _Decoders(step.window)
         self.done: list[_Request] = []
         # per step: (end time, duration, tokens out, decoders, KV tokens held)
         self.records: list[tuple[float, float, int, int, int]] = []
         self.preemptions = 0
-        self.arrivals: list[_Request] = []
+        self.arrivals: list[tuple[float, int, _Request]] = []   # a heap by (arrival, index)
         self.sent = 0
         self.total = load.total
 
@@ -244,16 +277,17 @@ class _Sim:
 
     def _seed_arrivals(self) -> None:
         if self.load.kind == "closed":
-            self.arrivals = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
+            requests = [self._new(0.0, u) for u in range(min(self.load.users, self.total))]
         else:
-            self.arrivals = [self._new(when) for when in open_arrivals(self.load)]
-        for i, (when, prompt, output) in enumerate(self.load.extra):
-            self.arrivals.append(_Request(-1 - i, when, prompt, max(1, output), -1, measured=False))
-        self.arrivals.sort(key=lambda q: (q.arrival, q.index))
+            requests = [self._new(when) for when in open_arrivals(self.load)]
+        requests += [_Request(-1 - i, when, prompt, max(1, output), -1, measured=False)
+                     for i, (when, prompt, output) in enumerate(self.load.extra)]
+        self.arrivals = [(q.arrival, q.index, q) for q in requests]
+        heapq.heapify(self.arrivals)
 
     def _arrive(self) -> None:
-        while self.arrivals and self.arrivals[0].arrival <= self.t + 1e-12:
-            self.waiting.append(self.arrivals.pop(0))
+        while self.arrivals and self.arrivals[0][0] <= self.t + 1e-12:
+            self.waiting.append(heapq.heappop(self.arrivals)[2])
 
     def _finish(self, r: _Request) -> None:
         r.finished = self.t
@@ -265,12 +299,11 @@ class _Sim:
         self.done.append(r)
         if self.load.kind == "closed" and self.sent < self.total:
             nxt = self._new(self.t + self.overhead, r.user)
-            self.arrivals.append(nxt)
-            self.arrivals.sort(key=lambda q: (q.arrival, q.index))
+            heapq.heappush(self.arrivals, (nxt.arrival, nxt.index, nxt))
 
     # ---- memory
     def _in_use(self) -> int:
-        return self.decoders.tokens(self.k) + sum(r.done_prompt + r.generated for r in self.prefilling)
+        return self.decoders.tokens(self.k) + self.prefilling.held
 
     def _running(self) -> int:
         return len(self.decoders.members) + len(self.prefilling)
@@ -281,7 +314,7 @@ class _Sim:
             return True
         held = self._in_use()
         if self.sched.reserves_answers:
-            held += self.decoders.answers_left(self.k) + sum(_left(r) for r in self.prefilling)
+            held += self.decoders.answers_left(self.k) + self.prefilling.left
         return held + tokens <= pool
 
     # ---- one step
@@ -304,9 +337,9 @@ class _Sim:
             reserve = _left(r) if self.sched.reserves_answers else r.prompt - r.done_prompt
             if not self._room(max(n, reserve)) and self._running():
                 break
-            self.waiting.pop(0)
+            self.waiting.popleft()
             r.admitted = self.t if r.admitted is None else r.admitted
-            self.prefilling.append(r)
+            self.prefilling.add(r)
             chunks.append((r, n))
             budget -= n
         return chunks
@@ -316,10 +349,10 @@ class _Sim:
         pool to run out of). Prompts are batched in slot order (server-context.cpp), and which slot a request
         gets depends on its similarity to each slot's cached prompt: taken here as arrival order."""
         while self.waiting and self.free_slots:
-            r = self.waiting.pop(0)
+            r = self.waiting.popleft()
             r.slot = heapq.heappop(self.free_slots)
             r.admitted = self.t
-            self.prefilling.append(r)
+            self.prefilling.add(r)
 
     def _preempt_for(self, tokens: int) -> None:
         """vLLM / SGLang: the pool cannot take this step's tokens; evict the newest running request (its
@@ -329,7 +362,7 @@ class _Sim:
             r = self.decoders.newest()
             self.decoders.remove(r, self.k)
             r.done_prompt = 0
-            self.waiting.insert(0, r)
+            self.waiting.appendleft(r)
             self.preemptions += 1
             tokens -= 1
 
@@ -338,7 +371,7 @@ class _Sim:
         while self.arrivals or self.waiting or self.prefilling or self.decoders.members:
             self._arrive()
             if not (self.waiting or self.prefilling or self.decoders.members):
-                self.t = self.arrivals[0].arrival
+                self.t = self.arrivals[0][0]
                 continue
             if not self.waiting and not self.prefilling and self._decode_run():
                 continue
@@ -373,7 +406,7 @@ class _Sim:
         if stop <= self.k:
             return False
         admits = self._running() < self.budget.max_seqs
-        arrival = self.arrivals[0].arrival if self.arrivals and admits else math.inf
+        arrival = self.arrivals[0][0] if self.arrivals and admits else math.inf
         time, window, speedup = self.step.time, d.window_tokens, self.budget.speedup
         start = self.k
         while self.k < stop and self.t < arrival:
@@ -398,7 +431,7 @@ class _Sim:
         """Prompt chunks land; a prompt that completes emits its first token (it decodes from the next step)."""
         joining = []
         for r, n in chunks:
-            r.done_prompt += n
+            self.prefilling.advance(r, n)
             if r.done_prompt >= r.prompt + r.generated:
                 self.prefilling.remove(r)
                 if r.first_token is None:
@@ -468,11 +501,12 @@ def describe(scheduler: Scheduler, budget: Budget) -> str:
     return f"{what}, {budget.step_tokens} tokens/step{seqs}{pool}"
 
 
-def decode_steps(load: Load, budget: Budget, request_s: float) -> int:
-    """About how many decode steps the simulation of `load` takes: every request's answer, shared by the
-    sequences running at once (the users, or the arrivals during one request's `request_s`)."""
+def simulation_events(load: Load, budget: Budget, request_s: float) -> int:
+    """About how many events the simulation of `load` handles: its requests, and its decode steps (every
+    request's answer, shared by the sequences running at once: the users, or the arrivals during one request's
+    `request_s`)."""
     running = load.users if load.kind == "closed" else load.rate * request_s
-    return int(load.total * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
+    return load.total + int(load.total * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
 
 
 def open_arrivals(load: Load) -> list[float]:

@@ -13,7 +13,7 @@ from ..catalog.schema import Gpu
 from ..estimate.calibration import Calibration, Correction, Key
 from ..estimate.memory import HardwareView, MemoryEstimate, MemorySettings, ParallelView, plan_memory
 from ..estimate.speculative import SpecSpeedup
-from ..estimate.serving import MAX_SIMULATED_STEPS, Budget, Load, LoadFigures, decode_steps, simulate
+from ..estimate.serving import MAX_SIMULATED_EVENTS, Budget, Load, LoadFigures, simulate, simulation_events
 from ..estimate.speed import SpeedEstimate, StepModel, band, device_class, step_model, unloaded_speed
 from ..estimate.weights import SOURCE as WEIGHTS_SOURCE
 from ..estimate.weights import WeightBytes
@@ -279,7 +279,7 @@ def estimate_speed_for(ctx: Context, c: Candidate, weights: WeightBytes, mem: Me
                            concurrency=per_replica, speculative=spec)
     budget, load = serving_budget(ctx, c, mem, spec), replica_load(ctx, c)
     request_s = speed.ttft_s.value + max(0, d.output_tokens - 1) * speed.tpot_s.value
-    if not _unloaded_meets(ctx, speed) or decode_steps(load, budget, request_s) > MAX_SIMULATED_STEPS:
+    if not _unloaded_meets(ctx, speed) or simulation_events(load, budget, request_s) > MAX_SIMULATED_EVENTS:
         return across_replicas(speed, min(c.layout.replicas, -(-d.concurrency // per_replica)))
     figures = _simulated(c, step, budget, load)
     return across_replicas(under_load(speed, figures), c.layout.replicas if d.rate else
