@@ -413,15 +413,28 @@ class LoadRow:
 SHAREGPT = (222, 182)      # mean prompt / output tokens of the ShareGPT runs that print them (row l6's file)
 
 
-def _closed(users, prompt, output, requests=None):
-    """A benchmark client's closed loop: its users start together (estimate/serving.py). ShareGPT rows have
-    answers of many lengths, which the simulation's means do not: their waves stay together where the real
-    ones drift apart."""
-    return Load("closed", prompt, output, users=users, requests=requests)
+def _closed(users, prompt, output, requests=None, spread=(0.0, 0.0), whole_run=True):
+    """A benchmark client's closed loop: its users start together (estimate/serving.py), and its figures are
+    over every request it sent, the first burst included (`vllm bench serve`), or over windows once the rate
+    is stable (genai-perf: whole_run False). `spread`: how far its prompts' and answers' lengths range about
+    their means (ShareGPT's, and answers that end at EOS, vary; fixed-length runs do not)."""
+    return Load("closed", prompt, output, users=users, requests=requests, prompt_spread=spread[0],
+                output_spread=spread[1], whole_run=whole_run)
 
 
-def _open(rate, prompt, output, requests=None):
-    return Load("open", prompt, output, rate=rate, requests=requests)
+def _open(rate, prompt, output, requests=None, spread=(0.0, 0.0)):
+    return Load("open", prompt, output, rate=rate, requests=requests, prompt_spread=spread[0],
+                output_spread=spread[1], whole_run=True)
+
+
+# ShareGPT's lengths range from a few tokens to thousands about their means: taken as uniform on [0, 2 x mean]
+SHAREGPT_SPREAD = (1.0, 1.0)
+# random lengths drawn from 1 up to the stated maximum (kvcached's bench script): uniform on [0, 2 x mean]
+UNIFORM_TO_MAX = (1.0, 1.0)
+# 256-token prompts, answers capped at 128 that end at EOS: 100 tokens on average (output tok/s / req/s at every
+# concurrency of the source), taken as uniform on [72, 128]
+MUSHFIQ_LENGTHS = (256, 100)
+MUSHFIQ_SPREAD = (0.0, 0.28)
 
 
 SGLANG_060 = "github.com/sgl-project/sglang benchmark/benchmark_vllm_060/README.md"
@@ -435,23 +448,23 @@ NIM = "docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance.md (Llama-3.3-70B 
 NIM_KV = "FP8"
 TT = "github.com/tenstorrent/tt-inference-server/issues/{} (vLLM GPU reference run)"
 LOAD_ROWS = [
-    LoadRow("l1", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200), 100.48,
+    LoadRow("l1", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 100.48,
             SGLANG_060, note="vLLM 0.6.0 with --num-scheduler-steps 10; ShareGPT lengths vary, means assumed"),
-    LoadRow("l2", "tpot_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200), 14.14,
+    LoadRow("l2", "tpot_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 14.14,
             SGLANG_060, note="as l1"),
-    LoadRow("l3", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400), 35.68,
+    LoadRow("l3", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400, SHAREGPT_SPREAD), 35.68,
             SGLANG_060, note="SGLang 0.3.0, torch.compile on"),
-    LoadRow("l4", "itl_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400), 14.41,
+    LoadRow("l4", "itl_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400, SHAREGPT_SPREAD), 14.41,
             SGLANG_060, note="as l3"),
-    LoadRow("l5", "tpot_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "vllm", _open(8, *SHAREGPT, 2400), 29.15,
+    LoadRow("l5", "tpot_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "vllm", _open(8, *SHAREGPT, 2400, SHAREGPT_SPREAD), 29.15,
             SGLANG_060, tp=4, note="vLLM 0.6.0, multi-step 10"),
-    LoadRow("l6", "ttft_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200), 53.94,
+    LoadRow("l6", "ttft_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 53.94,
             SGLANG_060, tp=4, note="SGLang 0.3.0"),
-    LoadRow("l7", "itl_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200), 21.67,
+    LoadRow("l7", "itl_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 21.67,
             SGLANG_060, tp=4, note="SGLang 0.3.0"),
-    LoadRow("l8", "out_tok_s", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _closed(256, *SHAREGPT, 1024),
+    LoadRow("l8", "out_tok_s", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _closed(256, *SHAREGPT, 1024, SHAREGPT_SPREAD),
             4132.37, SGLANG_060, note="rate inf, 5000 prompts: saturated at max_num_seqs 256 (vLLM 0.6.0)"),
-    LoadRow("l9", "out_tok_s", "Llama-3.1-8B", "BF16", "H100 80GB", "vllm", _closed(256, 222, 182, 1024),
+    LoadRow("l9", "out_tok_s", "Llama-3.1-8B", "BF16", "H100 80GB", "vllm", _closed(256, 222, 182, 1024, SHAREGPT_SPREAD),
             7626.59, LAMBDA, context=2048, note="rate inf, 1280 ShareGPT prompts (mean 221.5 / 182.4) at "
             "--max-num-seqs 256; vLLM ~0.5.4"),
     LoadRow("l10", "ttft_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 3345.37,
@@ -459,33 +472,33 @@ LOAD_ROWS = [
             note="vLLM 0.9.1, --enforce-eager, max concurrency 1"),
     LoadRow("l11", "tpot_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 20.63,
             "github.com/vllm-project/vllm/issues/20469", context=16384, eager=True, note="as l10"),
-    LoadRow("l12", "ttft_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480), 65.48,
+    LoadRow("l12", "ttft_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480, UNIFORM_TO_MAX), 65.48,
             KVCACHED, note="SGLang 0.4.6; random lengths up to 1913/162 (means used)"),
-    LoadRow("l13", "itl_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480), 9.76,
+    LoadRow("l13", "itl_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480, UNIFORM_TO_MAX), 9.76,
             KVCACHED, note="as l12"),
-    LoadRow("l14", "out_tok_s", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(32, 960, 82, 1920), 2192.53,
+    LoadRow("l14", "out_tok_s", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(32, 960, 82, 1920, UNIFORM_TO_MAX), 2192.53,
             KVCACHED, note="rate 32 req/s outpaces the server (26.8 req/s served)"),
-    LoadRow("l15", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, 256, 128, 300), 210,
+    LoadRow("l15", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 210,
             MUSHFIQ, note="vLLM version not given"),
-    LoadRow("l16", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, 256, 128, 300), 63,
+    LoadRow("l16", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 63,
             MUSHFIQ),
-    LoadRow("l17", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, 256, 128, 300), 644,
+    LoadRow("l17", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 644,
             MUSHFIQ),
-    LoadRow("l18", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, 256, 128, 300), 155,
+    LoadRow("l18", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 155,
             MUSHFIQ),
-    LoadRow("l19", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, 256, 128, 300), 1190,
+    LoadRow("l19", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 1190,
             MUSHFIQ),
-    LoadRow("l20", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, 256, 128, 300), 667,
+    LoadRow("l20", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 667,
             MUSHFIQ),
-    LoadRow("l21", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8), 406.77, NIM,
+    LoadRow("l21", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8, whole_run=False), 406.77, NIM,
             tp=2, context=8192, kv=NIM_KV, note="NIM 1.8 (TensorRT-LLM engine, not vLLM): a different runtime; FP8 KV"),
-    LoadRow("l22", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8), 18.58, NIM,
+    LoadRow("l22", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8, whole_run=False), 18.58, NIM,
             tp=2, context=8192, kv=NIM_KV, note="as l21"),
-    LoadRow("l23", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(25, 5000, 500, 100), 38.75,
+    LoadRow("l23", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(25, 5000, 500, 100, whole_run=False), 38.75,
             NIM, tp=2, context=8192, kv=NIM_KV, note="as l21"),
-    LoadRow("l24", "out_tok_s", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300), 917.26,
+    LoadRow("l24", "out_tok_s", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300, whole_run=False), 917.26,
             NIM, tp=2, context=8192, kv=NIM_KV, note="as l21; concurrency 100"),
-    LoadRow("l25", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300), 7996.25,
+    LoadRow("l25", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300, whole_run=False), 7996.25,
             NIM, tp=2, context=8192, kv=NIM_KV, note="as l24"),
     LoadRow("l26", "tpot_mean", "Qwen3-30B-A3B", "BF16", "A100 80GB", "vllm", _closed(1, 128, 128, 8), 9.6,
             TT.format(340), note="GPU count not given: one A100 80GB assumed"),
@@ -600,9 +613,11 @@ LOAD_HEADER = """## Under load
 Published serving benchmarks beside the serving simulation (`llmc.estimate.serving`) for the same model,
 card, tensor parallelism and load. Their clients drove either a closed loop (`--max-concurrency N`: N users)
 or Poisson arrivals (`--request-rate`); the simulation runs the same, with the pinned runtime's scheduler and
-budgets. The benchmarks ran older releases than the pinned ones (noted per row), and ShareGPT runs have
-variable lengths where the simulation uses their means. No row was used to fit anything: every one is out of
-sample. Latencies in ms, throughput in output tokens/s.
+budgets. Requests' lengths vary as the source's did (the load column's ±: ShareGPT's and random lengths up to
+a maximum taken as uniform on [0, 2 x mean], answers that end at EOS within their cap), and the figures are
+over the requests the client reported on (`vllm bench serve`: all of them, the first burst included;
+genai-perf: its stable windows). The benchmarks ran older releases than the pinned ones (noted per row). No
+row was used to fit anything: every one is out of sample. Latencies in ms, throughput in output tokens/s.
 
 """
 

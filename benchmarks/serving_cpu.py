@@ -33,11 +33,11 @@ from llmc.driver import open_catalog
 from llmc.estimate.calibration import ONE, PRIOR, Correction, Key, Record, fit
 from llmc.estimate.from_file import weights_from_tensors
 from llmc.estimate.memory import HardwareView, ParallelView
-from llmc.estimate.serving import Budget, Load, LoadFigures, open_arrivals, simulate
+from llmc.estimate.serving import Budget, Load, LoadFigures, length_draws, open_arrivals, request_lengths, simulate
 from llmc.estimate.speed import step_model, unloaded_speed
 from llmc.runtimes import profile
 from llmc.solve.resolve import stated_host
-from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body, stream_one
+from llmc.smoke.load import Endpoint, RequestResult, calibrate_prompt, chat_body, scaled, stream_one
 
 ROOT = Path(__file__).resolve().parents[1]
 F16 = KvType(source=("ggml",), id="f16", bits=16, runtimes={"llama.cpp": "f16"})
@@ -65,6 +65,10 @@ CASES = (
     Case("2 users", Load("closed", PROMPT, OUTPUT, users=2, requests=8)),
     Case("4 users", Load("closed", PROMPT, OUTPUT, users=4, requests=12)),
     Case("8 users", Load("closed", PROMPT, OUTPUT, users=8, requests=24)),
+    # lengths drawn as the simulation draws them (the same seeded draws, request by request): the users drift
+    # out of their waves
+    Case("8 users, lengths ±50%", Load("closed", PROMPT, OUTPUT, users=8, requests=48, prompt_spread=0.5,
+                                       output_spread=0.5)),
     # the long prompt arrives halfway through the second wave of the 4 users' requests (WAVES_IN x the measured
     # latency of the case without it: measure() sets it), so it meets measured requests, not the warm-up
     Case("4 users + a long prompt", Load("closed", PROMPT, OUTPUT, users=4, requests=16, extra=((0.0, LONG, 8),))),
@@ -144,7 +148,10 @@ def drive(endpoint: Endpoint, case: Case) -> Measured:
             with lock:
                 out.append((arrival, result, measured))
 
-        threads = _arrivals(load, case.requests, lambda i: one(i, short, load.output, True), start)
+        draws = length_draws()
+        lengths = [request_lengths(load, draws) for _ in range(case.requests)]
+        threads = _arrivals(load, case.requests,
+                            lambda i: one(i, scaled(short, lengths[i][0] / load.prompt), lengths[i][1], True), start)
         for when, _, tokens in load.extra:
             threads.append(_at(start + when, lambda: one(-1, long, tokens, False)))
         for t in threads:

@@ -82,6 +82,7 @@ LIMITS: dict[str, tuple[float, Callable[[float], str]]] = {
     "workload.rate": (100_000.0, lambda r: f"{r:g} req/s"),
     "workload.prompt": (MAX_TOKENS, format_tokens),
     "workload.output": (MAX_TOKENS, format_tokens),
+    "workload.spread": (1.0, lambda f: f"{f:g}"),
     "context": (MAX_TOKENS, format_tokens),
     "hardware.memory": (64 * 1024**4, lambda b: f"{b / 1024**4:g} TiB"),
     "hardware.nodes": (1024, str),
@@ -107,6 +108,8 @@ def _amounts(d: Deployment) -> Iterator[tuple[str, float, Span]]:
         yield "hardware.memory_bandwidth", h.memory_bandwidth.bytes_per_s, h.memory_bandwidth.span
     if w.rate is not None:
         yield "workload.rate", w.rate.per_s, w.rate.span
+    if w.spread is not None:
+        yield "workload.spread", w.spread.value, w.spread.span
     if h.gpu:
         yield "hardware.gpu", sum(g.count for g in h.gpu), d.hardware.gpu_span
     for name in ("ttft", "tpot", "decode", "throughput"):
@@ -177,17 +180,19 @@ def output_exceeds_context(d: Deployment) -> Iterator[Diagnostic]:
                            "produce this many tokens.", help="raise `context` or lower `output`")
 
 
-@rule("W226", "Typical request longer than the context")
+@rule("W226", "Request longer than the context")
 def request_exceeds_context(d: Deployment) -> Iterator[Diagnostic]:
     context, prompt = d.context, d.workload.prompt
     if context is None or prompt is None:
         return
-    total = d.prompt_tokens + d.output_tokens
+    total = d.longest_request
     if d.output_tokens <= context.value < total:
-        yield warning("W226", f"a typical request ({format_tokens(total)} tokens: prompt + output) does not fit in "
+        which = f"the longest request (spread {d.length_spread:g})" if d.length_spread else "a typical request"
+        yield warning("W226", f"{which} ({format_tokens(total)} tokens: prompt + output) does not fit in "
                       f"`context = {format_tokens(context.value)}`", span=prompt.span, label="prompt",
                       labels=(Label(span=context.span, message="context"),),
-                      detail="Requests longer than the context are rejected by the runtime.",
+                      detail="Requests longer than the context are rejected by the runtime; the load estimate "
+                             "cuts their answers to fit.",
                       help=f"raise `context` to at least {format_tokens(total)}")
 
 

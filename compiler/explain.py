@@ -101,8 +101,9 @@ def speed_lines(plan: Plan) -> list[str]:
          t.throughput_tok_s and f"≥ {_rate(t.throughput_tok_s)}"),
     ]
     arrivals = f"Poisson arrivals at {w.rate:g} req/s" if w.rate else f"{count(w.concurrency, 'user')} in a closed loop"
+    spread = f", lengths ±{w.spread:.0%}" if w.spread else ""
     lines = [f"Speed under load ({arrivals}), {format_tokens(w.prompt_tokens)} prompt, "
-             f"{w.output_tokens} output tokens ({perf.bound} bound); means, with their band:"]
+             f"{w.output_tokens} output tokens{spread} ({perf.bound} bound); means, with their band:"]
     for name, value, target in rows:
         lines.append(f"  {name:<11} {value}" + (f"   target {target}" if target else ""))
     return lines + _load_lines(perf) + calibration_lines(perf) + measured_lines(perf)

@@ -53,6 +53,7 @@ from .values import (
     lower_bool,
     lower_bytes,
     lower_emit,
+    lower_fraction,
     lower_gpu,
     lower_host,
     lower_int,
@@ -299,9 +300,9 @@ def _block_values(ctx: Ctx, stmt: Stmt, schema: dict[str, str], lowerers: dict[s
 # ---------------------------------------------------------------------------
 
 WORKLOAD_SCHEMA = {"task": "attribute", "concurrency": "attribute", "rate": "attribute", "prompt": "attribute",
-                   "output": "attribute", "thinking": "attribute"}
+                   "output": "attribute", "spread": "attribute", "thinking": "attribute"}
 WORKLOAD_LOWERERS = {"task": closed_word(TASKS, "task"), "concurrency": lower_int, "rate": lower_request_rate,
-                     "prompt": lower_tokens, "output": lower_tokens,
+                     "prompt": lower_tokens, "output": lower_tokens, "spread": lower_fraction,
                      "thinking": closed_word(THINKING, "thinking mode")}
 LATENCY_SCHEMA = {"ttft": "bound", "tpot": "bound", "decode": "bound", "throughput": "bound"}
 LATENCY_LOWERERS = {"ttft": bound_of(UPPER_BOUND, Kind.DURATION, percentiles=True),

@@ -259,6 +259,7 @@ class Workload(Node):
     prompt_tokens: int
     output_tokens: int
     rate: float | None = None    # open loop: Poisson arrivals per second; None: `concurrency` users in a loop
+    spread: float | None = None  # requests' lengths range ±spread about the typical ones; None: all alike
 
 
 class Alternative(Node):

@@ -92,6 +92,11 @@ class RequestRate(Node):
     span: Span
 
 
+class Fraction(Node):
+    value: float
+    span: Span
+
+
 class Bound(Node):
     """`ttft <= 1.5s`, `ttft p99 <= 2s`, `throughput >= 400 tok/s`."""
 
@@ -107,6 +112,7 @@ class Workload(Node):
     rate: RequestRate | None = None   # open loop: Poisson arrivals per second (else `concurrency` users)
     prompt: Tokens | None = None
     output: Tokens | None = None
+    spread: Fraction | None = None    # requests' lengths range ±spread about `prompt` and `output`
     thinking: Word | None = None
     span: Span | None = None
 
@@ -242,6 +248,16 @@ class Deployment(Node):
     @property
     def output_tokens(self) -> int:
         return self.workload.output.value if self.workload.output else 256
+
+    @property
+    def length_spread(self) -> float:
+        """How far requests' prompt and output lengths range about the typical ones, as a fraction (0: all alike)."""
+        return self.workload.spread.value if self.workload.spread else 0.0
+
+    @property
+    def longest_request(self) -> int:
+        """Prompt + output of the longest request the workload sends."""
+        return math.floor((self.prompt_tokens + self.output_tokens) * (1 + self.length_spread))
 
     @property
     def objective(self) -> str:

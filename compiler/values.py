@@ -27,6 +27,7 @@ from .spec import (
     Bytes,
     Choice,
     Duration,
+    Fraction,
     GpuGroup,
     Int,
     Licenses,
@@ -175,6 +176,11 @@ def lower_request_rate(ctx: Ctx, stmt: Stmt) -> RequestRate | None:
     if value is None:
         return None
     return RequestRate(per_s=float(value), span=ctx.span(stmt.value))
+
+
+def lower_fraction(ctx: Ctx, stmt: Stmt) -> Fraction | None:
+    value = _number(ctx, stmt, (Kind.NUMBER,), "a fraction", help="write a plain number from 0 to 1, e.g. `0.5`")
+    return None if value is None else Fraction(value=float(value), span=ctx.span(stmt.value))
 
 
 def lower_bandwidth(ctx: Ctx, stmt: Stmt) -> Bandwidth | None:

@@ -43,6 +43,9 @@ def test_every_rule_has_a_code_that_is_registered():
     ("  workload {\n    output = 64k\n  }\n  context = 32k", ["E225"]),
     ("  workload {\n    prompt = 30k\n    output = 4k\n  }\n  context = 32k", ["W226"]),
     ("  workload {\n    prompt = 28k\n    output = 4k\n  }\n  context = 32k", []),
+    ("  workload {\n    prompt = 20k\n    output = 4k\n    spread = 0.5\n  }\n  context = 32k", ["W226"]),
+    ("  workload {\n    prompt = 20k\n    output = 4k\n    spread = 0.25\n  }\n  context = 32k", []),
+    ("  workload {\n    spread = 1.5\n  }", ["E229"]),
     ("  emit = [compose, compose]", ["W227"]),
     ("  runtime = any [vllm, vllm]", ["W227"]),
 ])

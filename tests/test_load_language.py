@@ -33,6 +33,26 @@ def test_a_wrong_percentile_or_rate_is_an_error_with_a_fix():
     assert [c for c, _ in _codes(spec_text(L40S, body='  workload {\n    rate = 5 tok/s\n  }\n'))] == ["E205"]
 
 
+def test_spread_lowers_and_a_wrong_one_is_an_error_with_a_fix():
+    assert deployment(spec_text(L40S, body='  workload {\n    spread = 0.5\n  }\n')).length_spread == 0.5
+    assert deployment(spec_text(L40S)).length_spread == 0.0
+    assert _codes(spec_text(L40S, body='  workload {\n    spread = 50 tokens\n  }\n')) == \
+        [("E205", "`spread` takes a fraction, not a token count")]
+    assert [c for c, _ in _codes(spec_text(L40S, body='  workload {\n    spread = 2\n  }\n'))] == ["E229"]
+
+
+def test_a_plan_for_requests_of_varied_lengths_says_so_and_meets_a_ttft_waves_would_miss():
+    """Eight users sending 2k-token prompts all alike arrive as one wave (16k prompt tokens per cycle); the
+    same users with lengths spread ±50% drift apart, so the plan's TTFT is a prompt beside running decodes."""
+    users = QWEN_AT_4_RPS.replace("rate = 4 req/s", "concurrency = 8")
+    alike, _ = plan_for(_catalog(), L40S, users)
+    varied, _ = plan_for(_catalog(), L40S, users.replace("output = 256 tokens", "output = 256 tokens\n    spread = 0.5"))
+    assert alike.performance.basis == varied.performance.basis == "simulated"
+    assert varied.workload.spread == 0.5 and alike.workload.spread is None
+    assert "lengths ±50%" in varied.performance.load.workload
+    assert varied.performance.ttft_s.value < 0.6 * alike.performance.ttft_s.value
+
+
 def test_a_percentile_bound_holds_the_tail_where_the_mean_would_pass():
     """Poisson arrivals queue now and then: the mean TTFT meets 250 ms where the p99 does not, so the p99 bound
     rejects the plan the mean bound accepts."""

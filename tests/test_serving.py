@@ -124,3 +124,46 @@ def test_a_crowd_too_large_to_simulate_keeps_its_unloaded_figures():
     crowd = dict(model="google/gemma-3-270m-it", context="1k", prompt="8")
     assert _basis(100_000, "16 tokens", **crowd) == "unloaded"
     assert _basis(100, "16 tokens", **crowd) == "simulated"
+
+@pytest.mark.parametrize("runtime, budget, step", [
+    ("vllm", VLLM_BUDGET, {}),
+    ("llama.cpp", Budget(step_tokens=2048, max_seqs=8, pool_tokens=None), {"gpu": RTX4090, "fmt": Q4_K_M}),
+])
+def test_users_whose_requests_vary_in_length_drift_out_of_their_waves(runtime, budget, step):
+    """Closed-loop users with requests all alike start together and stay in waves: every prompt arrives with
+    the other users' and waits for theirs. Answers of varied lengths end at different steps, so the users
+    drift apart and a prompt meets running decodes instead: TTFT falls towards a lone prompt's, while the
+    mean lengths, hence the throughput, stay about the same."""
+    alike = _run(runtime, Load("closed", prompt=1024, output=128, users=8), budget, **step)
+    varied = _run(runtime, Load("closed", prompt=1024, output=128, users=8, prompt_spread=0.5, output_spread=0.5),
+                  budget, **step)
+    alone = _run(runtime, Load("closed", prompt=1024, output=128, users=1), budget, **step)
+    assert varied.ttft_s.mean < 0.6 * alike.ttft_s.mean
+    assert varied.ttft_s.mean < 3 * alone.ttft_s.mean
+    assert varied.ttft_s.p99 > varied.ttft_s.p50          # prompts of many lengths: a spread of TTFTs
+    assert varied.throughput_tok_s == pytest.approx(alike.throughput_tok_s, rel=0.25)
+
+
+def test_varied_lengths_keep_their_means_and_bounds():
+    from llmc.estimate.serving import length_draws, request_lengths
+
+    load = Load("closed", prompt=1000, output=200, users=4, prompt_spread=0.5, output_spread=0.5, longest=1400)
+    draws = length_draws()
+    lengths = [request_lengths(load, draws) for _ in range(2000)]
+    prompts, outputs = [p for p, _ in lengths], [o for _, o in lengths]
+    assert min(prompts) >= 500 and max(prompts) <= 1399
+    assert sum(prompts) / len(prompts) == pytest.approx(1000, rel=0.05)
+    assert all(p + o <= 1400 for p, o in lengths)             # cut to the context
+    assert min(outputs) >= 1 and len(set(outputs)) > 100
+    again = length_draws()
+    assert [request_lengths(load, again) for _ in range(2000)] == lengths   # seeded: smoke sends the same
+
+
+def test_a_benchmark_clients_whole_run_includes_the_first_burst():
+    """`vllm bench serve` reports over every request it sent, the first burst of all users at once included;
+    the steady-state figures leave it out."""
+    steady = _run("vllm", Load("closed", prompt=1024, output=128, users=32, output_spread=0.3, requests=96))
+    whole = _run("vllm", Load("closed", prompt=1024, output=128, users=32, output_spread=0.3, requests=96,
+                              whole_run=True))
+    assert whole.requests == 96 and steady.requests < 96
+    assert whole.ttft_s.p99 > steady.ttft_s.p99

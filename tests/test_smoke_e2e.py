@@ -168,3 +168,20 @@ def test_api_key_plan_is_answered_with_the_key_and_its_wrapper_group_torn_down(t
     env.pop("SMOKE_TEST_KEY")   # without the key the script refuses to start, and says why
     rc, proc = run_smoke(build_dir, "--requests", "2", env=env)
     assert rc == 1 and "E604" in proc.stdout and "set SMOKE_TEST_KEY" in proc.stdout
+
+
+def test_a_workload_of_varied_lengths_is_sent_as_the_estimate_drew_it(tmp_path):
+    """With `spread`, smoke sends each request the prompt and answer lengths the plan's load estimate drew
+    (the same seeded draws), so what it measures is the load that was predicted."""
+    from llmc.smoke.run import fit_prompt, request_lengths_for
+
+    model = write_tiny_gguf(tmp_path / "tiny.gguf", **TINY_SHAPE)
+    plan = sp.cpu_llama_plan(model, port=sp.free_port(), context=1024, slots=2, prompt_tokens=128, output_tokens=16)
+    plan = plan.model_copy(update={"workload": plan.workload.model_copy(update={"spread": 0.5})})
+    build_dir = sp.write_build_dir(tmp_path / "build", plan)
+    rc, proc = run_smoke(build_dir, "--requests", "6")
+    assert rc == 0, proc.stdout + proc.stderr
+    lengths = request_lengths_for(plan, fit_prompt(plan)[0], 6)
+    assert len({o for _, o in lengths}) > 1
+    load = smoke_json(build_dir)["load"]
+    assert load["errors"] == 0 and load["completion_tokens"] == sum(o for _, o in lengths) != 6 * 16

@@ -12,7 +12,11 @@ smoke`) starts them; whether they stay in step is the scheduler's doing: llama-s
 arrive together into one step and their answers of equal length end together, so its users stay in waves (on
 this machine's CPU, 2, 4 and 8 users' measured TTFT within 10% of the waves', where users spread over a
 request's latency were 25-240% off: benchmarks/serving_cpu.py), while a token budget smaller than a wave's
-prompts splits it. Users that arrive independently of each other are an open loop (`rate`). The first
+prompts splits it. Requests whose lengths vary (`spread`: answers that end at EOS, ShareGPT) end at different
+steps, so the users drift apart within a cycle and each prompt meets the others' decodes instead of a wave
+(a published vLLM run of 4 users on one RTX 4090: TTFT 63 ms measured, 187 ms as waves, 72 ms with its
+answers' spread; docs/accuracy.md l16). Users that arrive independently of each other are an open loop
+(`rate`). The first
 cycle and the last (the batch draining) are warm-up and cool-down: the figures are over the requests in
 between, the steady state. The simulation is O(1) per step in the number of running sequences (their
 contexts are kept as sums), so a build simulates its short list of candidates in milliseconds each.
@@ -37,6 +41,7 @@ SOURCE = ("llmc's discrete-event simulation of the runtime's scheduler (estimate
 # Requests per simulated user (closed loop) and in all (open loop): enough cycles for a steady state.
 CYCLES = 3
 MIN_CLOSED_REQUESTS = 16      # a closed loop of few users runs more cycles, so its percentiles have samples
+MIN_VARIED_REQUESTS = 64      # ... and more when lengths vary, so the percentiles sample the lengths too
 # Events one simulation may handle, each a step or a request (a few microseconds each in CPython; a build may
 # simulate hundreds of candidates): a workload past it (answers of millions of tokens, or 30,000 users) keeps
 # its unloaded figures, which the plan says (Performance.basis)
@@ -58,16 +63,28 @@ class Load:
     # served, and slow the others, but are not among the measured requests)
     extra: tuple[tuple[float, int, int], ...] = ()
     requests: int | None = None   # in all (None: Load.total)
+    # each request's prompt and output drawn uniformly within ±spread of the typical lengths (seeded), as
+    # `vllm bench serve --random-range-ratio` draws them, and cut to `longest` (prompt + output); 0: all alike
+    prompt_spread: float = 0.0
+    output_spread: float = 0.0
+    longest: int | None = None
+    # the figures over every request, the first cycle's burst and the drain included, as a benchmark client
+    # reports them; False: the steady state between them
+    whole_run: bool = False
 
     @property
     def total(self) -> int:
         """The requests a simulation runs: as given, else CYCLES per closed-loop user (at least
-        MIN_CLOSED_REQUESTS), OPEN_REQUESTS in an open loop."""
-        return self.requests or (max(CYCLES * self.users, MIN_CLOSED_REQUESTS) if self.kind == "closed"
-                                 else OPEN_REQUESTS)
+        MIN_CLOSED_REQUESTS, or MIN_VARIED_REQUESTS), OPEN_REQUESTS in an open loop."""
+        least = MIN_VARIED_REQUESTS if self.prompt_spread or self.output_spread else MIN_CLOSED_REQUESTS
+        return self.requests or (max(CYCLES * self.users, least) if self.kind == "closed" else OPEN_REQUESTS)
 
     def describe(self) -> str:
         shape = f"{self.prompt}-token prompts, {self.output}-token answers"
+        if self.prompt_spread == self.output_spread != 0:
+            shape += f", lengths ±{self.prompt_spread:.0%}"
+        elif self.prompt_spread or self.output_spread:
+            shape += f", prompts ±{self.prompt_spread:.0%} and answers ±{self.output_spread:.0%} long"
         if self.kind == "open":
             return f"Poisson arrivals at {self.rate:g} req/s, {shape}"
         return f"{self.users} user(s) in a closed loop, {shape}"
@@ -268,10 +285,12 @@ class _Sim:
         self.arrivals: list[tuple[float, int, _Request]] = []   # a heap by (arrival, index)
         self.sent = 0
         self.total = load.total
+        self.lengths = length_draws()
 
     # ---- arrivals
     def _new(self, when: float, user: int = 0) -> _Request:
-        r = _Request(self.sent, when, self.load.prompt, max(1, self.load.output), user)
+        prompt, output = request_lengths(self.load, self.lengths)
+        r = _Request(self.sent, when, prompt, output, user)
         self.sent += 1
         return r
 
@@ -443,7 +462,9 @@ class _Sim:
     # ---- figures
     def figures(self) -> LoadFigures:
         done = sorted(self.done, key=lambda r: r.index)
-        if self.load.kind == "closed":
+        if self.load.whole_run:
+            measured = done
+        elif self.load.kind == "closed":
             warm = self.load.users
             measured = done[warm:len(done) - warm] or done
         else:
@@ -455,7 +476,10 @@ class _Sim:
         span = max(end - start, 1e-9)
         itl = weighted((rec[1], rec[3]) for rec in window if rec[3])
         e2e = [r.finished - r.arrival + self.overhead for r in measured]
-        if self.load.kind == "closed":
+        if self.load.kind == "closed" and self.load.whole_run:
+            served = len(measured) / span
+            saturated = False
+        elif self.load.kind == "closed":
             # Little's law: each user completes one request per end-to-end latency (the overhead included,
             # which also delays its next request); a window over waves would straddle cycles
             served = self.load.users / (sum(e2e) / len(e2e))
@@ -479,7 +503,7 @@ class _Sim:
             itl_s=itl,
             e2e_s=Dist.of(e2e),
             queue_s=Dist.of([(r.admitted or r.arrival) - r.arrival for r in measured]),
-            throughput_tok_s=round(served * self.load.output, 3), request_rate=round(served, 4),
+            throughput_tok_s=round(served * sum(r.output for r in measured) / len(measured), 3), request_rate=round(served, 4),
             kv_peak=round(max((rec[4] for rec in window), default=0) / capacity, 4),
             kv_mean=round(sum(rec[4] * rec[1] for rec in window) / span / capacity, 4),
             preemptions=self.preemptions, requests=len(measured), steps=len(self.records),
@@ -507,6 +531,26 @@ def simulation_events(load: Load, budget: Budget, request_s: float) -> int:
     `request_s`)."""
     running = load.users if load.kind == "closed" else load.rate * request_s
     return load.total + int(load.total * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
+
+
+def length_draws() -> random.Random:
+    """The seeded source of requests' lengths: `llmc smoke` draws the same ones, in the same order."""
+    return random.Random(SEED + 1)
+
+
+def request_lengths(load: Load, draws: random.Random) -> tuple[int, int]:
+    """The next request's (prompt, output) tokens."""
+    prompt = _drawn(load.prompt, load.prompt_spread, draws)
+    output = _drawn(load.output, load.output_spread, draws)
+    if load.longest:
+        prompt = min(prompt, max(1, load.longest - 1))
+        output = max(1, min(output, load.longest - prompt))
+    return prompt, output
+
+
+def _drawn(typical: int, spread: float, draws: random.Random) -> int:
+    typical = max(1, typical)
+    return max(1, round(typical * draws.uniform(1 - spread, 1 + spread))) if spread else typical
 
 
 def open_arrivals(load: Load) -> list[float]:

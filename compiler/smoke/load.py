@@ -108,6 +108,11 @@ def words_text(n_words: int) -> str:
     return " ".join(WORDS[i % len(WORDS)] for i in range(max(1, n_words)))
 
 
+def scaled(text: str, factor: float) -> str:
+    """`text` of words_text's making, lengthened or shortened to `factor` times its words."""
+    return words_text(round(len(text.split()) * factor))
+
+
 def count_tokens(client: httpx.Client, endpoint: Endpoint, text: str) -> int | None:
     """The server's token count for `text`, or None when it has no usable /tokenize."""
     if known(endpoint.runtime) and profile(endpoint.runtime).tokenize == "content":
@@ -377,9 +382,12 @@ class Batch:
 
 
 def run_load(endpoint: Endpoint, *, requests: int, concurrency: int, prompt_tokens: int, max_tokens: int,
-             deadline: Deadline, on_progress: Callable[[int, int], None] | None = None) -> LoadResult:
+             deadline: Deadline, on_progress: Callable[[int, int], None] | None = None,
+             lengths: list[tuple[int, int]] | None = None) -> LoadResult:
     """Send `requests` chat requests, `concurrency` at a time; returns when all have finished or the
-    deadline passed (requests still out then are failed as cut)."""
+    deadline passed (requests still out then are failed as cut). `lengths`: each request's (prompt, answer)
+    tokens, its prompt the calibrated one scaled to it; without, every request is `prompt_tokens` and
+    `max_tokens` long."""
     batch = Batch(requests)
     calibration: dict[str, int | None] = {"counted": None, "warmup": None}
 
@@ -392,7 +400,11 @@ def run_load(endpoint: Endpoint, *, requests: int, concurrency: int, prompt_toke
             def worker() -> None:
                 while (index := batch.take()) is not None:
                     result = RequestResult(index=index)
-                    stream_one(client, endpoint, chat_body(endpoint, f"[{index}] {prompt}", max_tokens), result)
+                    text, answer = prompt, max_tokens
+                    if lengths:
+                        text = scaled(prompt, lengths[index][0] / prompt_tokens)
+                        answer = lengths[index][1]
+                    stream_one(client, endpoint, chat_body(endpoint, f"[{index}] {text}", answer), result)
                     batch.put(result)
 
             threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(concurrency, requests))]

@@ -23,6 +23,7 @@ from typing import TextIO
 import httpx
 
 from ..diagnostics import Diagnostic, error
+from ..estimate.serving import Load, length_draws, request_lengths
 from ..names import client_url
 from ..plan import Plan
 from ..runtimes import profile
@@ -195,6 +196,7 @@ class Session:
         start = time.monotonic()
         self.load = run_load(endpoint, requests=count, concurrency=concurrency, prompt_tokens=prompt_tokens,
                              max_tokens=w.output_tokens, deadline=self.deadline,
+                             lengths=request_lengths_for(self.plan, prompt_tokens, count),
                              on_progress=lambda done, total: self.progress.update(
                                  time.monotonic() - start, f"requests finished: {done}/{total}", state=done))
         self.progress.done()
@@ -367,6 +369,18 @@ def fit_prompt(plan: Plan) -> tuple[int, str]:
     prompt = max(1, room)
     return prompt, (f"prompt shortened from {w.prompt_tokens} to {prompt} tokens: a sequence holds {plan.context} "
                     f"tokens and {w.output_tokens} are for the answer")
+
+
+def request_lengths_for(plan: Plan, prompt_tokens: int, count: int) -> list[tuple[int, int]] | None:
+    """Each request's (prompt, answer) tokens when the workload's lengths spread: the draws the plan's load
+    estimate made (estimate/serving.py), so the run measures the load that was predicted."""
+    spread = plan.workload.spread
+    if not spread:
+        return None
+    load = Load("closed", prompt_tokens, plan.workload.output_tokens, prompt_spread=spread, output_spread=spread,
+                longest=plan.context - 64)
+    draws = length_draws()
+    return [request_lengths(load, draws) for _ in range(count)]
 
 
 def api_key_for(plan: Plan, env: Mapping[str, str]) -> str | None:

@@ -26,7 +26,7 @@ def build_plan(ctx: Context, best: Evaluation, ranked: list[Evaluation], rejecte
         llmc_version=__version__,
         deployment=d.name,
         workload=Workload(task=task, concurrency=d.concurrency, prompt_tokens=d.prompt_tokens,
-                          output_tokens=d.output_tokens, rate=d.rate),
+                          output_tokens=d.output_tokens, rate=d.rate, spread=d.length_spread or None),
         model=_model_ref(c, d),
         runtime=RuntimeRef(name=c.runtime.name, version=pin.version, image=pin.image_ref(backend), backend=backend,
                            health_path=c.runtime.health_path, default_port=c.runtime.default_port),

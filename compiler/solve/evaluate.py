@@ -321,9 +321,11 @@ def _unloaded_meets(ctx: Context, speed: SpeedEstimate) -> bool:
 def replica_load(ctx: Context, c: Candidate) -> Load:
     """What one replica serves: its share of the users, or of the arrival rate."""
     d = ctx.deployment
+    lengths = {"prompt_spread": d.length_spread, "output_spread": d.length_spread, "longest": c.context}
     if d.rate:
-        return Load("open", d.prompt_tokens, d.output_tokens, rate=d.rate / max(1, c.layout.replicas))
-    return Load("closed", d.prompt_tokens, d.output_tokens, users=per_replica_concurrency(d.concurrency, c))
+        return Load("open", d.prompt_tokens, d.output_tokens, rate=d.rate / max(1, c.layout.replicas), **lengths)
+    return Load("closed", d.prompt_tokens, d.output_tokens, users=per_replica_concurrency(d.concurrency, c),
+                **lengths)
 
 
 def serving_budget(ctx: Context, c: Candidate, mem: MemoryEstimate, spec: SpecSpeedup | None) -> Budget:
