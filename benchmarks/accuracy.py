@@ -437,6 +437,27 @@ MUSHFIQ_LENGTHS = (256, 100)
 MUSHFIQ_SPREAD = (0.0, 0.28)
 
 
+def _sharegpt(rate, requests):
+    return _open(rate, *SHAREGPT, requests, SHAREGPT_SPREAD)
+
+
+def _sharegpt_users(users, requests):
+    return _closed(users, *SHAREGPT, requests, SHAREGPT_SPREAD)
+
+
+def _kvcached(rate, requests):
+    return _open(rate, 960, 82, requests, UNIFORM_TO_MAX)
+
+
+def _mushfiq(users):
+    return _closed(users, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD)
+
+
+def _nim(users, requests):
+    """genai-perf's figures are over its stable measurement windows, not the ramp."""
+    return _closed(users, 5000, 500, requests, whole_run=False)
+
+
 SGLANG_060 = "github.com/sgl-project/sglang benchmark/benchmark_vllm_060/README.md"
 LAMBDA = "github.com/LambdaLabsML/vllm-benchmark results/prompt_1280/1xH100-80GB-SXM/Meta-Llama-3-8B-Instruct_tp1_len2048.json"
 KVCACHED = "github.com/ovg-project/kvcached benchmarks/bench_kvcached_overhead/README.md (SGLang baseline)"
@@ -448,23 +469,23 @@ NIM = "docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance.md (Llama-3.3-70B 
 NIM_KV = "FP8"
 TT = "github.com/tenstorrent/tt-inference-server/issues/{} (vLLM GPU reference run)"
 LOAD_ROWS = [
-    LoadRow("l1", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 100.48,
-            SGLANG_060, note="vLLM 0.6.0 with --num-scheduler-steps 10; ShareGPT lengths vary, means assumed"),
-    LoadRow("l2", "tpot_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 14.14,
+    LoadRow("l1", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _sharegpt(4, 1200), 100.48,
+            SGLANG_060, note="vLLM 0.6.0 with --num-scheduler-steps 10 (a new prompt waits for the 10-step batch)"),
+    LoadRow("l2", "tpot_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _sharegpt(4, 1200), 14.14,
             SGLANG_060, note="as l1"),
-    LoadRow("l3", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400, SHAREGPT_SPREAD), 35.68,
+    LoadRow("l3", "ttft_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _sharegpt(8, 2400), 35.68,
             SGLANG_060, note="SGLang 0.3.0, torch.compile on"),
-    LoadRow("l4", "itl_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _open(8, *SHAREGPT, 2400, SHAREGPT_SPREAD), 14.41,
+    LoadRow("l4", "itl_p50", "Llama-3.1-8B", "BF16", "A100 80GB", "sglang", _sharegpt(8, 2400), 14.41,
             SGLANG_060, note="as l3"),
-    LoadRow("l5", "tpot_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "vllm", _open(8, *SHAREGPT, 2400, SHAREGPT_SPREAD), 29.15,
+    LoadRow("l5", "tpot_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "vllm", _sharegpt(8, 2400), 29.15,
             SGLANG_060, tp=4, note="vLLM 0.6.0, multi-step 10"),
-    LoadRow("l6", "ttft_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 53.94,
+    LoadRow("l6", "ttft_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _sharegpt(4, 1200), 53.94,
             SGLANG_060, tp=4, note="SGLang 0.3.0"),
-    LoadRow("l7", "itl_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _open(4, *SHAREGPT, 1200, SHAREGPT_SPREAD), 21.67,
+    LoadRow("l7", "itl_p50", "Llama-3.1-70B", "BF16", "H100 80GB", "sglang", _sharegpt(4, 1200), 21.67,
             SGLANG_060, tp=4, note="SGLang 0.3.0"),
-    LoadRow("l8", "out_tok_s", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _closed(256, *SHAREGPT, 1024, SHAREGPT_SPREAD),
+    LoadRow("l8", "out_tok_s", "Llama-3.1-8B", "BF16", "A100 80GB", "vllm", _sharegpt_users(256, 1024),
             4132.37, SGLANG_060, note="rate inf, 5000 prompts: saturated at max_num_seqs 256 (vLLM 0.6.0)"),
-    LoadRow("l9", "out_tok_s", "Llama-3.1-8B", "BF16", "H100 80GB", "vllm", _closed(256, 222, 182, 1024, SHAREGPT_SPREAD),
+    LoadRow("l9", "out_tok_s", "Llama-3.1-8B", "BF16", "H100 80GB", "vllm", _sharegpt_users(256, 1024),
             7626.59, LAMBDA, context=2048, note="rate inf, 1280 ShareGPT prompts (mean 221.5 / 182.4) at "
             "--max-num-seqs 256; vLLM ~0.5.4"),
     LoadRow("l10", "ttft_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 3345.37,
@@ -472,33 +493,33 @@ LOAD_ROWS = [
             note="vLLM 0.9.1, --enforce-eager, max concurrency 1"),
     LoadRow("l11", "tpot_mean", "Qwen3-14B", "AWQ", "A100 80GB", "vllm", _closed(1, 16000, 200, 30), 20.63,
             "github.com/vllm-project/vllm/issues/20469", context=16384, eager=True, note="as l10"),
-    LoadRow("l12", "ttft_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480, UNIFORM_TO_MAX), 65.48,
+    LoadRow("l12", "ttft_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _kvcached(8, 480), 65.48,
             KVCACHED, note="SGLang 0.4.6; random lengths up to 1913/162 (means used)"),
-    LoadRow("l13", "itl_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(8, 960, 82, 480, UNIFORM_TO_MAX), 9.76,
+    LoadRow("l13", "itl_mean", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _kvcached(8, 480), 9.76,
             KVCACHED, note="as l12"),
-    LoadRow("l14", "out_tok_s", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _open(32, 960, 82, 1920, UNIFORM_TO_MAX), 2192.53,
+    LoadRow("l14", "out_tok_s", "Llama-3.2-3B", "BF16", "A100 80GB", "sglang", _kvcached(32, 1920), 2192.53,
             KVCACHED, note="rate 32 req/s outpaces the server (26.8 req/s served)"),
-    LoadRow("l15", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 210,
+    LoadRow("l15", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _mushfiq(4), 210,
             MUSHFIQ, note="vLLM version not given"),
-    LoadRow("l16", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(4, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 63,
+    LoadRow("l16", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _mushfiq(4), 63,
             MUSHFIQ),
-    LoadRow("l17", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 644,
+    LoadRow("l17", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _mushfiq(16), 644,
             MUSHFIQ),
-    LoadRow("l18", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(16, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 155,
+    LoadRow("l18", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _mushfiq(16), 155,
             MUSHFIQ),
-    LoadRow("l19", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 1190,
+    LoadRow("l19", "out_tok_s", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _mushfiq(48), 1190,
             MUSHFIQ),
-    LoadRow("l20", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _closed(48, *MUSHFIQ_LENGTHS, 300, MUSHFIQ_SPREAD), 667,
+    LoadRow("l20", "ttft_mean", "Mistral-7B-v0.3", "BF16", "RTX 4090", "vllm", _mushfiq(48), 667,
             MUSHFIQ),
-    LoadRow("l21", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8, whole_run=False), 406.77, NIM,
+    LoadRow("l21", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _nim(1, 8), 406.77, NIM,
             tp=2, context=8192, kv=NIM_KV, note="NIM 1.8 (TensorRT-LLM engine, not vLLM): a different runtime; FP8 KV"),
-    LoadRow("l22", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(1, 5000, 500, 8, whole_run=False), 18.58, NIM,
+    LoadRow("l22", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _nim(1, 8), 18.58, NIM,
             tp=2, context=8192, kv=NIM_KV, note="as l21"),
-    LoadRow("l23", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(25, 5000, 500, 100, whole_run=False), 38.75,
+    LoadRow("l23", "itl_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _nim(25, 100), 38.75,
             NIM, tp=2, context=8192, kv=NIM_KV, note="as l21"),
-    LoadRow("l24", "out_tok_s", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300, whole_run=False), 917.26,
+    LoadRow("l24", "out_tok_s", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _nim(100, 300), 917.26,
             NIM, tp=2, context=8192, kv=NIM_KV, note="as l21; concurrency 100"),
-    LoadRow("l25", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _closed(100, 5000, 500, 300, whole_run=False), 7996.25,
+    LoadRow("l25", "ttft_mean", "Llama-3.1-70B", "FP8", "H100 80GB", "vllm", _nim(100, 300), 7996.25,
             NIM, tp=2, context=8192, kv=NIM_KV, note="as l24"),
     LoadRow("l26", "tpot_mean", "Qwen3-30B-A3B", "BF16", "A100 80GB", "vllm", _closed(1, 128, 128, 8), 9.6,
             TT.format(340), note="GPU count not given: one A100 80GB assumed"),

@@ -27,6 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
@@ -503,7 +504,8 @@ class _Sim:
             itl_s=itl,
             e2e_s=Dist.of(e2e),
             queue_s=Dist.of([(r.admitted or r.arrival) - r.arrival for r in measured]),
-            throughput_tok_s=round(served * sum(r.output for r in measured) / len(measured), 3), request_rate=round(served, 4),
+            throughput_tok_s=round(served * statistics.fmean(r.output for r in measured), 3),
+            request_rate=round(served, 4),
             kv_peak=round(max((rec[4] for rec in window), default=0) / capacity, 4),
             kv_mean=round(sum(rec[4] * rec[1] for rec in window) / span / capacity, 4),
             preemptions=self.preemptions, requests=len(measured), steps=len(self.records),
