@@ -183,6 +183,22 @@ def test_sglang_static_fraction():
     assert gpu.weights_bytes + gpu.kv_cache_bytes == round(0.8 * H100.memory_bytes)
 
 
+@pytest.mark.parametrize("architecture, sliding_share", [("gemma3", 1.0), ("gpt-oss", 0.8)])
+def test_sglang_pools_sliding_window_layers_by_architecture(architecture, sliding_share):
+    """SGLang keeps the sliding-window layers of its hybrid-SWA architectures (gpt-oss, Llama 4, Gemma 4, ...)
+    in a second pool of 0.8 x the full layers' tokens, so one token costs the full layers' bytes plus 0.8 of the
+    sliding ones'; Gemma 2/3 are not among them, and their sliding layers hold the whole context like full
+    ones (srt/configs/model_config.py is_hybrid_swa_model; model_executor/pool_configurator.py)."""
+    m = gemma3_270m().model_copy(update={"architecture": architecture})
+    w = weight_bytes(m, BF16)
+    est = plan_memory(m, w, BF16, F16, "sglang", HardwareView(gpus=(RTX4090,)), ParallelView(), 32768, 1)
+    kv_pool = next(p.bytes for p in est.devices[0].parts if p.name == "kv_cache")
+    layer_token = 2 * 256 * 2                       # K and V of one 256-wide head, 16-bit
+    per_token = 3 * layer_token + sliding_share * 15 * layer_token
+    assert est.kv_tokens_capacity == pytest.approx(kv_pool / per_token, rel=0.002)
+    assert est.kv.total_bytes == pytest.approx(32768 * per_token, rel=0.002)
+
+
 def test_70b_bf16_does_not_fit_one_h100():
     m, w = llama_70b(), weight_bytes(llama_70b(), BF16)
     est = plan_memory(m, w, BF16, F16, "vllm", HardwareView(gpus=(H100,)), ParallelView(), 8192, 1)

@@ -255,8 +255,9 @@ def kv_groups(model: Model, pp: int = 1) -> tuple[int, int, int]:
 
 
 def paged_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, tp: int = 1,
-             block: int = VLLM_BLOCK) -> KvBytes:
-    """vLLM/SGLang KV for n_seq sequences of n_ctx tokens on one TP rank."""
+             block: int = VLLM_BLOCK, sliding_share: float | None = None) -> KvBytes:
+    """vLLM/SGLang KV for n_seq sequences of n_ctx tokens on one TP rank. A sliding-window layer holds its
+    window and a page, or, with `sliding_share` (runtimes.SwaPool), that share of the full layers' tokens."""
     per_token = paged_bytes_per_token(model, kv, tp)
     kinds = model.layer_kinds()
     tokens = pad(n_ctx, block)
@@ -264,7 +265,10 @@ def paged_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, tp: int = 
     for kind, per in per_token.items():
         held = tokens
         rule = f"{n_seq} seq x {tokens} tokens (pages of {block})"
-        if kind == "sliding":
+        if kind == "sliding" and sliding_share is not None:
+            held = math.ceil(tokens * sliding_share)
+            rule = f"{n_seq} seq x {sliding_share:g} x {tokens} tokens (the runtime's SWA pool ratio)"
+        elif kind == "sliding":
             window = model.attention.sliding_window or n_ctx
             held = min(tokens, pad(window, block) + block)
             rule = f"{n_seq} seq x min(context, window {window} + one page)"
@@ -281,7 +285,7 @@ def paged_kv(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, tp: int = 
 
 def kv_bytes(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, runtime: str = "llama.cpp",
              unified: bool = False, n_ubatch: int = 512, tp: int = 1, n_batch: int = 2048,
-             swa_full: bool = False, kv_v: KvType | None = None) -> KvBytes:
+             swa_full: bool = False, kv_v: KvType | None = None, sliding_share: float | None = None) -> KvBytes:
     """KV bytes for `n_seq` sequences sharing `n_ctx` (llama.cpp) or each of `n_ctx` (vLLM/SGLang).
 
     For llama.cpp and Ollama `n_ctx` is the -c value (total over slots); for vLLM/SGLang it is
@@ -291,4 +295,4 @@ def kv_bytes(model: Model, kv: KvType, *, n_ctx: int, n_seq: int = 1, runtime: s
     if llama_rule(runtime):
         return llama_kv(model, kv, n_ctx=n_ctx, n_seq=n_seq, unified=unified, n_ubatch=n_ubatch,
                         n_batch=n_batch, swa_full=swa_full, kv_v=kv_v, runtime=runtime)
-    return paged_kv(model, kv, n_ctx=n_ctx, n_seq=n_seq, tp=tp)
+    return paged_kv(model, kv, n_ctx=n_ctx, n_seq=n_seq, tp=tp, sliding_share=sliding_share)

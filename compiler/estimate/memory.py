@@ -393,12 +393,14 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
         kv_pool = budget - w - act.bytes - overhead
         budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
-    need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp)
+    share = runtime_profile.swa_pool.share(model.architecture) if runtime_profile.swa_pool else None
+    need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp,
+                           sliding_share=share)
     pool = grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile, gpu)
     if pool is not None:
         capacity, concurrency = pool.tokens(context), round(pool.requests(context), 2)
     else:
-        per_token = _paged_token_bytes(model, kv_type, parallel, context)
+        per_token = _paged_token_bytes(model, kv_type, parallel, context, share)
         capacity = max(0, kv_pool) // per_token if per_token else 0
         capacity = capacity // VLLM_BLOCK * VLLM_BLOCK
         concurrency = round(capacity / context, 2) if context else None
@@ -500,18 +502,22 @@ def grouped_pool(model: Model, kv_type: KvType, parallel: ParallelView, pool_byt
                      state_pages=pages)
 
 
-def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, context: int) -> int:
-    """Bytes one more token of one request costs on a rank, sliding layers counted at their window share."""
+def _paged_token_bytes(model: Model, kv_type: KvType, parallel: ParallelView, context: int,
+                       sliding_share: float | None) -> int:
+    """Bytes one more token of one request costs on a rank, sliding layers counted at their window share, or
+    at the runtime's SWA pool share (runtimes.SwaPool)."""
     per = paged_bytes_per_token(model, kv_type, parallel.tp)
     total = per.get("full", 0) + per.get("mla", 0)
     if "sliding" in per:
         window = model.attention.sliding_window or context
-        total += per["sliding"] * min(1.0, (window + VLLM_BLOCK) / max(context, 1))
+        share = sliding_share if sliding_share is not None else min(1.0, (window + VLLM_BLOCK) / max(context, 1))
+        total += per["sliding"] * share
     return max(1, round(total / parallel.pp))
 
 
-def paged_kv_needed(model: Model, kv_type: KvType, *, context: int, slots: int, tp: int, pp: int = 1) -> KvBytes:
-    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime=KV_PAGED, tp=tp)
+def paged_kv_needed(model: Model, kv_type: KvType, *, context: int, slots: int, tp: int, pp: int = 1,
+                    sliding_share: float | None = None) -> KvBytes:
+    kv = kv_bytes(model, kv_type, n_ctx=context, n_seq=slots, runtime=KV_PAGED, tp=tp, sliding_share=sliding_share)
     if pp == 1:
         return kv
     parts = tuple(type(p)(p.kind, p.layers, p.cells, p.bytes_per_cell, p.bytes // pp, p.rule + f", / PP {pp}")

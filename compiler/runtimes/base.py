@@ -129,6 +129,21 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class SwaPool:
+    """SGLang's pools for sliding-window layers: models of `architectures` keep those layers in a second pool of
+    `ratio` x the full layers' tokens (its capacity is the full pool's); any other model's sliding-window layers
+    are pooled as full ones, holding the whole context."""
+
+    architectures: frozenset[str]
+    ratio: float
+    source: str
+
+    def share(self, architecture: str) -> float:
+        """A sliding-window layer's tokens per token of the full layers."""
+        return self.ratio if architecture in self.architectures else 1.0
+
+
+@dataclass(frozen=True)
 class RuntimeProfile:
     name: str                                   # the spec's runtime word and plan.runtime.name
     pin: Pin
@@ -153,6 +168,7 @@ class RuntimeProfile:
     scheduler: Scheduler = Scheduler("slots", 0.0, "")
     pads_mxfp4_experts: bool = False            # MXFP4 expert matrices padded for the kernels (memory.py)
     kv_groups: bool = False                     # a sliding-window hybrid's pool is vLLM's grouped one (kv.PagedPool)
+    swa_pool: SwaPool | None = None             # else how sliding-window layers are pooled (None: at their window)
     in_flight_batches: int = 1                  # steps scheduled ahead (async scheduling): tokens a window keeps
     # without CUDA graphs (enforce_eager pinned) every step launches each layer's kernels from the host
     eager_layer_s: float = 0.0
@@ -246,4 +262,5 @@ def by_memory(table: tuple[tuple[float, int], ...], gib: float) -> int:
     return next(value for floor, value in table if gib >= floor)
 
 
-__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Knob", "Pin", "RuntimeProfile", "Scheduler", "by_memory"]
+__all__ = ["CALIBRATION", "KV_LLAMA", "KV_PAGED", "Efficiency", "Knob", "Pin", "RuntimeProfile", "Scheduler", "SwaPool",
+           "by_memory"]

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from .base import Pin, RuntimeProfile, Scheduler
+from .base import Pin, RuntimeProfile, Scheduler, SwaPool
 from .knobs import Tunable, backend_knob, knob
 from .vllm import EFFICIENCY as VLLM_EFFICIENCY
 from .vllm import PROFILE as VLLM_PROFILE
@@ -60,12 +60,20 @@ KNOBS = (
     knob("nodes", "nnodes", "int", flag="--nnodes", pin=False),
 )
 
+# Hybrid SWA pools (srt/configs/model_config.py is_hybrid_swa_model: GptOss, Llama4, Gemma4, MiMoV2, Step3p5,
+# among others; not Gemma 2/3, whose sliding layers take the whole context like full ones): the full pool's cell
+# carries swa_full_tokens_ratio x the sliding layers' bytes (model_executor/pool_configurator.py
+# _recompute_cell_size), the ratio's fallback 0.8 (arg_groups/fields/schedule.py)
+SWA_POOL = SwaPool(frozenset({"gpt-oss", "llama4", "gemma4", "mimo2", "step35"}), 0.8,
+                   f"SGLang {VERSION} srt/configs/model_config.py is_hybrid_swa_model; model_executor/"
+                   "pool_configurator.py _recompute_cell_size; --swa-full-tokens-ratio fallback 0.8")
+
 PROFILE = RuntimeProfile(
     name="sglang",
     pin=Pin(VERSION, "lmsysorg/sglang", f"v{VERSION}", test_package=("SGLANG_VERSION", VERSION),
             source="sgl-project/sglang docker/Dockerfile, image lmsysorg/sglang; tags v<release> are CUDA 13 "
                    "builds (the -cu129 tags ended at v0.5.19)"),
-    engine="paged", kv_runtime="vllm", error_band=0.10,
+    engine="paged", kv_runtime="vllm", error_band=0.10, swa_pool=SWA_POOL,
     # no SGLang rows to fit: assumed no faster than vLLM (same kinds of kernels), so an uncalibrated edge
     # never decides a plan; vLLM's lower rank wins the tie
     efficiency=tuple((cls, replace(fit, source=f"assumed equal to vLLM's ({fit.source}); no SGLang rows"))
