@@ -124,6 +124,7 @@ FORMATS = {
                                             TensorRule(group="attn_o", type="bf16"))),
     "W8A8": _fmt("w8a8", "int8", 8.0),
     "AWQ": _fmt("awq", "awq", 4.156),
+    "MXFP4": CATALOG.formats["mxfp4"],   # gpt-oss's own checkpoint: MXFP4 experts, the rest BF16
     "MXFP4_MOE": _fmt("mxfp4_moe", "gguf", 8.5, (TensorRule(group="experts", type="mxfp4"),)),   # int4 + fp16 scale + 4-bit zero per group of 128
 }
 LLMD = "github.com/llm-d/llm-d-benchmark config_explorer/empirical-vllm-memory-results.md"
@@ -271,10 +272,10 @@ ROWS = [
     # ---------------- speed: vLLM (Qwen2.5 speed benchmark: A100 80GB, vLLM 0.6.3, batch 1, 2048 new tokens)
     Row("s8", "generate 2048 tokens", "Qwen2.5-14B", "BF16", "A100 80GB", "vllm", 46.30, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
-        output=2048, note="fit"),
+        output=2048, note="fit (bandwidth share; vLLM 0.6.3's V0 engine spent ~3 ms a step on the host, V1 1.25)"),
     Row("s9", "generate 2048 tokens", "Qwen2.5-14B", "AWQ", "A100 80GB", "vllm", 92.66, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
-        output=2048, note="fit (int4 kernel factor)"),
+        output=2048, note="fit (int4 kernel factor, under V0's ~3 ms a step)"),
     Row("s10", "generate 2048 tokens", "Qwen2.5-32B", "AWQ", "A100 80GB", "vllm", 51.92, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
         output=2048),
@@ -300,7 +301,7 @@ ROWS = [
             APPLE_SOURCE, kind="speed", mode="prefill", prompt=512))),
     Row("s14", "generate 2048 tokens", "Qwen2.5-1.5B", "BF16", "A100 80GB", "vllm", 183.33, "tok/s",
         "github.com/QwenLM/Qwen2.5 docs/source/benchmark/speed_benchmark.rst", kind="speed", mode="generate",
-        output=2048, note="fit (per-step overhead dominates a small model)"),
+        output=2048, note="V0's ~3 ms of host time a step dominates a small model; V1 spends 1.25 (l29)"),
 ]
 
 UNIT = {"GiB": GIB, "MiB": MIB, "GB": 1e9, "tokens": 1, "tok/s": 1, "B/token": 1, "x": 1}
@@ -400,7 +401,7 @@ class LoadRow:
     tp: int = 1
     context: int = 4096
     note: str = ""
-    fit: bool = False      # used to set a factor (none is: every row here is out of sample)
+    fit: bool = False      # used to set a factor (l29: vLLM V1's per-step host time); left out of the summary
     predicted: float | None = None
     eager: bool = False    # run with --enforce-eager (no CUDA graphs)
     kv: str = "F16"        # the KV cache type it ran with (KV_TYPES)
@@ -413,22 +414,24 @@ class LoadRow:
 SHAREGPT = (222, 182)      # mean prompt / output tokens of the ShareGPT runs that print them (row l6's file)
 
 
-def _closed(users, prompt, output, requests=None, spread=(0.0, 0.0), whole_run=True):
+def _closed(users, prompt, output, requests=None, spread=(0.0, 0.0), whole_run=True, sharegpt=False):
     """A benchmark client's closed loop: its users start together (estimate/serving.py), and its figures are
     over every request it sent, the first burst included (`vllm bench serve`), or over windows once the rate
     is stable (genai-perf: whole_run False). `spread`: how far its prompts' and answers' lengths range about
     their means (ShareGPT's, and answers that end at EOS, vary; fixed-length runs do not)."""
     return Load("closed", prompt, output, users=users, requests=requests, prompt_spread=spread[0],
-                output_spread=spread[1], whole_run=whole_run)
+                output_spread=spread[1], whole_run=whole_run, **(SHAREGPT_LENGTHS if sharegpt else {}))
 
 
-def _open(rate, prompt, output, requests=None, spread=(0.0, 0.0)):
+def _open(rate, prompt, output, requests=None, spread=(0.0, 0.0), sharegpt=False):
     return Load("open", prompt, output, rate=rate, requests=requests, prompt_spread=spread[0],
-                output_spread=spread[1], whole_run=True)
+                output_spread=spread[1], whole_run=True, **(SHAREGPT_LENGTHS if sharegpt else {}))
 
 
-# ShareGPT's lengths range from a few tokens to thousands about their means: taken as uniform on [0, 2 x mean]
-SHAREGPT_SPREAD = (1.0, 1.0)
+# ShareGPT's lengths range from a few tokens to thousands about their means (most short, a long tail): taken as
+# exponential, cut where vLLM's sampler drops longer conversations (benchmarks/datasets.py is_valid_sequence:
+# prompt + answer at most 2048 tokens)
+SHAREGPT_LENGTHS = {"exponential": True, "longest": 2048}
 # random lengths drawn from 1 up to the stated maximum (kvcached's bench script): uniform on [0, 2 x mean]
 UNIFORM_TO_MAX = (1.0, 1.0)
 # 256-token prompts, answers capped at 128 that end at EOS: 100 tokens on average (output tok/s / req/s at every
@@ -438,11 +441,21 @@ MUSHFIQ_SPREAD = (0.0, 0.28)
 
 
 def _sharegpt(rate, requests):
-    return _open(rate, *SHAREGPT, requests, SHAREGPT_SPREAD)
+    return _open(rate, *SHAREGPT, requests, sharegpt=True)
 
 
 def _sharegpt_users(users, requests):
-    return _closed(users, *SHAREGPT, requests, SHAREGPT_SPREAD)
+    return _closed(users, *SHAREGPT, requests, sharegpt=True)
+
+
+def _gpustack_users(users):
+    """gpustack's Qwen3-8B runs: 100 ShareGPT prompts (23,260 prompt and 22,061 answer tokens in all)."""
+    return _closed(users, 233, 221, 100, sharegpt=True)
+
+
+def _gpustack_burst(prompt, output):
+    """1000 ShareGPT prompts sent at once: a closed loop of 1000 users sending one request each."""
+    return _closed(1000, prompt, output, 1000, sharegpt=True)
 
 
 def _kvcached(rate, requests):
@@ -461,6 +474,7 @@ def _nim(users, requests):
 SGLANG_060 = "github.com/sgl-project/sglang benchmark/benchmark_vllm_060/README.md"
 LAMBDA = "github.com/LambdaLabsML/vllm-benchmark results/prompt_1280/1xH100-80GB-SXM/Meta-Llama-3-8B-Instruct_tp1_len2048.json"
 KVCACHED = "github.com/ovg-project/kvcached benchmarks/bench_kvcached_overhead/README.md (SGLang baseline)"
+GPUSTACK = "github.com/gpustack/gpustack docs/performance-lab/{} (vLLM baseline: `vllm serve MODEL`)"
 MUSHFIQ = "mushfiqrahman.dev/?p=1668 (vLLM on one RTX 4090, random 256/128)"
 NIM = "docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance.md (Llama-3.3-70B FP8, 2x H100, 5000/500)"
 # NIM's FP8 profile keeps its KV cache in FP8 as well: past 100 users its throughput stays at 920 tok/s with an
@@ -525,6 +539,38 @@ LOAD_ROWS = [
             TT.format(340), note="GPU count not given: one A100 80GB assumed"),
     LoadRow("l27", "tpot_mean", "Qwen2.5-72B", "BF16", "H100 80GB", "vllm", _closed(1, 1024, 128, 8), 31.0,
             TT.format(143), tp=2, note="TP 2 implied, dtype not given (BF16 assumed)"),
+    # gpustack's performance lab (vllm bench serve, ShareGPT, one H100 SXM, each engine with its defaults)
+    *(LoadRow(f"l{28 + i}", metric, "Qwen3-8B", "BF16", "H100 80GB", "vllm", _gpustack_users(users), value,
+              GPUSTACK.format("qwen3-8b/h100-latency.md"), context=40960, note=note, fit=note.startswith("fit"))
+      for i, (metric, users, value, note) in enumerate((
+          ("ttft_mean", 1, 59.01, "vLLM 0.11.0, /v1/chat/completions; 100 prompts (233 / 221 tokens on average)"),
+          ("tpot_mean", 1, 7.28, "fit: vLLM V1's per-step host time (runtimes/vllm.py EFFICIENCY); as l28"),
+          ("ttft_mean", 4, 64.00, "as l28"), ("tpot_mean", 4, 7.38, "as l28"), ("out_tok_s", 4, 496.88, "as l28"),
+          ("ttft_mean", 8, 74.57, "as l28"), ("tpot_mean", 8, 7.71, "as l28"), ("out_tok_s", 8, 917.28, "as l28")))),
+    *(LoadRow(f"l{36 + i}", metric, "Qwen3-8B", "BF16", "H100 80GB", "sglang", _gpustack_users(4), value,
+              GPUSTACK.format("qwen3-8b/h100-latency.md"), context=40960, note="SGLang 0.5.3.post3" if not i else "as l36")
+      for i, (metric, value) in enumerate((("ttft_mean", 27.70), ("tpot_mean", 7.19), ("out_tok_s", 525.59)))),
+    # every prompt at once (no --max-concurrency): the pool and the queue decide
+    LoadRow("l39", "out_tok_s", "gpt-oss-20b", "MXFP4", "H100 80GB", "vllm", _gpustack_burst(215, 194), 7817.03,
+            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072,
+            note="vLLM 0.11.0; 1000 ShareGPT prompts at once (215 / 194 tokens on average)"),
+    LoadRow("l40", "ttft_mean", "gpt-oss-20b", "MXFP4", "H100 80GB", "vllm", _gpustack_burst(215, 194), 4881.62,
+            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="as l39"),
+    LoadRow("l41", "tpot_mean", "gpt-oss-20b", "MXFP4", "H100 80GB", "vllm", _gpustack_burst(215, 194), 91.00,
+            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="as l39"),
+    LoadRow("l42", "out_tok_s", "gpt-oss-20b", "MXFP4", "H100 80GB", "sglang", _gpustack_burst(215, 194), 2679.49,
+            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="SGLang 0.5.4.post2; as l39"),
+    LoadRow("l43", "ttft_mean", "gpt-oss-20b", "MXFP4", "H100 80GB", "sglang", _gpustack_burst(215, 194), 10412.75,
+            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="as l42"),
+    LoadRow("l44", "out_tok_s", "Qwen3-14B", "BF16", "H100 80GB", "vllm", _gpustack_burst(217, 202), 3173.92,
+            GPUSTACK.format("qwen3-14b/h100.md"), context=40960,
+            note="vLLM 0.11.0; 1000 ShareGPT prompts at once (217 / 202 tokens on average)"),
+    LoadRow("l45", "ttft_mean", "Qwen3-14B", "BF16", "H100 80GB", "vllm", _gpustack_burst(217, 202), 22141.21,
+            GPUSTACK.format("qwen3-14b/h100.md"), context=40960, note="as l44"),
+    LoadRow("l46", "out_tok_s", "Qwen3-14B", "BF16", "H100 80GB", "sglang", _gpustack_burst(217, 202), 4043.89,
+            GPUSTACK.format("qwen3-14b/h100.md"), context=40960, note="SGLang 0.5.5.post1; as l44"),
+    LoadRow("l47", "ttft_mean", "Qwen3-14B", "BF16", "H100 80GB", "sglang", _gpustack_burst(217, 202), 9230.85,
+            GPUSTACK.format("qwen3-14b/h100.md"), context=40960, note="as l46"),
 ]
 
 
@@ -538,8 +584,10 @@ def predict_load(row: LoadRow) -> float:
     mem = plan_memory(m, w, fmt, kv, row.runtime, hw, par, row.context, 1, MemorySettings(enforce_eager=row.eager))
     runtime = profile(row.runtime)
     tokens, seqs = runtime.budgets(gpu.visible_memory_bytes / GIB, gpu.name)
+    # a grouped pool in tokens of this load's requests, as the plan's simulation counts it (solve.serving_budget)
+    pool = mem.pool.tokens(row.load.prompt + row.load.output) if mem.pool else mem.kv_tokens_capacity
     figures = simulate(step_model(m, w, kv, row.runtime, hw, par, mem, eager=row.eager), runtime.scheduler,
-                       Budget(tokens, seqs, mem.kv_tokens_capacity), row.load)
+                       Budget(tokens, seqs, pool), row.load)
     if row.metric == "out_tok_s":
         return figures.throughput_tok_s
     name, stat = row.metric.rsplit("_", 1)
@@ -637,11 +685,13 @@ LOAD_HEADER = """## Under load
 Published serving benchmarks beside the serving simulation (`llmc.estimate.serving`) for the same model,
 card, tensor parallelism and load. Their clients drove either a closed loop (`--max-concurrency N`: N users)
 or Poisson arrivals (`--request-rate`); the simulation runs the same, with the pinned runtime's scheduler and
-budgets. Requests' lengths vary as the source's did (the load column's ±: ShareGPT's and random lengths up to
-a maximum taken as uniform on [0, 2 x mean], answers that end at EOS within their cap), and the figures are
+budgets. Requests' lengths vary as the source's did (the load column: ShareGPT's as exponential about their
+means, cut at 2048 tokens as vLLM's sampler cuts them; random lengths up to a maximum as uniform on [0, 2 x
+mean]; answers that end at EOS as uniform within their cap), and the figures are
 over the requests the client reported on (`vllm bench serve`: all of them, the first burst included;
-genai-perf: its stable windows). The benchmarks ran older releases than the pinned ones (noted per row). No
-row was used to fit anything: every one is out of sample. Latencies in ms, throughput in output tokens/s.
+genai-perf: its stable windows). Many benchmarks ran older releases than the pinned ones (noted per row). Every
+row is out of sample but l29, which sets vLLM V1's per-step host time (its note says "fit"); the summary below leaves it out.
+Latencies in ms, throughput in output tokens/s.
 
 """
 
@@ -658,7 +708,9 @@ def load_table(rows: list[LoadRow]) -> str:
 
 
 def load_summary(rows: list[LoadRow]) -> list[str]:
+    """Medians over the rows not used to fit anything."""
     lines = []
+    rows = [r for r in rows if not r.fit]
     for label, sel in (("TTFT", lambda r: r.metric.startswith("ttft")),
                        ("TPOT and inter-token latency", lambda r: r.metric.startswith(("tpot", "itl"))),
                        ("throughput", lambda r: r.metric == "out_tok_s"), ("all rows under load", lambda r: True)):

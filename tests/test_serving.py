@@ -167,3 +167,21 @@ def test_a_benchmark_clients_whole_run_includes_the_first_burst():
                               whole_run=True))
     assert whole.requests == 96 and steady.requests < 96
     assert whole.ttft_s.p99 > steady.ttft_s.p99
+
+
+def test_exponential_lengths_keep_their_mean_and_a_long_tail_that_a_burst_waits_for():
+    """ShareGPT's lengths (most short, a few thousands of tokens) as an exponential about their means: the
+    mean holds, the longest is several times it, and a burst of requests drains at its longest answer, so it
+    serves fewer tokens a second than the same burst of uniform lengths."""
+    from llmc.estimate.serving import length_draws, request_lengths
+
+    load = Load("closed", prompt=220, output=200, users=500, requests=500, exponential=True, longest=2048,
+                whole_run=True)
+    draws = length_draws()
+    lengths = [request_lengths(load, draws) for _ in range(5000)]
+    outputs = [o for _, o in lengths]
+    assert sum(outputs) / len(outputs) == pytest.approx(200, rel=0.05)
+    assert max(outputs) > 5 * 200 and all(p + o <= 2048 for p, o in lengths)
+    uniform = Load("closed", prompt=220, output=200, users=500, requests=500, prompt_spread=1.0, output_spread=1.0,
+                   whole_run=True)
+    assert _run("vllm", load).throughput_tok_s < 0.8 * _run("vllm", uniform).throughput_tok_s

@@ -14,7 +14,7 @@ this machine's CPU, 2, 4 and 8 users' measured TTFT within 10% of the waves', wh
 request's latency were 25-240% off: benchmarks/serving_cpu.py), while a token budget smaller than a wave's
 prompts splits it. Requests whose lengths vary (`spread`: answers that end at EOS, ShareGPT) end at different
 steps, so the users drift apart within a cycle and each prompt meets the others' decodes instead of a wave
-(a published vLLM run of 4 users on one RTX 4090: TTFT 63 ms measured, 187 ms as waves, 72 ms with its
+(a published vLLM run of 4 users on one RTX 4090: TTFT 63 ms measured, 187 ms as waves, 69 ms with its
 answers' spread; docs/accuracy.md l16). Users that arrive independently of each other are an open loop
 (`rate`). The first
 cycle and the last (the batch draining) are warm-up and cool-down: the figures are over the requests in
@@ -69,6 +69,9 @@ class Load:
     prompt_spread: float = 0.0
     output_spread: float = 0.0
     longest: int | None = None
+    # or drawn from an exponential distribution about the typical lengths (ShareGPT's conversations: most short,
+    # a long tail, which decides how long a burst of them takes to drain), the spreads then unused
+    exponential: bool = False
     # the figures over every request, the first cycle's burst and the drain included, as a benchmark client
     # reports them; False: the steady state between them
     whole_run: bool = False
@@ -77,12 +80,18 @@ class Load:
     def total(self) -> int:
         """The requests a simulation runs: as given, else CYCLES per closed-loop user (at least
         MIN_CLOSED_REQUESTS, or MIN_VARIED_REQUESTS), OPEN_REQUESTS in an open loop."""
-        least = MIN_VARIED_REQUESTS if self.prompt_spread or self.output_spread else MIN_CLOSED_REQUESTS
+        least = MIN_VARIED_REQUESTS if self.varied else MIN_CLOSED_REQUESTS
         return self.requests or (max(CYCLES * self.users, least) if self.kind == "closed" else OPEN_REQUESTS)
+
+    @property
+    def varied(self) -> bool:
+        return bool(self.exponential or self.prompt_spread or self.output_spread)
 
     def describe(self) -> str:
         shape = f"{self.prompt}-token prompts, {self.output}-token answers"
-        if self.prompt_spread == self.output_spread != 0:
+        if self.exponential:
+            shape += ", lengths exponential about those"
+        elif self.prompt_spread == self.output_spread != 0:
             shape += f", lengths ±{self.prompt_spread:.0%}"
         elif self.prompt_spread or self.output_spread:
             shape += f", prompts ±{self.prompt_spread:.0%} and answers ±{self.output_spread:.0%} long"
@@ -542,16 +551,18 @@ def length_draws() -> random.Random:
 
 def request_lengths(load: Load, draws: random.Random) -> tuple[int, int]:
     """The next request's (prompt, output) tokens."""
-    prompt = _drawn(load.prompt, load.prompt_spread, draws)
-    output = _drawn(load.output, load.output_spread, draws)
+    prompt = _drawn(load.prompt, load.prompt_spread, draws, load.exponential)
+    output = _drawn(load.output, load.output_spread, draws, load.exponential)
     if load.longest:
         prompt = min(prompt, max(1, load.longest - 1))
         output = max(1, min(output, load.longest - prompt))
     return prompt, output
 
 
-def _drawn(typical: int, spread: float, draws: random.Random) -> int:
+def _drawn(typical: int, spread: float, draws: random.Random, exponential: bool) -> int:
     typical = max(1, typical)
+    if exponential:
+        return max(1, round(draws.expovariate(1 / typical)))
     return max(1, round(typical * draws.uniform(1 - spread, 1 + spread))) if spread else typical
 
 

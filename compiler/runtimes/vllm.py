@@ -11,9 +11,14 @@ BATCHED_TOKENS = ((160, 16384), (70, 8192), (0, 2048))
 MAX_SEQS = ((70, 1024), (0, 256))
 BUDGET_FLOOR_DEVICES = ("a100", "gb10")
 
-EFFICIENCY = (("datacenter", Efficiency(0.75, 0.55, 0.0030, 0.0,
-                                        f"fitted to Qwen2.5 vLLM 0.6.3 batch-1 rows s8, s14 on A100, {CALIBRATION}")),
-              ("consumer", Efficiency(0.75, 0.50, 0.0030, 0.0, f"assumed equal to the A100 fit, {CALIBRATION}")))
+# The bandwidth share from Qwen2.5-14B's batch-1 decode on A100 (s8, vLLM 0.6.3); the per-step host time from
+# Qwen3-8B's on H100 (l29, vLLM 0.11: 7.28 ms a token, 6.03 ms of it the weights' read), as the V1 engine
+# the pin runs spends it: V0's was ~3 ms (s14, a 1.5B model at 5.46 ms a token), which V1's engine-core
+# loop (and, from 0.11 on, async scheduling) no longer spends between the GPU's steps
+EFFICIENCY = (("datacenter", Efficiency(0.75, 0.55, 0.00125, 0.0,
+                                        f"fitted to Qwen2.5 vLLM 0.6.3 row s8 on A100 and Qwen3-8B vLLM 0.11 row l29 "
+                                        f"on H100, {CALIBRATION}")),
+              ("consumer", Efficiency(0.75, 0.50, 0.00125, 0.0, f"assumed equal to the datacenter fit, {CALIBRATION}")))
 
 # vLLM 0.33 v1/core/sched/scheduler.py schedule(): running requests first (one token per decode, or the rest
 # of a prompt chunk), then waiting ones with what is left of max_num_batched_tokens; a waiting request is
