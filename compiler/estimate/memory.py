@@ -393,7 +393,8 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
         kv_pool = budget - w - act.bytes - overhead
         budget_detail = f"gpu_memory_utilization {util}"
     fixed = total - budget
-    share = runtime_profile.swa_pool.share(model.architecture) if runtime_profile.swa_pool else None
+    swa = runtime_profile.swa_pool if "sliding" in model.layer_kinds() else None
+    share = swa.share(model.architecture) if swa else None
     need = paged_kv_needed(model, kv_type, context=context, slots=slots, tp=parallel.tp, pp=parallel.pp,
                            sliding_share=share)
     pool = grouped_pool(model, kv_type, parallel, max(0, kv_pool), tokens_batched, runtime_profile, gpu)
@@ -408,7 +409,8 @@ def paged_memory(model: Model, weights: WeightBytes, kv_type: KvType, hardware: 
     parts = [
         MemoryPart(name="weights", bytes=w, source=weights.source,
                    detail=f"sharded over TP {parallel.tp} x PP {parallel.pp}"),
-        MemoryPart(name="kv_cache", bytes=kv_part_bytes, source=need.source,
+        MemoryPart(name="kv_cache", bytes=kv_part_bytes,
+                   source=need.source + (f"; {swa.source}" if swa else ""),
                    detail=f"paged pool: {capacity} tokens; the workload needs {need.total_bytes} B "
                           f"({slots} x {context} tokens)"),
     ]
