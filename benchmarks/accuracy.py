@@ -458,6 +458,16 @@ def _gpustack_burst(prompt, output):
     return _closed(1000, prompt, output, 1000, sharegpt=True)
 
 
+def _gpustack_bursts(first, model, fmt, page, lengths, context, runs):
+    """Rows l{first}...: one page's 1000 ShareGPT prompts sent at once (`lengths`: its mean prompt and answer),
+    each engine's figures in turn."""
+    figures = [(runtime, version, metric, value) for runtime, version, pairs in runs for metric, value in pairs]
+    for i, (runtime, version, metric, value) in enumerate(figures):
+        note = f"{version}; 1000 ShareGPT prompts at once ({lengths[0]} / {lengths[1]} tokens on average)"
+        yield LoadRow(f"l{first + i}", metric, model, fmt, "H100 80GB", runtime, _gpustack_burst(*lengths), value,
+                      GPUSTACK.format(page), context=context, note=note)
+
+
 def _kvcached(rate, requests):
     return _open(rate, 960, 82, requests, UNIFORM_TO_MAX)
 
@@ -474,7 +484,7 @@ def _nim(users, requests):
 SGLANG_060 = "github.com/sgl-project/sglang benchmark/benchmark_vllm_060/README.md"
 LAMBDA = "github.com/LambdaLabsML/vllm-benchmark results/prompt_1280/1xH100-80GB-SXM/Meta-Llama-3-8B-Instruct_tp1_len2048.json"
 KVCACHED = "github.com/ovg-project/kvcached benchmarks/bench_kvcached_overhead/README.md (SGLang baseline)"
-GPUSTACK = "github.com/gpustack/gpustack docs/performance-lab/{} (vLLM baseline: `vllm serve MODEL`)"
+GPUSTACK = "github.com/gpustack/gpustack docs/performance-lab/{} (each engine with its defaults)"
 MUSHFIQ = "mushfiqrahman.dev/?p=1668 (vLLM on one RTX 4090, random 256/128)"
 NIM = "docs.nvidia.com/nim/benchmarking/llm/1.0.0/performance.md (Llama-3.3-70B FP8, 2x H100, 5000/500)"
 # NIM's FP8 profile keeps its KV cache in FP8 as well: past 100 users its throughput stays at 920 tok/s with an
@@ -551,26 +561,12 @@ LOAD_ROWS = [
               GPUSTACK.format("qwen3-8b/h100-latency.md"), context=40960, note="SGLang 0.5.3.post3" if not i else "as l36")
       for i, (metric, value) in enumerate((("ttft_mean", 27.70), ("tpot_mean", 7.19), ("out_tok_s", 525.59)))),
     # every prompt at once (no --max-concurrency): the pool and the queue decide
-    LoadRow("l39", "out_tok_s", "gpt-oss-20b", "MXFP4", "H100 80GB", "vllm", _gpustack_burst(215, 194), 7817.03,
-            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072,
-            note="vLLM 0.11.0; 1000 ShareGPT prompts at once (215 / 194 tokens on average)"),
-    LoadRow("l40", "ttft_mean", "gpt-oss-20b", "MXFP4", "H100 80GB", "vllm", _gpustack_burst(215, 194), 4881.62,
-            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="as l39"),
-    LoadRow("l41", "tpot_mean", "gpt-oss-20b", "MXFP4", "H100 80GB", "vllm", _gpustack_burst(215, 194), 91.00,
-            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="as l39"),
-    LoadRow("l42", "out_tok_s", "gpt-oss-20b", "MXFP4", "H100 80GB", "sglang", _gpustack_burst(215, 194), 2679.49,
-            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="SGLang 0.5.4.post2; as l39"),
-    LoadRow("l43", "ttft_mean", "gpt-oss-20b", "MXFP4", "H100 80GB", "sglang", _gpustack_burst(215, 194), 10412.75,
-            GPUSTACK.format("gpt-oss-20b/h100.md"), context=131072, note="as l42"),
-    LoadRow("l44", "out_tok_s", "Qwen3-14B", "BF16", "H100 80GB", "vllm", _gpustack_burst(217, 202), 3173.92,
-            GPUSTACK.format("qwen3-14b/h100.md"), context=40960,
-            note="vLLM 0.11.0; 1000 ShareGPT prompts at once (217 / 202 tokens on average)"),
-    LoadRow("l45", "ttft_mean", "Qwen3-14B", "BF16", "H100 80GB", "vllm", _gpustack_burst(217, 202), 22141.21,
-            GPUSTACK.format("qwen3-14b/h100.md"), context=40960, note="as l44"),
-    LoadRow("l46", "out_tok_s", "Qwen3-14B", "BF16", "H100 80GB", "sglang", _gpustack_burst(217, 202), 4043.89,
-            GPUSTACK.format("qwen3-14b/h100.md"), context=40960, note="SGLang 0.5.5.post1; as l44"),
-    LoadRow("l47", "ttft_mean", "Qwen3-14B", "BF16", "H100 80GB", "sglang", _gpustack_burst(217, 202), 9230.85,
-            GPUSTACK.format("qwen3-14b/h100.md"), context=40960, note="as l46"),
+    *_gpustack_bursts(39, "gpt-oss-20b", "MXFP4", "gpt-oss-20b/h100.md", (215, 194), 131072, (
+        ("vllm", "vLLM 0.11.0", (("out_tok_s", 7817.03), ("ttft_mean", 4881.62), ("tpot_mean", 91.00))),
+        ("sglang", "SGLang 0.5.4.post2", (("out_tok_s", 2679.49), ("ttft_mean", 10412.75))))),
+    *_gpustack_bursts(44, "Qwen3-14B", "BF16", "qwen3-14b/h100.md", (217, 202), 40960, (
+        ("vllm", "vLLM 0.11.0", (("out_tok_s", 3173.92), ("ttft_mean", 22141.21))),
+        ("sglang", "SGLang 0.5.5.post1", (("out_tok_s", 4043.89), ("ttft_mean", 9230.85))))),
 ]
 
 
