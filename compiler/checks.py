@@ -8,6 +8,7 @@ one docs page (docs/diagnostics/<CODE>.md) and one fixture in tests/diagnostics/
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 
 from .names import is_loopback
@@ -185,9 +186,10 @@ def request_exceeds_context(d: Deployment) -> Iterator[Diagnostic]:
     context, prompt = d.context, d.workload.prompt
     if context is None or prompt is None:
         return
-    total = d.longest_request
+    spread = d.workload.spread.value if d.workload.spread else 0.0   # as written: the default is cut to fit
+    total = math.floor((d.prompt_tokens + d.output_tokens) * (1 + spread))
     if d.output_tokens <= context.value < total:
-        which = f"the longest request (spread {d.length_spread:g})" if d.length_spread else "a typical request"
+        which = f"the longest request (spread {spread:g})" if spread else "a typical request"
         yield warning("W226", f"{which} ({format_tokens(total)} tokens: prompt + output) does not fit in "
                       f"`context = {format_tokens(context.value)}`", span=prompt.span, label="prompt",
                       labels=(Label(span=context.span, message="context"),),

@@ -106,6 +106,11 @@ class Bound(Node):
     percentile: Literal["p50", "p90", "p99"] | None = None   # None: the mean
 
 
+# Requests' lengths range this far about `prompt` and `output` unless the spec says (`spread`): real traffic's
+# answers end where they end (EOS), so its users do not stay in step; 0 is a fixed-length benchmark
+DEFAULT_SPREAD = 0.5
+
+
 class Workload(Node):
     task: Word | None = None
     concurrency: Int | None = None
@@ -251,13 +256,9 @@ class Deployment(Node):
 
     @property
     def length_spread(self) -> float:
-        """How far requests' prompt and output lengths range about the typical ones, as a fraction (0: all alike)."""
-        return self.workload.spread.value if self.workload.spread else 0.0
-
-    @property
-    def longest_request(self) -> int:
-        """Prompt + output of the longest request the workload sends."""
-        return math.floor((self.prompt_tokens + self.output_tokens) * (1 + self.length_spread))
+        """How far requests' prompt and output lengths range about the typical ones, as a fraction (0: all alike);
+        unwritten, DEFAULT_SPREAD."""
+        return self.workload.spread.value if self.workload.spread else DEFAULT_SPREAD
 
     @property
     def objective(self) -> str:

@@ -9,7 +9,7 @@ from tests.test_solve import plan_for
 
 L40S = '    gpu = 1 x "L40S"'
 QWEN_AT_4_RPS = ('  model = "Qwen/Qwen3-8B"\n  runtime = vllm\n'
-                 '  workload {\n    rate = 4 req/s\n    prompt = 2k tokens\n    output = 256 tokens\n  }\n')
+                 '  workload {\n    rate = 4 req/s\n    prompt = 2k tokens\n    output = 256 tokens\n    spread = 0\n  }\n')
 
 
 def _codes(text: str) -> list[tuple[str, str]]:
@@ -35,7 +35,8 @@ def test_a_wrong_percentile_or_rate_is_an_error_with_a_fix():
 
 def test_spread_lowers_and_a_wrong_one_is_an_error_with_a_fix():
     assert deployment(spec_text(L40S, body='  workload {\n    spread = 0.5\n  }\n')).length_spread == 0.5
-    assert deployment(spec_text(L40S)).length_spread == 0.0
+    assert deployment(spec_text(L40S)).length_spread == 0.5      # unwritten: real traffic's lengths vary
+    assert deployment(spec_text(L40S, body='  workload {\n    spread = 0\n  }\n')).length_spread == 0.0
     assert _codes(spec_text(L40S, body='  workload {\n    spread = 50 tokens\n  }\n')) == \
         [("E205", "`spread` takes a fraction, not a token count")]
     assert [c for c, _ in _codes(spec_text(L40S, body='  workload {\n    spread = 2\n  }\n'))] == ["E229"]
@@ -46,7 +47,7 @@ def test_a_plan_for_requests_of_varied_lengths_says_so_and_meets_a_ttft_waves_wo
     same users with lengths spread ±50% drift apart, so the plan's TTFT is a prompt beside running decodes."""
     users = QWEN_AT_4_RPS.replace("rate = 4 req/s", "concurrency = 8")
     alike, _ = plan_for(_catalog(), L40S, users)
-    varied, _ = plan_for(_catalog(), L40S, users.replace("output = 256 tokens", "output = 256 tokens\n    spread = 0.5"))
+    varied, _ = plan_for(_catalog(), L40S, users.replace("spread = 0", "spread = 0.5"))
     assert alike.performance.basis == varied.performance.basis == "simulated"
     assert varied.workload.spread == 0.5 and alike.workload.spread is None
     assert "lengths ±50%" in varied.performance.load.workload

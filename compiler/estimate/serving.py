@@ -42,7 +42,7 @@ SOURCE = ("llmc's discrete-event simulation of the runtime's scheduler (estimate
 # Requests per simulated user (closed loop) and in all (open loop): enough cycles for a steady state.
 CYCLES = 3
 MIN_CLOSED_REQUESTS = 16      # a closed loop of few users runs more cycles, so its percentiles have samples
-MIN_VARIED_REQUESTS = 64      # ... and more when lengths vary, so the percentiles sample the lengths too
+MIN_VARIED_REQUESTS = 32      # ... and more when lengths vary, so the percentiles sample the lengths too
 # Events one simulation may handle, each a step or a request (a few microseconds each in CPython; a build may
 # simulate hundreds of candidates): a workload past it (answers of millions of tokens, or 30,000 users) keeps
 # its unloaded figures, which the plan says (Performance.basis)

@@ -98,6 +98,7 @@ deployment "{name}" {{
     concurrency = {concurrency}
     prompt      = {prompt} tokens
     output      = {output} tokens
+    spread      = 0   # every request alike: the checks count its tokens exactly
   }}
 
   context = {context} tokens
