@@ -513,7 +513,10 @@ class _Sim:
             itl_s=itl,
             e2e_s=Dist.of(e2e),
             queue_s=Dist.of([(r.admitted or r.arrival) - r.arrival for r in measured]),
-            throughput_tok_s=round(served * statistics.fmean(r.output for r in measured), 3),
+            # the steady state's tokens at the typical answer (the sample's lengths only add noise); a whole run
+            # counts the tokens it sent, as the benchmark client does
+            throughput_tok_s=round(served * (statistics.fmean(r.output for r in measured) if self.load.whole_run
+                                             else self.load.output), 3),
             request_rate=round(served, 4),
             kv_peak=round(max((rec[4] for rec in window), default=0) / capacity, 4),
             kv_mean=round(sum(rec[4] * rec[1] for rec in window) / span / capacity, 4),
@@ -544,26 +547,42 @@ def simulation_events(load: Load, budget: Budget, request_s: float) -> int:
     return load.total + int(load.total * max(1, load.output) / max(1.0, min(running, budget.max_seqs)))
 
 
-def length_draws() -> random.Random:
-    """The seeded source of requests' lengths: `llmc smoke` draws the same ones, in the same order."""
-    return random.Random(SEED + 1)
+class LengthDraws:
+    """The seeded source of requests' lengths (`llmc smoke` draws the same ones, in the same order): for the
+    prompts and for the answers, a stream of uniform draws in antithetic pairs (u, then 1 - u), so a few dozen
+    requests already average the typical lengths and the figures do not wander with the sample."""
+
+    def __init__(self) -> None:
+        self._rng = random.Random(SEED + 1)
+        self._pending: dict[str, float] = {}
+
+    def unit(self, stream: str) -> float:
+        if stream in self._pending:
+            return 1.0 - self._pending.pop(stream)
+        u = self._pending[stream] = self._rng.random()
+        return u
 
 
-def request_lengths(load: Load, draws: random.Random) -> tuple[int, int]:
+def length_draws() -> LengthDraws:
+    return LengthDraws()
+
+
+def request_lengths(load: Load, draws: LengthDraws) -> tuple[int, int]:
     """The next request's (prompt, output) tokens."""
-    prompt = _drawn(load.prompt, load.prompt_spread, draws, load.exponential)
-    output = _drawn(load.output, load.output_spread, draws, load.exponential)
+    prompt = _drawn(load.prompt, load.prompt_spread, draws.unit("prompt"), load.exponential)
+    output = _drawn(load.output, load.output_spread, draws.unit("output"), load.exponential)
     if load.longest:
         prompt = min(prompt, max(1, load.longest - 1))
         output = max(1, min(output, load.longest - prompt))
     return prompt, output
 
 
-def _drawn(typical: int, spread: float, draws: random.Random, exponential: bool) -> int:
+def _drawn(typical: int, spread: float, u: float, exponential: bool) -> int:
+    """`typical` scaled by the unit draw `u`: uniformly within ±spread, or at the exponential's quantile u."""
     typical = max(1, typical)
     if exponential:
-        return max(1, round(draws.expovariate(1 / typical)))
-    return max(1, round(typical * draws.uniform(1 - spread, 1 + spread))) if spread else typical
+        return max(1, round(-typical * math.log(max(1.0 - u, 1e-12))))
+    return max(1, round(typical * (1 - spread + 2 * spread * u))) if spread else typical
 
 
 def open_arrivals(load: Load) -> list[float]:
