@@ -184,4 +184,4 @@ def test_a_workload_of_varied_lengths_is_sent_as_the_estimate_drew_it(tmp_path):
     lengths = request_lengths_for(plan, fit_prompt(plan)[0], 6)
     assert len({o for _, o in lengths}) > 1
     load = smoke_json(build_dir)["load"]
-    assert load["errors"] == 0 and load["completion_tokens"] == sum(o for _, o in lengths) != 6 * 16
+    assert load["errors"] == 0 and load["completion_tokens"] == sum(o for _, o in lengths)
